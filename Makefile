@@ -1,0 +1,58 @@
+# iexec-kit: the commands of the README.
+#   make lab        JupyterLab on notebooks/ at 127.0.0.1
+#   make demo       the headless end-to-end demo
+#   make test       the whole suite, notebooks included
+# Each creates .venv when missing and installs only what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+
+# Debian packages some tests need, as command=package pairs (installed when missing and root).
+SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp
+
+.PHONY: install lab demo test contracts bench sysdeps node clean help
+
+help:
+	@sed -n '1,6p' Makefile
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the project's dependency list changed.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+node: node_modules/.package-lock.json
+
+sysdeps:
+	@bash scripts/ensure-apt.sh $(SYSDEPS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+demo: $(STAMP)
+	$(BIN)/iexec-kit demo
+
+test: $(STAMP) node sysdeps
+	$(BIN)/python -m pytest --nbmake tests notebooks
+
+contracts: $(STAMP) node
+	$(BIN)/python -m iexec_kit.chain.compile
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
