@@ -1,0 +1,131 @@
+"""Blockstores: where the node keeps blocks, keyed by multihash as Kubo's flatfs does.
+
+Every read re-hashes the block and compares it with the CID's digest, so a corrupted file on
+disk raises CorruptBlockError instead of serving bad data. Writes go to a temporary file and
+are renamed into place, so a block file is either absent or complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from multiformats import CID
+
+from iexec_kit.storage import messages as M
+from iexec_kit.storage.errors import BlockNotFoundError, CorruptBlockError
+
+
+class Blockstore(Protocol):
+    """What the UnixFS code needs from a store of blocks."""
+
+    def put(self, cid: CID, block: bytes) -> None: ...
+
+    def get(self, cid: CID) -> bytes: ...
+
+    def has(self, cid: CID) -> bool: ...
+
+
+def _verify(cid: CID, block: bytes) -> bytes:
+    if hashlib.sha256(block).digest() != cid.raw_digest:
+        raise CorruptBlockError(M.BLOCK_CORRUPT, expected=f"sha2-256 {cid.raw_digest.hex()}",
+                                got=f"sha2-256 {hashlib.sha256(block).hexdigest()} for {cid}",
+                                hint=M.HINT_CORRUPT)
+    return block
+
+
+class FlatfsBlockstore:
+    """Blocks as files ``blocks/<XY>/<BASE32 multihash>.data`` under a repo folder (Kubo's layout:
+    the shard folder is the next-to-last two characters of the key)."""
+
+    def __init__(self, root: "str | os.PathLike[str]"):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key(cid: CID) -> str:
+        """The flatfs key of a block: RFC 4648 base32 (upper, no padding) of its multihash."""
+        return base64.b32encode(bytes(cid.digest)).decode().rstrip("=")
+
+    def path(self, cid: CID) -> Path:
+        key = self.key(cid)
+        return self.root / key[-3:-1] / f"{key}.data"
+
+    def has(self, cid: CID) -> bool:
+        return self.path(cid).is_file()
+
+    def put(self, cid: CID, block: bytes) -> None:
+        target = self.path(cid)
+        if target.is_file():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".put-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(block)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def get(self, cid: CID) -> bytes:
+        try:
+            block = self.path(cid).read_bytes()
+        except FileNotFoundError:
+            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
+                                     got="nothing in the repo", hint=M.HINT_MISSING) from None
+        return _verify(cid, block)
+
+    def delete(self, cid: CID) -> None:
+        try:
+            self.path(cid).unlink()
+        except FileNotFoundError:
+            pass
+
+    def all_keys(self):
+        """Yield the flatfs keys of every stored block."""
+        for shard in self.root.iterdir():
+            if shard.is_dir():
+                for f in shard.glob("*.data"):
+                    yield f.stem
+
+
+class MemoryBlockstore:
+    """Blocks in a dict; for tests and throwaway nodes."""
+
+    def __init__(self):
+        self._blocks: dict[bytes, bytes] = {}
+
+    def put(self, cid: CID, block: bytes) -> None:
+        self._blocks[bytes(cid.digest)] = block
+
+    def get(self, cid: CID) -> bytes:
+        try:
+            return _verify(cid, self._blocks[bytes(cid.digest)])
+        except KeyError:
+            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
+                                     hint=M.HINT_MISSING) from None
+
+    def has(self, cid: CID) -> bool:
+        return bytes(cid.digest) in self._blocks
+
+
+class NullBlockstore:
+    """Stores nothing: what ``add --only-hash`` writes to."""
+
+    def put(self, cid: CID, block: bytes) -> None:
+        return None
+
+    def get(self, cid: CID) -> bytes:
+        raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
+                                 got="an only-hash store", hint=M.HINT_MISSING)
+
+    def has(self, cid: CID) -> bool:
+        return False

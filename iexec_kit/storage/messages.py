@@ -1,0 +1,82 @@
+"""Every user-facing string of the storage layer, in one place (STYLE.md rule 7)."""
+
+# --- protobuf / UnixFS ----------------------------------------------------------------------
+PB_NEGATIVE = "A protobuf varint cannot be negative."
+PB_TRUNCATED = "A dag-pb block is truncated or malformed."
+PB_WIRE = "A dag-pb block uses a protobuf wire type that dag-pb never uses."
+PB_UNKNOWN_FIELD = "A dag-pb block carries a field that dag-pb and UnixFS do not define."
+PB_NAME_UTF8 = "A dag-pb link name is not valid UTF-8."
+PB_LINK_NO_HASH = "A dag-pb link has no Hash."
+UNIXFS_TYPE = "A UnixFS node has an unknown Type."
+UNIXFS_NO_TYPE = "A UnixFS node has no Type."
+UNIXFS_NOT_FILE = "This CID is not a file."
+UNIXFS_NOT_DIR = "This CID is not a directory."
+UNIXFS_NO_DATA = "This dag-pb node carries no UnixFS data."
+UNIXFS_UNSUPPORTED = "This UnixFS node kind is not supported by the kit's node."
+UNIXFS_HAMT = "This directory is too large for one block; Kubo would shard it (HAMT), the kit does not."
+UNIXFS_BAD_NAME = "A directory entry name is not allowed."
+UNIXFS_NO_SUCH_LINK = "No entry of this name in the directory."
+
+# --- CIDs and blocks ------------------------------------------------------------------------
+CID_INVALID = "This is not a CID."
+CID_HASH = "The kit's node stores sha2-256 blocks only."
+CID_CODEC = "The kit's node reads dag-pb and raw blocks only."
+CID_VERSION = "cid_version must be 0 or 1."
+BLOCK_MISSING = "This block is not in the node's blockstore."
+BLOCK_CORRUPT = "A block on disk does not hash to its CID; it is corrupted and will not be served."
+HINT_CORRUPT = "delete the repo's block file (or the repo) and add the content again"
+HINT_MISSING = "add the content to this node first (ipfs add), or check the CID"
+HINT_CID = "pass a CIDv0 (Qm..., 46 characters) or a CIDv1 (bafy.../bafk...) string"
+READ_RANGE = "offset and length must be non-negative."
+
+# --- paths ----------------------------------------------------------------------------------
+PATH_ESCAPE = "A path leaves the folder it must stay in (absolute path or '..')."
+HINT_PATH = "use relative names without '..'; never extract untrusted archives by hand"
+
+# --- node / API -----------------------------------------------------------------------------
+NODE_PATH_MISSING = "Nothing to add at this path."
+API_UNREACHABLE = "The IPFS API does not answer."
+HINT_API = "start it with `iexec-kit ipfs daemon`, or check the address (IEXEC_KIT_IPFS_API)"
+API_ERROR = "The IPFS API refused the call."
+API_NO_FILE = "The add call carried no file part."
+API_ARG = "The call needs an arg (a CID or /ipfs/ path)."
+SERVER_START = "The HTTP server did not start."
+HINT_PORT = "choose another port, or pass port=0 for a free one"
+DAEMON_READY = "IPFS API server listening on {api}\nGateway server listening on {gateway}\nRepo: {repo}\nDaemon is ready (Ctrl-C to stop)"
+
+# --- results --------------------------------------------------------------------------------
+COMPUTED_MISSING = "The app wrote no computed.json in its output folder."
+HINT_COMPUTED = ('the app must write $IEXEC_OUT/computed.json, e.g. '
+                 '{"deterministic-output-path": "/iexec_out/result.txt"}')
+COMPUTED_BAD_JSON = "computed.json is not a JSON object."
+COMPUTED_NO_KEY = 'computed.json has neither "deterministic-output-path" nor "callback-data".'
+COMPUTED_BAD_PATH = "computed.json's deterministic-output-path does not exist in the output folder."
+COMPUTED_BAD_CALLBACK = 'computed.json\'s "callback-data" must be a 0x-prefixed hex string.'
+ZIP_BAD = "The result archive is not a readable zip."
+ZIP_TOO_BIG = "The archive unpacks to more bytes than allowed."
+
+# --- encryption -----------------------------------------------------------------------------
+KEY_MISSING = "The beneficiary key file is missing."
+HINT_KEYS = "create the pair with generate_beneficiary_keys(folder)"
+DECRYPT_FAILED = "The result cannot be decrypted with this private key."
+HINT_DECRYPT = "use the beneficiary's private key, the one whose public key the task used"
+ENCRYPTED_LAYOUT = "This is not an encrypted iExec result (aes-key.rsa + iexec_out.zip.aes)."
+
+# --- result proxy ---------------------------------------------------------------------------
+CHALLENGE_UNKNOWN = "This challenge was not issued by the proxy, was already used, or has expired."
+HINT_CHALLENGE = "ask for a fresh challenge (GET /results/challenge) and sign it once"
+SIGNATURE_BAD = "The challenge signature does not recover to an address."
+TOKEN_MISSING = "No token: send the Authorization header."
+TOKEN_BAD = "The token is invalid, expired or was not issued by this proxy."
+HINT_TOKEN = "log in again: sign a fresh challenge (storage init)"
+UPLOAD_NOT_REVEALING = "The task is not REVEALING on chain."
+UPLOAD_NOT_REVEALED = "This worker has not revealed its contribution for the task."
+UPLOAD_HASH = "The result hash recomputed from the upload does not match the worker's on-chain resultHash."
+UPLOAD_SIGNATURE = "The worker's upload signature does not match the worker address."
+UPLOAD_NOT_REQUESTER = "The token does not belong to the task's requester."
+UPLOAD_TOO_BIG = "The upload is larger than the proxy accepts."
+UPLOAD_DUPLICATE = "A result for this task was already uploaded."
+UPLOAD_UNKNOWN_TASK = "The chain knows no such task."
+RESULT_NOT_FOUND = "The proxy holds no result for this task."
+RESULT_NOT_BENEFICIARY = "Private results are served only to the task's beneficiary."
+PIN_NOT_PINNED = "This CID is not pinned."

@@ -1,0 +1,81 @@
+"""Shared fixtures of the storage tests: the independent CID implementations and a node."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ORACLE_JS = Path(__file__).with_name("cid_oracle.js")
+
+
+def _need_ipfs_cid() -> str:
+    exe = shutil.which("ipfs_cid")
+    if exe is None:
+        pytest.skip("Debian's ipfs_cid is missing (apt-get install ipfs-cid; `make test` "
+                    "installs it through scripts/ensure-apt.sh)")
+    return exe
+
+
+def _need_js() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is missing: the npm ipfs-only-hash check needs Node.js")
+    if not (ROOT / "node_modules" / "ipfs-only-hash").is_dir():
+        pytest.skip("node_modules/ipfs-only-hash is missing (run `make node` / npm ci)")
+    return node
+
+
+@pytest.fixture(scope="session")
+def ipfs_cid():
+    """`ipfs_cid(path) -> {"CIDv0": ..., "CIDv1": ...}` from Debian's /usr/bin/ipfs_cid."""
+    exe = _need_ipfs_cid()
+
+    def run(path) -> dict:
+        out = subprocess.run([exe, str(path)], capture_output=True, check=True, timeout=60)
+        return json.loads(out.stdout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def js_cids():
+    """`js_cids(entries, options) -> {path: cid}` from npm's ipfs-unixfs-importer (the engine of
+    ipfs-only-hash). entries: [{"path": "d/a", "file": "/abs"}, {"path": "d/empty"}]."""
+    node = _need_js()
+
+    def run(entries: list[dict], options: dict | None = None) -> dict:
+        spec = json.dumps({"entries": entries, "options": options or {}})
+        out = subprocess.run([node, str(ORACLE_JS)], input=spec.encode(), capture_output=True,
+                             cwd=ROOT, timeout=120)
+        assert out.returncode == 0, out.stderr.decode()
+        return json.loads(out.stdout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def js_hash_of():
+    """`js_hash_of(path, cid_version) -> cid` through ipfs-only-hash's own Hash.of."""
+    node = _need_js()
+
+    def run(path, cid_version: int = 0) -> str:
+        opts = "{cidVersion: 1, rawLeaves: true}" if cid_version == 1 else "{}"
+        script = (f"require('ipfs-only-hash').of(require('fs').readFileSync({json.dumps(str(path))}),"
+                  f" {opts}).then(c => process.stdout.write(c))")
+        out = subprocess.run([node, "-e", script], capture_output=True, cwd=ROOT, timeout=120)
+        assert out.returncode == 0, out.stderr.decode()
+        return out.stdout.decode()
+
+    return run
+
+
+@pytest.fixture
+def node(tmp_path):
+    from iexec_kit.storage.node import IpfsNode
+
+    return IpfsNode(tmp_path / "repo")
