@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""gimp-cartoon: the iexec-kit demo app. Cartoonizes the pictures of a task, as an iExec app does.
+
+The iExec app contract (shared/reference/POCO.md, "Results (the worker side)"):
+
+- inputs are in $IEXEC_IN, named by IEXEC_INPUT_FILE_NAME_1..IEXEC_INPUT_FILES_NUMBER (when no
+  input file is named, every .png/.jpg/.jpeg in $IEXEC_IN is taken, as the original app did);
+- results go to $IEXEC_OUT: one PNG per input in $IEXEC_OUT/images/, and
+  $IEXEC_OUT/computed.json whose "deterministic-output-path" is that folder, so the consensus
+  covers the pictures themselves (the original app covered only a file count);
+- on failure: computed.json holds {"error-message": ...} and the exit code is not 0.
+
+Arguments (the request's iexec_args):
+  --style gimpfu|cartoon     gimpfu: the original demo's effect (default); cartoon: GIMP's filter
+  --mask-radius R            cartoon only, 0..50 (default 7)
+  --pct-black P              cartoon only, 0..1 (default 0.2)
+  --engine auto|gimp|numpy   gimp: GIMP in batch mode (Script-Fu); numpy: the NumPy/Pillow port;
+                             auto (default): GIMP when it is installed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if (HERE / "vendor").is_dir():  # the Docker image vendors the kit's NumPy and Pillow
+    sys.path.insert(0, str(HERE / "vendor"))
+
+MAX_PIXELS = 40_000_000          # larger pictures are refused (decompression bombs)
+MAX_INPUT_BYTES = 50_000_000
+FORMATS = {"PNG", "JPEG"}
+GIMPRC = """(export-color-profile no)
+(export-metadata-exif no)
+(export-metadata-xmp no)
+(export-metadata-iptc no)
+"""
+
+
+class AppError(Exception):
+    """A failure that ends the task with computed.json's error-message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits on its own; the contract needs computed.json
+        raise AppError(f"bad arguments: {message} (usage: {self.format_usage().strip()})")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the app's arguments (iexec_args, split shell-style by the worker)."""
+    p = _Parser(prog="gimp-cartoon", add_help=False)
+    p.add_argument("--style", choices=["gimpfu", "cartoon"], default="gimpfu")
+    p.add_argument("--mask-radius", type=float, default=7.0)
+    p.add_argument("--pct-black", type=float, default=0.2)
+    p.add_argument("--engine", choices=["auto", "gimp", "numpy"], default="auto")
+    a = p.parse_args(argv)
+    if not 0.0 <= a.mask_radius <= 50.0:
+        raise AppError(f"bad arguments: --mask-radius must be within 0..50, got {a.mask_radius}")
+    if not 0.0 <= a.pct_black <= 1.0:
+        raise AppError(f"bad arguments: --pct-black must be within 0..1, got {a.pct_black}")
+    if a.engine == "auto":
+        a.engine = "gimp" if shutil.which("gimp") else "numpy"
+    elif a.engine == "gimp" and not shutil.which("gimp"):
+        raise AppError("--engine gimp asked but GIMP is not installed here "
+                       "(install Debian's gimp, or use --engine numpy)")
+    return a
+
+
+def list_inputs(in_dir: Path) -> list[Path]:
+    """The input files: IEXEC_INPUT_FILE_NAME_n, else every picture in IEXEC_IN (sorted)."""
+    count = int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0)
+    if count:
+        files = []
+        for i in range(1, count + 1):
+            name = os.environ.get(f"IEXEC_INPUT_FILE_NAME_{i}")
+            if not name:
+                raise AppError(f"IEXEC_INPUT_FILE_NAME_{i} is not set "
+                               f"(IEXEC_INPUT_FILES_NUMBER is {count})")
+            files.append(in_dir / name)
+    else:
+        files = sorted(p for p in in_dir.iterdir() if p.is_file()
+                       and p.suffix.lower() in (".png", ".jpg", ".jpeg")) if in_dir.is_dir() else []
+    if not files:
+        raise AppError(f"no input picture: {in_dir} holds no .png/.jpg file and "
+                       "IEXEC_INPUT_FILES_NUMBER is 0")
+    for f in files:
+        if not f.is_file():
+            raise AppError(f"input file {f.name} is missing from {in_dir}")
+    return files
+
+
+def load_checked(path: Path):
+    """Open ``path`` with Pillow and check it is a whole PNG/JPEG of sane size; return it."""
+    from PIL import Image
+
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise AppError(f"{path.name}: {size} bytes, more than the {MAX_INPUT_BYTES} allowed")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise AppError(f"{path.name}: picture too large ({exc})") from None
+    except Exception as exc:  # noqa: BLE001  (Pillow raises many kinds)
+        raise AppError(f"{path.name}: not a picture Pillow can read "
+                       f"(expected a PNG or JPEG file: {exc})") from None
+    if img.format not in FORMATS:
+        raise AppError(f"{path.name}: unsupported format {img.format} (expected PNG or JPEG)")
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise AppError(f"{path.name}: {w}x{h} pixels, more than the {MAX_PIXELS} allowed")
+    try:
+        img.load()
+    except Exception as exc:  # noqa: BLE001
+        raise AppError(f"{path.name}: broken or truncated {img.format} ({exc})") from None
+    return img
+
+
+def output_names(files: list[Path]) -> list[str]:
+    """One output PNG name per input: the stem + .png, made unique."""
+    names, seen = [], set()
+    for f in files:
+        name = f.stem + ".png"
+        if name in seen:
+            name = f"{f.stem}_{f.suffix.lstrip('.').lower()}.png"
+        k = 2
+        while name in seen:
+            name, k = f"{f.stem}_{k}.png", k + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def run_numpy(jobs, args) -> None:
+    """The NumPy/Pillow engine: decode, filter, write deterministic PNG bytes."""
+    import cartoon_numpy as cn
+
+    for src, dst, img in jobs:
+        rgb = cn.flatten_to_rgb(img)
+        out = cn.run_style(rgb, args.style, n=cn.gimpfu_n(src.stat().st_size),
+                           mask_radius=args.mask_radius, pct_black=args.pct_black)
+        dst.write_bytes(cn.encode_png(out))
+
+
+def _scheme_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_gimp(jobs, args) -> None:
+    """The GIMP engine: one GIMP in batch mode runs cartoon.scm on every picture."""
+    import math
+
+    calls = []
+    for src, dst, _img in jobs:
+        if args.style == "gimpfu":
+            n = math.ceil(src.stat().st_size / 1_000_000 + 1)
+            calls.append(f"(iexec-gimpfu {_scheme_string(str(src))} {_scheme_string(str(dst))} {n})")
+        else:
+            calls.append(f"(iexec-cartoon {_scheme_string(str(src))} {_scheme_string(str(dst))} "
+                         f"{args.mask_radius!r} {args.pct_black!r})")
+    script = (f"(begin (load {_scheme_string(str(HERE / 'cartoon.scm'))}) "
+              + " ".join(calls) + ")")
+    with tempfile.TemporaryDirectory(prefix="gimp-") as gimpdir:
+        # a fresh profile with metadata export off: byte-identical PNGs run after run
+        Path(gimpdir, "gimprc").write_text(GIMPRC)
+        env = dict(os.environ, GIMP2_DIRECTORY=gimpdir, HOME=gimpdir)
+        proc = subprocess.run(["gimp", "-i", "-n", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"],
+                              env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    failed = "execution error" in log or proc.returncode != 0
+    missing = [dst.name for _s, dst, _i in jobs if not dst.is_file()]
+    if failed or missing:
+        tail = "\n".join(line for line in log.splitlines() if "rror" in line)[-800:]
+        raise AppError(f"GIMP failed (exit {proc.returncode}; missing outputs: {missing}): {tail}")
+
+
+def write_computed(out_dir: Path, data: dict) -> None:
+    """Write $IEXEC_OUT/computed.json (atomically)."""
+    tmp = out_dir / ".computed.json.tmp"
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(out_dir / "computed.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app; return the exit code."""
+    in_dir = Path(os.environ.get("IEXEC_IN", "/iexec_in"))
+    out_dir = Path(os.environ.get("IEXEC_OUT", "/iexec_out"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        files = list_inputs(in_dir)
+        images = out_dir / "images"
+        images.mkdir(exist_ok=True)
+        jobs = [(f, images / name, load_checked(f)) for f, name in zip(files, output_names(files))]
+        print(f"gimp-cartoon: {len(jobs)} picture(s), style {args.style}, engine {args.engine}",
+              flush=True)
+        (run_gimp if args.engine == "gimp" else run_numpy)(jobs, args)
+        for _src, dst, _img in jobs:
+            load_checked(dst)  # the output must itself be a whole PNG
+            print(f"  wrote images/{dst.name}", flush=True)
+        write_computed(out_dir, {"deterministic-output-path": str(images)})
+        return 0
+    except AppError as exc:
+        message = str(exc)
+    except Exception as exc:  # noqa: BLE001  (any crash still ends in error-message)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    print(f"gimp-cartoon: error: {message}", file=sys.stderr, flush=True)
+    write_computed(out_dir, {"error-message": message})
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
