@@ -272,12 +272,18 @@ class IpfsNode:
             self.blocks.get(c)
         self._pin(str(c), "recursive" if recursive else "direct")
 
-    def pin_ls(self, type: str = "all") -> dict[str, str]:
-        """{cid: "recursive" | "direct"} of the pins (``type`` filters)."""
+    def pin_ls(self, type: str = "recursive") -> dict[str, str]:
+        """{cid: kind} of the pins; ``type`` is "recursive", "direct", "indirect" or "all"
+        (indirect = every block under a recursive pin, as Kubo lists them)."""
         pins = self._read_pins()
-        if type in ("all", None):
-            return pins
-        return {c: k for c, k in pins.items() if k == type}
+        out = {c: k for c, k in pins.items() if type == "all" or k == type}
+        if type in ("indirect", "all"):
+            for root, kind in pins.items():
+                if kind != "recursive":
+                    continue
+                for cid in self.reader.links(parse_cid(root)):
+                    out.setdefault(str(cid), "indirect")
+        return out
 
     def pin_rm(self, cid: "str | CID") -> None:
         c = str(self.resolve(cid))

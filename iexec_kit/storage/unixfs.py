@@ -223,7 +223,8 @@ class TreeBuilder:
         return "/".join(parts), added
 
     def finish(self) -> list[tuple[str, Added]]:
-        """Build every folder bottom-up; returns (path, Added) for each folder, roots last."""
+        """Build every folder bottom-up; returns (path, Added) for each folder, children first.
+        Afterwards ``self.top`` maps each top-level name to its Added."""
         out: list[tuple[str, Added]] = []
 
         def build(node: dict, prefix: str) -> Added:
@@ -235,9 +236,9 @@ class TreeBuilder:
             out.append((prefix, added))
             return added
 
+        self.top: dict[str, Added] = {}
         for name, child in self.tree.items():
-            if isinstance(child, dict):
-                build(child, name)
+            self.top[name] = build(child, name) if isinstance(child, dict) else child
         return out
 
 

@@ -1,0 +1,327 @@
+"""The Kubo RPC API subset and a path gateway, over the embedded node (FastAPI).
+
+RPC (every call is POST, as Kubo): /api/v0/add, cat, get, ls, pin/add, pin/ls, pin/rm, version,
+id, block/get, block/stat. Errors come back as Kubo's JSON ``{"Message", "Code", "Type"}``;
+a malformed CID is a 400 at once and an unknown one a 404 (Kubo would search the network; the
+kit's node is alone, so it answers at once).
+
+Gateway: GET/HEAD /ipfs/<cid>[/path] with a content type, byte ranges and, for a folder, its
+index.html or a listing, so a browser or an <img> can load results.
+"""
+
+
+import html  # noqa: I001  (no `from __future__ import annotations`: FastAPI reads the Request annotations)
+import io
+import json
+import mimetypes
+import tarfile
+import tempfile
+import urllib.parse
+from typing import Iterator
+
+from iexec_kit.storage import messages as M
+from iexec_kit.storage.dagpb import DataType
+from iexec_kit.storage.errors import (BlockNotFoundError, CorruptBlockError, InvalidCidError,
+                                      PathEscapeError, StorageError, UnixfsError)
+from iexec_kit.storage.node import IpfsNode
+
+_STATUS = [(InvalidCidError, 400), (PathEscapeError, 400), (BlockNotFoundError, 404),
+           (CorruptBlockError, 500), (UnixfsError, 400), (StorageError, 500)]
+
+_TRUE = {"1", "true", "yes", ""}
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.lower() in _TRUE
+
+
+def sniff_content_type(name: str, head: bytes) -> str:
+    """Content type from the file name, else from its first bytes (as a gateway does)."""
+    guessed, _ = mimetypes.guess_type(name)
+    if guessed:
+        return guessed
+    magic = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+             (b"GIF8", "image/gif"), (b"PK\x03\x04", "application/zip"),
+             (b"%PDF", "application/pdf"), (b"RIFF", "image/webp")]
+    for prefix, kind in magic:
+        if head.startswith(prefix):
+            return kind
+    try:
+        head.decode("utf-8")
+        return "text/plain; charset=utf-8"
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+
+
+def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
+    """A FastAPI app serving the Kubo RPC subset (``api``) and/or the path gateway."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+    app = FastAPI(title="iexec-kit IPFS node", version=node.version()["Version"],
+                  description="Kubo RPC API subset and path gateway of the kit's embedded node.")
+    app.state.node = node
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError):
+        status = next(code for kind, code in _STATUS if isinstance(exc, kind))
+        return JSONResponse({"Message": str(exc), "Code": 0, "Type": "error"}, status_code=status)
+
+    def kubo_error(message: str, status: int = 400):
+        return JSONResponse({"Message": message, "Code": 0, "Type": "error"}, status_code=status)
+
+    @app.middleware("http")
+    async def refuse_foreign_origins(request: Request, call_next):
+        # Kubo refuses RPC calls that a web page on another origin makes (CSRF); so does the kit.
+        origin = request.headers.get("origin")
+        if request.url.path.startswith("/api/") and origin:
+            host = urllib.parse.urlsplit(origin).hostname or ""
+            if host not in ("127.0.0.1", "localhost", "::1"):
+                return kubo_error(f"{M.API_ERROR} (origin {origin} not allowed)", 403)
+        return await call_next(request)
+
+    def arg(request: Request) -> str:
+        values = request.query_params.getlist("arg")
+        if not values:
+            raise InvalidCidError(M.API_ARG, expected="?arg=<cid>", got="no arg",
+                                  hint=M.HINT_CID)
+        return values[0]
+
+    if api:
+        _add_rpc_routes(app, node, arg, kubo_error)
+    if gateway:
+        _add_gateway_routes(app, node)
+    return app
+
+
+def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
+    from fastapi import Request
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from starlette.concurrency import run_in_threadpool
+
+    @app.post("/api/v0/add")
+    async def add(request: Request):
+        q = request.query_params
+        cid_version = int(q.get("cid-version", "0"))
+        raw_leaves = _flag(q.get("raw-leaves"), cid_version == 1)
+        only_hash = _flag(q.get("only-hash"), False)
+        pin = _flag(q.get("pin"), True)
+        wrap = _flag(q.get("wrap-with-directory"), False)
+        if q.get("hash", "sha2-256") != "sha2-256":
+            return kubo_error(f"{M.CID_HASH} (hash={q.get('hash')})")
+        if q.get("chunker", "size-262144") != "size-262144" or _flag(q.get("trickle"), False):
+            return kubo_error("the kit's node supports Kubo's default chunker and layout only")
+        if "multipart/form-data" not in request.headers.get("content-type", ""):
+            return kubo_error(M.API_NO_FILE)
+        form = await request.form(max_files=1_000_000, max_fields=1_000_000)
+        parts = [(key, value) for key, value in form.multi_items() if hasattr(value, "file")]
+        if not parts:
+            return kubo_error(M.API_NO_FILE)
+        builder = node.tree_builder(cid_version=cid_version, raw_leaves=raw_leaves,
+                                    only_hash=only_hash)
+
+        def work() -> list[dict]:
+            lines: list[dict] = []
+            for _, upload in parts:
+                name = urllib.parse.unquote(upload.filename or "").strip("/") or "file"
+                if (upload.content_type or "").startswith("application/x-directory"):
+                    builder.add_dir(name)
+                    continue
+                upload.file.seek(0)
+                path, added = builder.add_file(name, upload.file)
+                lines.append({"Name": path, "Hash": str(added.cid), "Size": str(added.tsize)})
+            for path, added in builder.finish():
+                lines.append({"Name": path, "Hash": str(added.cid), "Size": str(added.tsize)})
+            roots = list(builder.top.values())
+            if wrap:
+                wrapper = builder.importer.add_directory_entries(builder.top)
+                lines.append({"Name": "", "Hash": str(wrapper.cid), "Size": str(wrapper.tsize)})
+                roots = [wrapper]
+            if pin and not only_hash:
+                for root in roots:
+                    node.pin_add(root.cid)
+            return lines
+
+        try:
+            lines = await run_in_threadpool(work)
+        finally:
+            await form.close()
+        body = "".join(json.dumps(line) + "\n" for line in lines)
+        return Response(body, media_type="application/json", headers={"X-Chunked-Output": "1"})
+
+    def _stream(iterator: Iterator[bytes]):
+        # StreamingResponse runs a sync iterator in a thread pool; blocks are verified as read.
+        return iterator
+
+    @app.post("/api/v0/cat")
+    async def cat(request: Request):
+        q = request.query_params
+        offset = int(q.get("offset", "0"))
+        length = int(q["length"]) if q.get("length") not in (None, "") else None
+        target = await run_in_threadpool(node.resolve, arg(request))
+        iterator = await run_in_threadpool(node.read, target, offset, length)
+        return StreamingResponse(_stream(iterator), media_type="text/plain",
+                                 headers={"X-Stream-Output": "1"})
+
+    @app.post("/api/v0/get")
+    async def get(request: Request):
+        path = arg(request)
+        target = await run_in_threadpool(node.resolve, path)
+        await run_in_threadpool(node.reader.check_complete, target)
+        top = path.rstrip("/").rsplit("/", 1)[-1] if "/" in path.strip("/") else str(target)
+        if top.startswith("/ipfs/"):
+            top = str(target)
+
+        def build_tar():
+            spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+            with tarfile.open(fileobj=spool, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                for rel, cid, kind in node.walk(target):
+                    name = f"{top}/{rel}" if rel else top
+                    info = tarfile.TarInfo(name)
+                    if kind == DataType.DIRECTORY:
+                        info.type, info.mode = tarfile.DIRTYPE, 0o755
+                        tar.addfile(info)
+                    elif kind in (DataType.FILE, DataType.RAW):
+                        info.size, info.mode = node.reader.size(cid), 0o644
+                        tar.addfile(info, _IterReader(node.reader.read(cid)))
+            spool.seek(0)
+            return spool
+
+        spool = await run_in_threadpool(build_tar)
+
+        def chunks():
+            with spool:
+                while block := spool.read(1 << 20):
+                    yield block
+
+        return StreamingResponse(chunks(), media_type="application/x-tar",
+                                 headers={"X-Stream-Output": "1"})
+
+    @app.post("/api/v0/ls")
+    async def ls(request: Request):
+        target = await run_in_threadpool(node.resolve, arg(request))
+        entries = await run_in_threadpool(node.ls, target)
+        links = [{"Name": e.name, "Hash": str(e.cid), "Size": e.tsize,
+                  "Type": 1 if e.is_dir else 2, "Target": ""} for e in entries]
+        return {"Objects": [{"Hash": str(target), "Links": links}]}
+
+    @app.post("/api/v0/pin/add")
+    async def pin_add(request: Request):
+        recursive = _flag(request.query_params.get("recursive"), True)
+        target = await run_in_threadpool(node.resolve, arg(request))
+        await run_in_threadpool(node.pin_add, target, recursive)
+        return {"Pins": [str(target)]}
+
+    @app.post("/api/v0/pin/ls")
+    async def pin_ls(request: Request):
+        kind = request.query_params.get("type", "all")  # Kubo's default
+        pins = node.pin_ls(kind)
+        wanted = request.query_params.getlist("arg")
+        if wanted:
+            keys = {}
+            for value in wanted:
+                cid = str(node.resolve(value))
+                if cid not in pins:
+                    return kubo_error(f"path '{value}' is not pinned", 400)
+                keys[cid] = pins[cid]
+            pins = keys
+        return {"Keys": {cid: {"Type": kind_} for cid, kind_ in pins.items()}}
+
+    @app.post("/api/v0/pin/rm")
+    async def pin_rm(request: Request):
+        target = node.resolve(arg(request))
+        node.pin_rm(target)
+        return {"Pins": [str(target)]}
+
+    @app.post("/api/v0/version")
+    async def version():
+        return node.version()
+
+    @app.post("/api/v0/id")
+    async def ident():
+        return node.id()
+
+    @app.post("/api/v0/block/get")
+    async def block_get(request: Request):
+        data = await run_in_threadpool(node.block_get, arg(request))
+        return Response(data, media_type="application/octet-stream")
+
+    @app.post("/api/v0/block/stat")
+    async def block_stat(request: Request):
+        return await run_in_threadpool(node.block_stat, arg(request))
+
+
+class _IterReader(io.RawIOBase):
+    """A file-like view over an iterator of byte chunks (for tarfile.addfile)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._buf = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buf) < size:
+            try:
+                self._buf += next(self._chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+def _add_gateway_routes(app, node: IpfsNode) -> None:
+    from fastapi import Request
+    from fastapi.responses import HTMLResponse, Response, StreamingResponse
+    from starlette.concurrency import run_in_threadpool
+
+    @app.api_route("/ipfs/{cid}", methods=["GET", "HEAD"])
+    @app.api_route("/ipfs/{cid}/{path:path}", methods=["GET", "HEAD"])
+    async def gateway(request: Request, cid: str, path: str = ""):
+        full = f"/ipfs/{cid}/{path}" if path else f"/ipfs/{cid}"
+        target = await run_in_threadpool(node.resolve, full)
+        name = path.rstrip("/").rsplit("/", 1)[-1] if path else ""
+        if await run_in_threadpool(node.is_dir, target):
+            entries = await run_in_threadpool(node.ls, target)
+            index = next((e for e in entries if e.name == "index.html" and not e.is_dir), None)
+            if index is None:
+                if not request.url.path.endswith("/"):
+                    return Response(status_code=301, headers={"Location": request.url.path + "/"})
+                rows = "".join(
+                    f'<li><a href="{html.escape(urllib.parse.quote(e.name))}{"/" if e.is_dir else ""}">'
+                    f"{html.escape(e.name)}</a> {e.tsize} B</li>" for e in entries)
+                return HTMLResponse(f"<!doctype html><title>{html.escape(full)}</title>"
+                                    f"<h1>Index of {html.escape(full)}</h1><ul>{rows}</ul>",
+                                    headers={"Etag": f'"{target}"'})
+            target, name = index.cid, "index.html"
+        size = await run_in_threadpool(node.size, target)
+        head = await run_in_threadpool(node.cat, target, 0, 512)
+        headers = {"Etag": f'"{target}"', "Accept-Ranges": "bytes", "X-Ipfs-Path": full,
+                   "Cache-Control": "public, max-age=29030400, immutable"}
+        ctype = sniff_content_type(name, head)
+        start, length, status = 0, size, 200
+        rng = request.headers.get("range")
+        if rng and rng.startswith("bytes=") and "," not in rng:
+            lo, _, hi = rng[6:].partition("-")
+            try:
+                if lo:
+                    start = int(lo)
+                    end = min(int(hi), size - 1) if hi else size - 1
+                else:
+                    start, end = max(size - int(hi), 0), size - 1
+            except ValueError:
+                return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+            if start >= size or end < start:
+                return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+            length, status = end - start + 1, 206
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers["Content-Length"] = str(length)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=ctype)
+        iterator = await run_in_threadpool(node.read, target, start, length)
+        return StreamingResponse(iterator, status_code=status, headers=headers, media_type=ctype)

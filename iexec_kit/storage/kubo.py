@@ -1,0 +1,216 @@
+"""The kit's IPFS interface over any Kubo RPC API: a real Kubo daemon or the kit's own.
+
+Set ``IEXEC_KIT_IPFS_API=http://127.0.0.1:5001`` (or pass ``api=``) to make the kit use a Kubo
+daemon instead of its embedded node; :func:`open_ipfs` chooses. Reads pass ``offline=true`` so a
+CID that no local block backs fails at once instead of searching a network the kit never joins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+from iexec_kit.storage import messages as M
+from iexec_kit.storage.cids import parse_cid
+from iexec_kit.storage.errors import (BlockNotFoundError, InvalidCidError, KuboApiError,
+                                      PathEscapeError, StorageError)
+from iexec_kit.storage.unixfs import safe_join
+
+ENV_API = "IEXEC_KIT_IPFS_API"
+
+
+def _url(api: str) -> str:
+    from iexec_kit.storage.daemon import parse_address
+
+    if api.startswith("http://") or api.startswith("https://"):
+        return api.rstrip("/")
+    host, port = parse_address(api)
+    return f"http://{host}:{port}"
+
+
+class KuboClient:
+    """:class:`iexec_kit.storage.node.IpfsBackend` over HTTP (the Kubo RPC API, /api/v0)."""
+
+    def __init__(self, api: str, *, timeout: float = 60.0):
+        import requests  # lazily: only this backend needs it
+
+        self.base = _url(api)
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def __repr__(self) -> str:
+        return f"KuboClient({self.base!r})"
+
+    # -- plumbing --
+    def _post(self, cmd: str, params=None, data=None, headers=None, stream=False):
+        import requests
+
+        try:
+            res = self._session.post(f"{self.base}/api/v0/{cmd}", params=params, data=data,
+                                     headers=headers, stream=stream, timeout=self.timeout)
+        except requests.ConnectionError as exc:
+            raise KuboApiError(M.API_UNREACHABLE, expected=f"a Kubo RPC API at {self.base}",
+                               got=type(exc).__name__, hint=M.HINT_API) from exc
+        if res.status_code >= 400:
+            try:
+                message = res.json().get("Message", res.text)
+            except ValueError:
+                message = res.text
+            res.close()
+            low = message.lower()
+            if res.status_code == 404 or "not found" in low:
+                raise BlockNotFoundError(M.BLOCK_MISSING, got=message.strip(), hint=M.HINT_MISSING)
+            if "cid" in low and ("invalid" in low or "not a cid" in low or "decode" in low):
+                raise InvalidCidError(M.CID_INVALID, got=message.strip(), hint=M.HINT_CID)
+            raise KuboApiError(M.API_ERROR, expected=f"{cmd} to succeed",
+                               got=f"HTTP {res.status_code}: {message.strip()}")
+        return res
+
+    def _json(self, cmd: str, params=None):
+        return self._post(cmd, params).json()
+
+    @staticmethod
+    def _arg(cid) -> str:
+        text = str(cid)
+        if "/" not in text.strip("/"):
+            parse_cid(text)  # fail fast, before any network call
+        return text
+
+    # -- add --
+    def _add(self, parts: Iterator[tuple[str, str, object]], cid_version: int, only_hash: bool,
+             pin: bool, wrap: bool = False) -> list[dict]:
+        boundary = uuid.uuid4().hex
+
+        def body():
+            for name, ctype, source in parts:
+                quoted = urllib.parse.quote(name, safe="")
+                yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                       f"filename=\"{quoted}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
+                if isinstance(source, (bytes, bytearray)):
+                    yield bytes(source)
+                elif source is not None:
+                    with open(source, "rb") as fh:
+                        while chunk := fh.read(1 << 20):
+                            yield chunk
+                yield b"\r\n"
+            yield f"--{boundary}--\r\n".encode()
+
+        params = {"cid-version": str(cid_version), "only-hash": str(only_hash).lower(),
+                  "pin": str(pin).lower(), "wrap-with-directory": str(wrap).lower(),
+                  "progress": "false"}
+        res = self._post("add", params, data=body(),
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return [json.loads(line) for line in res.text.splitlines() if line.strip()]
+
+    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False,
+                  pin: bool = True) -> str:
+        lines = self._add(iter([("file", "application/octet-stream", data)]), cid_version,
+                          only_hash, pin)
+        return lines[-1]["Hash"]
+
+    def add_path(self, path, *, cid_version: int = 0, only_hash: bool = False,
+                 pin: bool = True, hidden: bool = False) -> str:
+        root = Path(path)
+        if not root.exists():
+            raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
+                               got=str(root))
+
+        def parts():
+            if root.is_file():
+                yield root.name, "application/octet-stream", root
+                return
+            yield root.name, "application/x-directory", None
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if hidden or not d.startswith("."))
+                rel = Path(dirpath).relative_to(root.parent).as_posix()
+                for d in dirnames:
+                    yield f"{rel}/{d}", "application/x-directory", None
+                for f in sorted(filenames):
+                    if hidden or not f.startswith("."):
+                        yield f"{rel}/{f}", "application/octet-stream", Path(dirpath) / f
+
+        lines = self._add(parts(), cid_version, only_hash, pin)
+        return next(line["Hash"] for line in reversed(lines) if line["Name"] == root.name)
+
+    # -- read --
+    def read(self, cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        params = {"arg": self._arg(cid), "offset": str(offset), "offline": "true"}
+        if length is not None:
+            params["length"] = str(length)
+        res = self._post("cat", params, stream=True)
+        return res.iter_content(1 << 16)
+
+    def cat(self, cid, offset: int = 0, length: int | None = None) -> bytes:
+        return b"".join(self.read(cid, offset, length))
+
+    def get(self, cid, dest) -> Path:
+        """Download a file or a folder to ``dest``; tar members that would escape are refused."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        res = self._post("get", {"arg": self._arg(cid), "offline": "true"}, stream=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        try:
+            with tarfile.open(fileobj=res.raw, mode="r|") as tar:
+                for member in tar:
+                    out = safe_join(staging, member.name)
+                    if member.isdir():
+                        out.mkdir(parents=True, exist_ok=True)
+                    elif member.isfile():
+                        out.parent.mkdir(parents=True, exist_ok=True)
+                        src = tar.extractfile(member)
+                        with open(out, "wb") as fh:
+                            shutil.copyfileobj(src, fh, 1 << 20)
+                    # links and devices from foreign content are skipped
+            tops = list(staging.iterdir())
+            if len(tops) != 1:
+                raise PathEscapeError(M.PATH_ESCAPE, expected="one top entry in the tar",
+                                      got=str([t.name for t in tops]))
+            if dest.is_dir():
+                shutil.rmtree(dest)
+            elif dest.exists():
+                dest.unlink()
+            os.replace(tops[0], dest)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return dest
+
+    # -- pins, blocks, identity --
+    def pin_add(self, cid) -> None:
+        self._json("pin/add", {"arg": self._arg(cid), "offline": "true"})
+
+    def pin_ls(self, type: str = "recursive") -> dict[str, str]:
+        keys = self._json("pin/ls", {"type": type}).get("Keys", {})
+        return {cid: info["Type"] for cid, info in keys.items()}
+
+    def pin_rm(self, cid) -> None:
+        self._json("pin/rm", {"arg": self._arg(cid)})
+
+    def block_get(self, cid) -> bytes:
+        return self._post("block/get", {"arg": self._arg(cid), "offline": "true"}).content
+
+    def block_stat(self, cid) -> dict:
+        return self._json("block/stat", {"arg": self._arg(cid), "offline": "true"})
+
+    def version(self) -> dict:
+        return self._json("version")
+
+    def id(self) -> dict:
+        return self._json("id")
+
+
+def open_ipfs(*, api: str | None = None, repo=None):
+    """The IPFS backend the kit should use: a Kubo API when one is named (``api=`` or
+    $IEXEC_KIT_IPFS_API), else the embedded node over ``repo``."""
+    api = api or os.environ.get(ENV_API)
+    if api:
+        return KuboClient(api)
+    from iexec_kit.storage.node import IpfsNode
+
+    return IpfsNode(repo)

@@ -1,0 +1,116 @@
+"""Run an ASGI app (FastAPI) on 127.0.0.1 in a background thread, with a clean stop.
+
+Works the same in a script, under pytest and inside a Jupyter kernel (whose own event loop is
+left alone: the server gets a fresh loop in its own thread). Port 0 picks a free port; the
+bound one is in ``.port`` / ``.url`` once ``start()`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import threading
+
+from iexec_kit.storage import messages as M
+from iexec_kit.storage.errors import StorageError
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def check_loopback(host: str) -> str:
+    """The kit's services listen on the loopback interface only (the kit runs offline)."""
+    if host in LOOPBACK_NAMES:
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise StorageError(M.SERVER_START, expected="a loopback address (127.0.0.1)", got=host,
+                       hint="the kit's services stay on this machine; use 127.0.0.1")
+
+
+class BackgroundServer:
+    """uvicorn serving ``app`` in a daemon thread.
+
+    >>> with BackgroundServer(app) as srv:     # port 0: a free port
+    ...     requests.post(srv.url + "/api/v0/version")
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, name: str = "http"):
+        self.app, self.host, self.requested_port, self.name = app, check_loopback(host), port, name
+        self.port: int | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> "BackgroundServer":
+        import uvicorn
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.requested_port))
+        except OSError as exc:
+            sock.close()
+            raise StorageError(M.SERVER_START, expected=f"{self.host}:{self.requested_port} free",
+                               got=str(exc), hint=M.HINT_PORT) from exc
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off",
+                                timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+
+        def run():
+            try:
+                asyncio.run(self._server.serve(sockets=[sock]))
+            except BaseException as exc:  # surfaced by start() / stop()
+                self._error = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name=f"iexec-kit-{self.name}-{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        waited = 0.0
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise StorageError(M.SERVER_START, got=repr(self._error), hint=M.HINT_PORT)
+            if waited > timeout:
+                self.stop()
+                raise StorageError(M.SERVER_START, expected=f"ready within {timeout} s",
+                                   got="no answer", hint=M.HINT_PORT)
+            threading.Event().wait(0.01)
+            waited += 0.01
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to exit and wait for its thread; idempotent."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start() if not self.running else self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<BackgroundServer {self.name} {self.url if self.port else ''} {state}>"

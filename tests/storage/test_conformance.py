@@ -1,0 +1,137 @@
+"""One conformance suite for every IPFS backend (STYLE.md rule 9): the embedded node called
+directly, the kit's daemon through KuboClient over HTTP and, when $IEXEC_KIT_IPFS_API names
+one, a real Kubo daemon."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+
+import pytest
+
+from iexec_kit.storage.blockstore import NullBlockstore
+from iexec_kit.storage.cids import parse_cid
+from iexec_kit.storage.errors import BlockNotFoundError, InvalidCidError
+from iexec_kit.storage.unixfs import CHUNK_SIZE, Importer
+
+BACKENDS = ["embedded", "kit-daemon", "kubo"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path):
+    if request.param == "embedded":
+        from iexec_kit.storage.node import IpfsNode
+
+        yield IpfsNode(tmp_path / "repo")
+    elif request.param == "kit-daemon":
+        from iexec_kit.storage.daemon import IpfsDaemon
+        from iexec_kit.storage.kubo import KuboClient
+
+        with IpfsDaemon(tmp_path / "repo") as daemon:
+            yield KuboClient(daemon.api_url, timeout=30)
+    else:
+        api = os.environ.get("IEXEC_KIT_IPFS_API")
+        if not api:
+            pytest.skip("no Kubo daemon named: set IEXEC_KIT_IPFS_API=http://127.0.0.1:5001 to "
+                        "run this suite against one")
+        from iexec_kit.storage.kubo import KuboClient
+
+        yield KuboClient(api, timeout=30)
+
+
+def _unique(size: int) -> bytes:
+    """Fresh bytes each run, so a shared Kubo repo cannot already hold them."""
+    return os.urandom(16) + random.Random(size).randbytes(max(size - 16, 0))
+
+
+def _expected(data: bytes, version: int = 0) -> str:
+    return str(Importer(NullBlockstore(), cid_version=version).add_bytes(data).cid)
+
+
+@pytest.mark.parametrize("size", [16, CHUNK_SIZE + 1, 3 * CHUNK_SIZE])
+@pytest.mark.parametrize("version", [0, 1])
+def test_add_and_cat_round_trip(backend, size, version):
+    data = _unique(size)
+    cid = backend.add_bytes(data, cid_version=version)
+    assert cid == _expected(data, version)
+    assert backend.cat(cid) == data
+
+
+@pytest.mark.parametrize("offset,length", [(0, 1), (5, None), (CHUNK_SIZE - 3, 10),
+                                           (CHUNK_SIZE * 2, CHUNK_SIZE), (3 * CHUNK_SIZE + 40, 5)])
+def test_cat_with_offset_and_length(backend, offset, length):
+    data = _unique(3 * CHUNK_SIZE + 17)
+    cid = backend.add_bytes(data)
+    end = None if length is None else offset + length
+    assert backend.cat(cid, offset, length) == data[offset:end]
+
+
+def test_add_folder_and_get_it_back(backend, tmp_path):
+    src = tmp_path / "iexec_out"
+    (src / "sub").mkdir(parents=True)
+    files = {"result.txt": _unique(40), "sub/big.bin": _unique(CHUNK_SIZE * 2 + 3),
+             "sub/empty": b""}
+    for rel, data in files.items():
+        (src / rel).write_bytes(data)
+    cid = backend.add_path(src)
+    assert cid.startswith("Qm")
+    out = backend.get(cid, tmp_path / "fetched")
+    for rel, data in files.items():
+        assert (out / rel).read_bytes() == data
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
+        ["result.txt", "sub", "sub/big.bin", "sub/empty"]
+    assert backend.cat(f"/ipfs/{cid}/sub/big.bin") == files["sub/big.bin"]
+
+
+def test_get_a_single_file(backend, tmp_path):
+    data = _unique(1000)
+    cid = backend.add_bytes(data)
+    out = backend.get(cid, tmp_path / "one.bin")
+    assert out.read_bytes() == data
+
+
+def test_pins(backend):
+    data = _unique(100)
+    cid = backend.add_bytes(data, pin=False)
+    assert cid not in backend.pin_ls()
+    backend.pin_add(cid)
+    assert backend.pin_ls()[cid] == "recursive"
+    backend.pin_rm(cid)
+    assert cid not in backend.pin_ls()
+
+
+def test_blocks_hash_to_their_cid(backend):
+    data = _unique(CHUNK_SIZE + 5)
+    cid = backend.add_bytes(data)
+    block = backend.block_get(cid)
+    assert hashlib.sha256(block).digest() == parse_cid(cid).raw_digest
+    assert int(backend.block_stat(cid)["Size"]) == len(block)
+
+
+def test_only_hash_stores_nothing(backend):
+    data = _unique(500)
+    cid = backend.add_bytes(data, only_hash=True)
+    assert cid == _expected(data)
+    with pytest.raises(BlockNotFoundError):
+        backend.cat(cid)
+
+
+def test_unknown_cid_fails_at_once(backend):
+    unknown = _expected(_unique(64))  # a valid CID whose blocks exist nowhere
+    started = time.monotonic()
+    with pytest.raises(BlockNotFoundError):
+        backend.cat(unknown)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("bad", ["QmNotACid", "bafy", "", "zzzz", "Qm" + "1" * 44])
+def test_malformed_cid_is_refused(backend, bad):
+    with pytest.raises(InvalidCidError):
+        backend.cat(bad)
+
+
+def test_version_and_id(backend):
+    assert backend.version()["Version"]
+    assert backend.id()["ID"]
