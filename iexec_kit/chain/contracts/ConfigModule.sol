@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+import "./IexecStore.sol";
+
+/// @title Hub module: configuration, work categories, and the protocol's constants.
+contract ConfigModule is IexecStore {
+    event CreateCategory(uint256 catid, string name, string description, uint256 workClockTimeRef);
+
+    /// Set the token, the hub token's name/symbol/decimals and the registries. Owner only, once.
+    /// The last argument (PoCo v3's hub, for score import) is accepted and ignored: the kit has no v3.
+    function configure(
+        address token_,
+        string calldata name_,
+        string calldata symbol_,
+        uint8 decimals_,
+        address appregistry_,
+        address datasetregistry_,
+        address workerpoolregistry_,
+        address /* v3 hub */
+    ) external onlyOwner {
+        require(m_baseToken == address(0), "iExecV5-config-0x01 already configured");
+        require(token_ != address(0), "iExecV5-config-0x02 token is the zero address");
+        m_baseToken = token_;
+        m_name = name_;
+        m_symbol = symbol_;
+        m_decimals = decimals_;
+        m_appregistry = appregistry_;
+        m_datasetregistry = datasetregistry_;
+        m_workerpoolregistry = workerpoolregistry_;
+        m_callbackgas = 100000;
+    }
+
+    function createCategory(string calldata name_, string calldata description, uint256 workClockTimeRef)
+        external onlyOwner returns (uint256)
+    {
+        require(workClockTimeRef > 0, "iExecV5-config-0x03 work clock must be positive");
+        m_categories.push(IexecLibCore.Category(name_, description, workClockTimeRef));
+        uint256 catid = m_categories.length - 1;
+        emit CreateCategory(catid, name_, description, workClockTimeRef);
+        return catid;
+    }
+
+    function viewCategory(uint256 catid) external view returns (IexecLibCore.Category memory) {
+        require(catid < m_categories.length, "iExecV5-config-0x04 no such category");
+        return m_categories[catid];
+    }
+
+    function countCategory() external view returns (uint256) { return m_categories.length; }
+
+    function setCallbackGas(uint256 gas_) external onlyOwner { m_callbackgas = gas_; }
+    function callbackgas() external view returns (uint256) { return m_callbackgas; }
+
+    function appregistry() external view returns (address) { return m_appregistry; }
+    function datasetregistry() external view returns (address) { return m_datasetregistry; }
+    function workerpoolregistry() external view returns (address) { return m_workerpoolregistry; }
+
+    function contribution_deadline_ratio() external pure returns (uint256) { return CONTRIBUTION_DEADLINE_RATIO; }
+    function reveal_deadline_ratio() external pure returns (uint256) { return REVEAL_DEADLINE_RATIO; }
+    function final_deadline_ratio() external pure returns (uint256) { return FINAL_DEADLINE_RATIO; }
+    function workerpool_stake_ratio() external pure returns (uint256) { return WORKERPOOL_STAKE_RATIO; }
+    function kitty_ratio() external pure returns (uint256) { return KITTY_RATIO; }
+    function kitty_min() external pure returns (uint256) { return KITTY_MIN; }
+    function kitty_address() external pure returns (address) { return KITTY_ADDRESS; }
+    function groupmember_purpose() external pure returns (uint256) { return GROUPMEMBER_PURPOSE; }
+}

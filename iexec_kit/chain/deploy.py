@@ -1,0 +1,77 @@
+"""Deploy the protocol: the RLC token, the hub (router + modules), the registries, the categories."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from eth_utils import function_abi_to_4byte_selector
+
+from iexec_kit.chain import artifacts
+from iexec_kit.chain.accounts import Participant
+from iexec_kit.chain.node import Chain
+from iexec_kit.errors import ArtifactError
+
+# PoCo's categories: name, work clock (seconds)
+CATEGORIES = (("XS", 300), ("S", 1200), ("M", 3600), ("L", 10800), ("XL", 36000))
+HUB_TOKEN_NAME = "Staked RLC"
+HUB_TOKEN_SYMBOL = "SRLC"
+RLC_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The addresses of one deployed protocol."""
+
+    rlc: str
+    hub: str
+    appregistry: str
+    datasetregistry: str
+    workerpoolregistry: str
+    modules: dict
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def module_selectors(name: str) -> list[bytes]:
+    """The 4-byte selectors of a module's external functions."""
+    return [function_abi_to_4byte_selector(e) for e in artifacts.abi(name) if e["type"] == "function"]
+
+
+def check_no_clashes(modules=artifacts.HUB_MODULES) -> None:
+    """Two modules (or a module and the router) exposing one selector would shadow each other."""
+    owner_of = {sel: "IexecRouter" for sel in module_selectors("IexecRouter")}
+    for name in modules:
+        for sel in module_selectors(name):
+            if sel in owner_of:
+                raise ArtifactError(f"selector 0x{sel.hex()} is in both {owner_of[sel]} and {name}",
+                                    hint="rename one of the functions")
+            owner_of[sel] = name
+
+
+def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deployment:
+    """Deploy everything, route the hub's selectors to its modules, configure it, create categories."""
+    deployer = deployer or chain.deployer
+    check_no_clashes()
+    rlc, _ = chain.deploy(artifacts.load("RLC"), deployer)
+    hub, _ = chain.deploy(artifacts.load("IexecRouter"), deployer, deployer.address)
+    router = chain.contract(artifacts.abi("IexecRouter"), hub)
+    modules = {}
+    for name in artifacts.HUB_MODULES:
+        address, _ = chain.deploy(artifacts.load(name), deployer)
+        chain.transact(router.functions.updateModule(address, module_selectors(name)), deployer)
+        modules[name] = address
+    registries = {}
+    for name in ("AppRegistry", "DatasetRegistry", "WorkerpoolRegistry"):
+        registries[name], _ = chain.deploy(artifacts.load(name), deployer)
+    hub_c = chain.contract(artifacts.hub_abi(), hub)
+    chain.transact(hub_c.functions.configure(
+        rlc, HUB_TOKEN_NAME, HUB_TOKEN_SYMBOL, RLC_DECIMALS, registries["AppRegistry"],
+        registries["DatasetRegistry"], registries["WorkerpoolRegistry"],
+        "0x0000000000000000000000000000000000000000"), deployer)
+    for cat_name, clock in CATEGORIES:
+        chain.transact(hub_c.functions.createCategory(
+            cat_name, f'{{"name":"{cat_name}","clock":{clock}}}', clock), deployer)
+    return Deployment(rlc=rlc, hub=hub, appregistry=registries["AppRegistry"],
+                      datasetregistry=registries["DatasetRegistry"],
+                      workerpoolregistry=registries["WorkerpoolRegistry"], modules=modules)

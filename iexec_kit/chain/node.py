@@ -1,0 +1,314 @@
+"""The chain: web3.py on an in-process py-evm chain (eth-tester), or on any JSON-RPC node.
+
+Transactions are signed locally (eth-account) and sent raw with an explicit gas limit: py-evm's
+gas estimation costs about 5x the transaction itself, so the in-process chain skips it; over RPC
+the node estimates (which also surfaces a revert's reason before anything is mined).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from iexec_kit.chain.accounts import DEFAULT_MNEMONIC, DEFAULT_WORKERS, ROLES, Participant, participants
+from iexec_kit.errors import ChainConnectionError, ContractRevertError, InsufficientFundsError, KitValueError
+from iexec_kit.messages import explain_revert
+
+IN_PROCESS = "in-process"
+DEFAULT_GAS = 12_000_000          # explicit limit in-process (only used gas is paid)
+ETH = 10**18
+MIN_ETH = ETH // 10               # below this an account is topped up from the deployer (RPC)
+TOP_UP_ETH = 10 * ETH
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a mined transaction left: its hash, block, gas used, and the raw web3 receipt."""
+
+    tx_hash: str
+    block: int
+    gas_used: int
+    raw: Any
+
+    @property
+    def logs(self):
+        return self.raw["logs"]
+
+
+class Chain:
+    """One Ethereum chain and the kit's participants on it.
+
+    ``Chain.in_process()`` starts a fresh py-evm chain in this process (the default, offline);
+    ``Chain.connect(url)`` uses a JSON-RPC node (Hardhat, Anvil, geth --dev...).
+    """
+
+    def __init__(self, w3, kind: str, people: list[Participant], tester=None, url: str | None = None):
+        self.w3 = w3
+        self.kind = kind
+        self.url = url
+        self.participants = people
+        self._tester = tester  # eth_tester.EthereumTester when in-process
+        self.chain_id = w3.eth.chain_id
+        self._nonces: dict[str, int] = {}
+
+    # ----- construction -------------------------------------------------------------------
+    @classmethod
+    def in_process(cls, workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC) -> "Chain":
+        """A fresh in-process py-evm chain whose genesis funds every participant with ETH."""
+        # do not import eth_tester until runtime: only the in-process chain needs it
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider, Web3
+
+        people = participants(workers, mnemonic)
+        backend = PyEVMBackend.from_mnemonic(
+            mnemonic, num_accounts=len(people), hd_path="m/44'/60'/0'/0")
+        tester = EthereumTester(backend)
+        w3 = Web3(EthereumTesterProvider(tester))
+        return cls(w3, IN_PROCESS, people, tester=tester)
+
+    @classmethod
+    def connect(cls, url: str, workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC,
+                timeout: float = 10.0) -> "Chain":
+        """A JSON-RPC node at ``url`` (http(s) or ws). Participants lacking ETH are topped up
+        from the deployer's account, or from the node's first unlocked account."""
+        from web3 import Web3
+
+        if not isinstance(url, str) or not url.startswith(("http://", "https://", "ws://", "wss://")):
+            raise KitValueError("an Ethereum node URL must start with http://, https://, ws:// or wss://",
+                                expected="e.g. http://127.0.0.1:8545", got=repr(url))
+        if url.startswith("ws"):
+            provider = Web3.LegacyWebSocketProvider(url, websocket_timeout=timeout)
+        else:
+            provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})
+        w3 = Web3(provider)
+        try:
+            w3.eth.chain_id
+        except Exception as exc:  # noqa: BLE001 - any failure here means "no node"
+            raise ChainConnectionError(
+                f"no Ethereum node answers at {url}",
+                expected="a JSON-RPC node (e.g. `npx hardhat node` listening on 127.0.0.1:8545)",
+                got=f"{type(exc).__name__}: {exc}",
+                hint="start the node, check the URL and port, or drop --chain to use the in-process chain",
+            ) from None
+        chain = cls(w3, "rpc", participants(workers, mnemonic), url=url)
+        chain._fund_participants()
+        return chain
+
+    def _fund_participants(self) -> None:
+        deployer = self.participants[0]
+        for p in self.participants:
+            if self.eth_balance(p.address) >= MIN_ETH:
+                continue
+            if p is not deployer and self.eth_balance(deployer.address) >= TOP_UP_ETH + MIN_ETH:
+                self.send_eth(deployer, p.address, TOP_UP_ETH)
+                continue
+            node_accounts = self.w3.eth.accounts
+            if node_accounts:
+                tx = self.w3.eth.send_transaction({"from": node_accounts[0], "to": p.address, "value": TOP_UP_ETH})
+                self.w3.eth.wait_for_transaction_receipt(tx)
+                continue
+            raise InsufficientFundsError(
+                f"{p.name} ({p.address}) has no ETH to pay for gas on {self.url}",
+                expected=f"at least {MIN_ETH / ETH} ETH", got=f"{self.eth_balance(p.address) / ETH} ETH",
+                hint="fund the kit's accounts (mnemonic 'test ... junk') or use a dev node that does",
+            )
+
+    # ----- participants -------------------------------------------------------------------
+    def participant(self, name: str) -> Participant:
+        """The participant called ``name`` (a role such as 'requester', or 'worker3')."""
+        for p in self.participants:
+            if p.name == name:
+                return p
+        raise KitValueError(f"no participant named {name!r}",
+                            expected=", ".join(p.name for p in self.participants), got=name)
+
+    @property
+    def deployer(self) -> Participant:
+        return self.participants[0]
+
+    @property
+    def workers(self) -> list[Participant]:
+        return [p for p in self.participants if p.role == "worker"]
+
+    # ----- reads --------------------------------------------------------------------------
+    def eth_balance(self, address: str) -> int:
+        return self.w3.eth.get_balance(address)
+
+    def now(self) -> int:
+        """The latest block's timestamp (chain time, seconds)."""
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def block_number(self) -> int:
+        return self.w3.eth.block_number
+
+    def contract(self, abi, address: str):
+        return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
+
+    def call(self, fn, sender: Participant | str | None = None, **context):
+        """Call a view (or simulate a transaction) and return its result; reverts become kit errors."""
+        frm = sender.address if isinstance(sender, Participant) else sender
+        try:
+            return fn.call({"from": frm} if frm else {})
+        except Exception as exc:  # noqa: BLE001
+            raise self._as_kit_error(exc, fn, context) from None
+
+    # ----- writes -------------------------------------------------------------------------
+    def transact(self, fn, sender: Participant, *, value: int = 0, gas: int | None = None,
+                 **context) -> Receipt:
+        """Sign ``fn`` (a web3 contract function call) as ``sender``, send it, wait, and return its receipt.
+
+        A revert raises :class:`ContractRevertError` with the reason in words; ``context`` (e.g.
+        ``detail=": asked 5 RLC, stake 2 RLC"``) makes the sentence precise.
+        """
+        tx = {"from": sender.address, "value": value}
+        try:
+            if gas is None and self.kind != IN_PROCESS:
+                gas = int(fn.estimate_gas(tx) * 1.2) + 20_000
+            tx = fn.build_transaction({**tx, **self._fees(), "gas": gas or DEFAULT_GAS,
+                                       "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
+        except Exception as exc:  # noqa: BLE001
+            self._nonces.pop(sender.address, None)
+            raise self._as_kit_error(exc, fn, context) from None
+        return self._send(tx, sender, fn, context)
+
+    def deploy(self, artifact: dict, sender: Participant, *args) -> tuple[str, Receipt]:
+        """Deploy a contract from its artifact; return (address, receipt)."""
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        fn = factory.constructor(*args)
+        tx = {"from": sender.address, "value": 0}
+        gas = None if self.kind != IN_PROCESS else DEFAULT_GAS
+        try:
+            if gas is None:
+                gas = int(fn.estimate_gas(tx) * 1.2) + 50_000
+            tx = fn.build_transaction({**tx, **self._fees(), "gas": gas,
+                                       "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
+        except Exception as exc:  # noqa: BLE001
+            self._nonces.pop(sender.address, None)
+            raise self._as_kit_error(exc, None, {}) from None
+        receipt = self._send(tx, sender, None, {})
+        return receipt.raw["contractAddress"], receipt
+
+    def send_eth(self, sender: Participant, to: str, value: int) -> Receipt:
+        tx = {"from": sender.address, "to": self.w3.to_checksum_address(to), "value": value, "gas": 21_000,
+              "nonce": self._next_nonce(sender.address), "chainId": self.chain_id, **self._fees()}
+        return self._send(tx, sender, None, {})
+
+    def _fees(self) -> dict:
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas") or 10**9
+        tip = 10**9
+        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+
+    def _next_nonce(self, address: str) -> int:
+        if address not in self._nonces or self.kind != IN_PROCESS:
+            self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+        nonce = self._nonces[address]
+        self._nonces[address] = nonce + 1
+        return nonce
+
+    def _send(self, tx: dict, sender: Participant, fn, context) -> Receipt:
+        signed = self.w3.eth.account.sign_transaction(tx, sender.key)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:  # noqa: BLE001
+            self._nonces.pop(sender.address, None)
+            raise self._as_kit_error(exc, fn, context) from None
+        raw = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if raw["status"] != 1:
+            # a node that mines failed transactions: replay as a call to learn the reason
+            reason = ""
+            try:
+                self.w3.eth.call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx},
+                                 raw["blockNumber"] - 1)
+            except Exception as exc:  # noqa: BLE001
+                reason = _reason_of(exc)
+            raise self._revert(reason, fn, context)
+        return Receipt("0x" + bytes(raw["transactionHash"]).hex(), raw["blockNumber"], raw["gasUsed"], raw)
+
+    # ----- errors -------------------------------------------------------------------------
+    def _as_kit_error(self, exc: Exception, fn, context):
+        from iexec_kit.errors import IexecKitError
+
+        if isinstance(exc, IexecKitError):
+            return exc
+        text = str(exc)
+        if "insufficient funds" in text.lower():
+            return InsufficientFundsError("the sender has too little ETH to pay for gas",
+                                          got=text[:300], hint="fund the account with ETH")
+        if _is_connection_error(exc):
+            return ChainConnectionError(f"the Ethereum node stopped answering ({self.url or self.kind})",
+                                        got=f"{type(exc).__name__}: {text[:300]}",
+                                        hint="check that the node is still running")
+        return self._revert(_reason_of(exc), fn, context)
+
+    def _revert(self, reason: str, fn, context) -> ContractRevertError:
+        sentence, code, todo = explain_revert(reason, **context)
+        where = f" in {fn.fn_name}" if fn is not None and hasattr(fn, "fn_name") else ""
+        return ContractRevertError(f"the contract refused{where}: {sentence}", reason=reason, code=code,
+                                   got=reason or None, hint=todo)
+
+    # ----- time and snapshots -------------------------------------------------------------
+    def snapshot(self) -> Any:
+        """Remember the chain's state; :meth:`revert` returns to it."""
+        self._nonces.clear()
+        if self._tester is not None:
+            return self._tester.take_snapshot()
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+
+    def revert(self, snapshot_id) -> None:
+        """Return to a snapshot taken earlier (in-process: it can be reverted to again)."""
+        self._nonces.clear()
+        if self._tester is not None:
+            self._tester.revert_to_snapshot(snapshot_id)
+            return
+        ok = self.w3.provider.make_request("evm_revert", [snapshot_id]).get("result")
+        if not ok:
+            raise KitValueError("the node refused to revert to that snapshot", got=str(snapshot_id),
+                                hint="on RPC nodes a snapshot can be used once: take a new one")
+
+    def time_travel(self, seconds: int) -> int:
+        """Move chain time forward by ``seconds`` and mine a block; return the new timestamp."""
+        if seconds < 0:
+            raise KitValueError("time travel only goes forward", expected="seconds >= 0", got=str(seconds))
+        target = self.now() + int(seconds)
+        if self._tester is not None:
+            # eth-tester mines the travel block one second early: aim one second later
+            self._tester.time_travel(target + 1)
+        else:
+            self.w3.provider.make_request("evm_setNextBlockTimestamp", [target])
+            self.w3.provider.make_request("evm_mine", [])
+        return self.now()
+
+    def mine(self, blocks: int = 1) -> None:
+        if self._tester is not None:
+            self._tester.mine_blocks(blocks)
+        else:
+            for _ in range(blocks):
+                self.w3.provider.make_request("evm_mine", [])
+
+    def describe(self) -> str:
+        return f"{self.kind} chain {self.chain_id}" + (f" at {self.url}" if self.url else "")
+
+
+def _reason_of(exc: Exception) -> str:
+    """The revert reason string inside whatever web3 or eth-tester raised."""
+    for attr in ("message",):
+        msg = getattr(exc, attr, None)
+        if isinstance(msg, str) and msg:
+            text = msg
+            break
+    else:
+        text = str(exc.args[0]) if exc.args else str(exc)
+    for prefix in ("execution reverted: ", "Execution reverted: ", "VM Exception while processing transaction: reverted with reason string "):
+        if prefix in text:
+            text = text.split(prefix, 1)[1]
+    return text.strip().strip("'\"")
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    import requests
+
+    return isinstance(exc, (ConnectionError, TimeoutError, requests.exceptions.ConnectionError,
+                            requests.exceptions.Timeout))
+
+
+__all__ = ["Chain", "Receipt", "IN_PROCESS", "ETH", "ROLES"]

@@ -1,0 +1,191 @@
+"""Typed calls to the hub and its satellites (RLC token, registries, assets).
+
+Every write checks what it can before sending (a balance, a stake, an owner), so that the
+learner reads "you have 2 RLC, the deposit needs 5" rather than a bare revert.
+"""
+
+from __future__ import annotations
+
+from eth_utils import keccak, to_checksum_address
+
+from iexec_kit.chain import artifacts
+from iexec_kit.chain.accounts import Participant
+from iexec_kit.chain.deploy import Deployment
+from iexec_kit.chain.node import Chain, Receipt
+from iexec_kit.errors import InsufficientFundsError, KitValueError
+from iexec_kit.messages import nrlc
+from iexec_kit.poco.views import AccountInfo, AppInfo, CategoryInfo, DatasetInfo, WorkerpoolInfo
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def _text(b: bytes) -> str:
+    try:
+        return bytes(b).decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + bytes(b).hex()
+
+
+class Hub:
+    """The protocol on one chain: ``hub.contract`` is the web3 contract at the hub's address."""
+
+    def __init__(self, chain: Chain, deployment: Deployment):
+        self.chain = chain
+        self.deployment = deployment
+        self.contract = chain.contract(artifacts.hub_abi(), deployment.hub)
+        self.rlc = chain.contract(artifacts.abi("RLC"), deployment.rlc)
+        self.appregistry = chain.contract(artifacts.abi("AppRegistry"), deployment.appregistry)
+        self.datasetregistry = chain.contract(artifacts.abi("DatasetRegistry"), deployment.datasetregistry)
+        self.workerpoolregistry = chain.contract(artifacts.abi("WorkerpoolRegistry"), deployment.workerpoolregistry)
+
+    @property
+    def address(self) -> str:
+        return self.deployment.hub
+
+    @property
+    def fn(self):
+        """The hub's functions (web3), for calls the typed methods do not cover."""
+        return self.contract.functions
+
+    # ----- views --------------------------------------------------------------------------
+    def account(self, address: str) -> AccountInfo:
+        stake, locked = self.chain.call(self.fn.viewAccount(to_checksum_address(address)))
+        return AccountInfo(stake=stake, locked=locked)
+
+    def wallet(self, address: str) -> int:
+        """RLC held in the wallet (not deposited), in nRLC."""
+        return self.chain.call(self.rlc.functions.balanceOf(to_checksum_address(address)))
+
+    def hub_rlc(self) -> int:
+        """RLC held by the hub contract: every deposit, locked or not."""
+        return self.wallet(self.address)
+
+    def total_supply(self) -> int:
+        return self.chain.call(self.fn.totalSupply())
+
+    def categories(self) -> list[CategoryInfo]:
+        n = self.chain.call(self.fn.countCategory())
+        return [self.category(i) for i in range(n)]
+
+    def category(self, catid: int) -> CategoryInfo:
+        name, description, clock = self.chain.call(self.fn.viewCategory(catid))
+        return CategoryInfo(catid, name, description, clock)
+
+    # ----- RLC in and out -----------------------------------------------------------------
+    def mint(self, to: str, amount: int) -> Receipt:
+        """Create RLC for ``to`` (the token owner, i.e. the deployer, signs). Sandbox set-up only."""
+        return self.chain.transact(self.rlc.functions.mint(to_checksum_address(to), amount), self.chain.deployer)
+
+    def faucet(self, who: Participant) -> Receipt:
+        """Draw the faucet's 100 RLC into ``who``'s wallet (once a day of chain time)."""
+        return self.chain.transact(self.rlc.functions.faucet(), who)
+
+    def deposit(self, who: Participant, amount: int) -> Receipt:
+        """Move ``amount`` nRLC from ``who``'s wallet to its stake on the hub, in one transaction
+        (RLC.approveAndCall -> hub.receiveApproval)."""
+        self._positive(amount, "deposit")
+        wallet = self.wallet(who.address)
+        if wallet < amount:
+            raise InsufficientFundsError(
+                f"{who.name} cannot deposit {nrlc(amount)}: the wallet holds {nrlc(wallet)}",
+                expected=f"a wallet balance of at least {nrlc(amount)}",
+                got=f"{nrlc(wallet)} (missing {nrlc(amount - wallet)})",
+                hint="draw from the faucet (hub.faucet(who)) or receive RLC, then deposit again",
+            )
+        return self.chain.transact(self.rlc.functions.approveAndCall(self.address, amount, b""), who)
+
+    def withdraw(self, who: Participant, amount: int, to: str | None = None) -> Receipt:
+        """Move ``amount`` nRLC of free stake back to a wallet (``who``'s, or ``to``)."""
+        self._positive(amount, "withdraw")
+        acct = self.account(who.address)
+        if acct.stake < amount:
+            raise InsufficientFundsError(
+                f"{who.name} cannot withdraw {nrlc(amount)}: the free stake is {nrlc(acct.stake)}"
+                + (f" ({nrlc(acct.locked)} more is locked in running deals)" if acct.locked else ""),
+                expected=f"at most {nrlc(acct.stake)}", got=nrlc(amount),
+                hint="withdraw less; locked RLC comes back when its tasks complete or fail",
+            )
+        if to is None:
+            return self.chain.transact(self.fn.withdraw(amount), who)
+        return self.chain.transact(self.fn.withdrawTo(amount, to_checksum_address(to)), who)
+
+    @staticmethod
+    def _positive(amount, what: str) -> None:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise KitValueError(f"a {what} amount is a positive whole number of nRLC (1 RLC = 1e9 nRLC)",
+                                expected="an int > 0", got=repr(amount))
+
+    # ----- registries ---------------------------------------------------------------------
+    def _predict(self, registry, artifact: str, args_types: list[str], args: list, salt_fields) -> str:
+        """The CREATE2 address an asset gets (PoCo's registries forbid duplicates the same way)."""
+        from eth_abi import encode
+
+        init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(args_types, args)
+        salt = keccak(encode(*salt_fields))
+        raw = keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
+        return to_checksum_address(raw)
+
+    def create_app(self, owner: Participant, name: str, multiaddr: str, checksum: bytes,
+                   app_type: str = "DOCKER", mrenclave: bytes = b"") -> str:
+        """Register an app owned by ``owner``; return its address (the existing one if the very
+        same app is already registered)."""
+        if len(checksum) != 32:
+            raise KitValueError("an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes")
+        types = ["address", "string", "string", "bytes", "bytes32", "bytes"]
+        args = [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave]
+        predicted = self._predict(self.appregistry, "App", types, args, (types, args))
+        if not self.chain.call(self.appregistry.functions.isRegistered(predicted)):
+            self.chain.transact(self.appregistry.functions.createApp(*args), owner)
+        return predicted
+
+    def create_dataset(self, owner: Participant, name: str, multiaddr: str, checksum: bytes) -> str:
+        """Register a dataset owned by ``owner``; return its address."""
+        types = ["address", "string", "bytes", "bytes32"]
+        args = [owner.address, name, multiaddr.encode(), checksum]
+        predicted = self._predict(self.datasetregistry, "Dataset", types, args, (types, args))
+        if not self.chain.call(self.datasetregistry.functions.isRegistered(predicted)):
+            self.chain.transact(self.datasetregistry.functions.createDataset(*args), owner)
+        return predicted
+
+    def create_workerpool(self, owner: Participant, description: str) -> str:
+        """Register a workerpool managed by ``owner``; return its address."""
+        types = ["address", "string"]
+        args = [owner.address, description]
+        predicted = self._predict(self.workerpoolregistry, "Workerpool", types, args, (types, args))
+        if not self.chain.call(self.workerpoolregistry.functions.isRegistered(predicted)):
+            self.chain.transact(self.workerpoolregistry.functions.createWorkerpool(*args), owner)
+        return predicted
+
+    def app(self, address: str) -> AppInfo:
+        c = self.chain.contract(artifacts.abi("App"), address)
+        f = c.functions
+        return AppInfo(
+            address=c.address, owner=self.chain.call(f.owner()), name=self.chain.call(f.m_appName()),
+            type=self.chain.call(f.m_appType()), multiaddr=_text(self.chain.call(f.m_appMultiaddr())),
+            checksum="0x" + bytes(self.chain.call(f.m_appChecksum())).hex(),
+            mrenclave=_text(self.chain.call(f.m_appMREnclave())),
+        )
+
+    def dataset(self, address: str) -> DatasetInfo:
+        c = self.chain.contract(artifacts.abi("Dataset"), address)
+        f = c.functions
+        return DatasetInfo(
+            address=c.address, owner=self.chain.call(f.owner()), name=self.chain.call(f.m_datasetName()),
+            multiaddr=_text(self.chain.call(f.m_datasetMultiaddr())),
+            checksum="0x" + bytes(self.chain.call(f.m_datasetChecksum())).hex(),
+        )
+
+    def workerpool(self, address: str) -> WorkerpoolInfo:
+        c = self.chain.contract(artifacts.abi("Workerpool"), address)
+        f = c.functions
+        return WorkerpoolInfo(
+            address=c.address, owner=self.chain.call(f.owner()),
+            description=self.chain.call(f.m_workerpoolDescription()),
+            worker_stake_ratio=self.chain.call(f.m_workerStakeRatioPolicy()),
+            scheduler_reward_ratio=self.chain.call(f.m_schedulerRewardRatioPolicy()),
+        )
+
+    def change_workerpool_policy(self, owner: Participant, workerpool: str, worker_stake_ratio: int,
+                                 scheduler_reward_ratio: int) -> Receipt:
+        c = self.chain.contract(artifacts.abi("Workerpool"), workerpool)
+        return self.chain.transact(c.functions.changePolicy(worker_stake_ratio, scheduler_reward_ratio), owner)
