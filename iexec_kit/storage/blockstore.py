@@ -29,6 +29,8 @@ class Blockstore(Protocol):
 
     def has(self, cid: CID) -> bool: ...
 
+    def size(self, cid: CID) -> int: ...
+
 
 def _verify(cid: CID, block: bytes) -> bytes:
     if hashlib.sha256(block).digest() != cid.raw_digest:
@@ -83,6 +85,14 @@ class FlatfsBlockstore:
                                      got="nothing in the repo", hint=M.HINT_MISSING) from None
         return _verify(cid, block)
 
+    def size(self, cid: CID) -> int:
+        """The stored block's length, without reading it (raises BlockNotFoundError)."""
+        try:
+            return self.path(cid).stat().st_size
+        except FileNotFoundError:
+            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
+                                     got="nothing in the repo", hint=M.HINT_MISSING) from None
+
     def delete(self, cid: CID) -> None:
         try:
             self.path(cid).unlink()
@@ -116,6 +126,13 @@ class MemoryBlockstore:
     def has(self, cid: CID) -> bool:
         return bytes(cid.digest) in self._blocks
 
+    def size(self, cid: CID) -> int:
+        try:
+            return len(self._blocks[bytes(cid.digest)])
+        except KeyError:
+            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
+                                     hint=M.HINT_MISSING) from None
+
 
 class NullBlockstore:
     """Stores nothing: what ``add --only-hash`` writes to."""
@@ -129,3 +146,6 @@ class NullBlockstore:
 
     def has(self, cid: CID) -> bool:
         return False
+
+    def size(self, cid: CID) -> int:
+        return self.get(cid)  # raises

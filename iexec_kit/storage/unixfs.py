@@ -359,20 +359,21 @@ class Reader:
             raise UnixfsError(M.UNIXFS_UNSUPPORTED, got="HAMT-sharded directory")
 
     def check_complete(self, cid: CID) -> None:
-        """Raise unless every block of the DAG is present (reads and verifies inner nodes only)."""
+        """Raise BlockNotFoundError unless every block of the DAG is present.
+
+        Reads (and verifies) inner nodes only: a child whose stored length equals its link's
+        Tsize has no children of its own (Tsize = block length + children's Tsizes), so a leaf
+        is only stat-ed. Leaves are verified later, as they are read."""
+        self.store.size(cid)
         if cid.codec.name == RAW:
-            if not self.store.has(cid):
-                self.store.get(cid)  # raises BlockNotFoundError
             return
-        node, fs = self.node(cid)
+        node, _ = self.node(cid)
         if node is None:
             return
         for link in node.links:
             child = parse_cid(link.hash)
-            if child.codec.name == RAW:
-                if not self.store.has(child):
-                    self.store.get(child)
-            else:
+            size = self.store.size(child)
+            if child.codec.name != RAW and size != link.tsize:
                 self.check_complete(child)
 
     def links(self, cid: CID) -> Iterator[CID]:
