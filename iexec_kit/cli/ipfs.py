@@ -1,0 +1,123 @@
+"""``iexec-kit ipfs``: the kit's IPFS node from the terminal (daemon, add, cat, get).
+
+Without a daemon, add/cat/get work on the repo folder directly (as Kubo does offline); with
+``--api`` or $IEXEC_KIT_IPFS_API they go through that Kubo RPC API (the kit's daemon or Kubo).
+Heavy imports happen inside the commands, so ``iexec-kit --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(name="ipfs", help="The kit's IPFS node: real CIDs, the Kubo RPC API, a gateway.",
+                  no_args_is_help=True, add_completion=False)
+
+_REPO = typer.Option(None, "--repo", help="Repo folder (default $IEXEC_KIT_IPFS_REPO or "
+                     "~/.iexec-kit/ipfs).")
+_API = typer.Option(None, "--api", help="Use this Kubo RPC API (e.g. 127.0.0.1:5001) instead of "
+                    "the repo; default $IEXEC_KIT_IPFS_API.")
+
+
+def _backend(api: Optional[str], repo: Optional[Path]):
+    from iexec_kit.storage.kubo import open_ipfs
+
+    return open_ipfs(api=api, repo=repo)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def daemon(api: str = typer.Option("127.0.0.1:5001", "--api", help="API address (port 0: any)."),
+           gateway: Optional[str] = typer.Option(None, "--gateway", help="Separate gateway "
+                                                 "address; default: /ipfs/ on the API port."),
+           repo: Optional[Path] = _REPO) -> None:
+    """Serve the repo over the Kubo RPC API and a path gateway until Ctrl-C."""
+    import threading
+
+    from iexec_kit.errors import IexecKitError
+    from iexec_kit.storage import messages as M
+    from iexec_kit.storage.daemon import IpfsDaemon
+
+    try:
+        d = IpfsDaemon(repo, api=api, gateway=gateway).start()
+    except IexecKitError as exc:
+        _fail(exc)
+    typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url,
+                                     repo=d.node.repo))
+    stop = threading.Event()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        d.stop()
+        typer.echo("Daemon stopped.")
+
+
+@app.command()
+def add(path: Path = typer.Argument(..., help="File or folder (folders are added recursively)."),
+        only_hash: bool = typer.Option(False, "--only-hash", "-n", help="Compute the CID, store nothing."),
+        cid_version: int = typer.Option(0, "--cid-version", min=0, max=1,
+                                        help="0 (Qm..., Kubo's default) or 1 (bafy..., raw leaves)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the root CID only."),
+        hidden: bool = typer.Option(False, "--hidden", "-H", help="Include dot-files."),
+        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+    """Add a file or a folder; prints each entry, the root CID last."""
+    from iexec_kit.errors import IexecKitError
+    from iexec_kit.storage.node import IpfsNode
+
+    try:
+        backend = _backend(api, repo)
+        if isinstance(backend, IpfsNode):
+            cid = backend.add_path(path, cid_version=cid_version, only_hash=only_hash,
+                                   hidden=hidden, on_added=None if quiet else
+                                   lambda rel, added: typer.echo(f"added {added.cid} {rel}"))
+        else:
+            cid = backend.add_path(path, cid_version=cid_version, only_hash=only_hash,
+                                   hidden=hidden)
+            if not quiet:
+                typer.echo(f"added {cid} {path.name}")
+    except IexecKitError as exc:
+        _fail(exc)
+    typer.echo(cid)
+
+
+@app.command()
+def cat(cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path of a file."),
+        offset: int = typer.Option(0, "--offset", "-o", min=0),
+        length: Optional[int] = typer.Option(None, "--length", "-l", min=0),
+        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+    """Write a file's bytes to stdout."""
+    from iexec_kit.errors import IexecKitError
+
+    try:
+        backend = _backend(api, repo)
+        out = sys.stdout.buffer
+        for chunk in backend.read(cid, offset, length):
+            out.write(chunk)
+        out.flush()
+    except IexecKitError as exc:
+        _fail(exc)
+
+
+@app.command()
+def get(cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                              help="Where to write it (default ./<cid>)."),
+        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+    """Download a file or a folder."""
+    from iexec_kit.errors import IexecKitError
+
+    try:
+        dest = _backend(api, repo).get(cid, output or Path(cid.strip("/").split("/")[-1]))
+    except IexecKitError as exc:
+        _fail(exc)
+    typer.echo(f"Saved {cid} to {dest}")
