@@ -86,3 +86,42 @@ def nrlc(amount: int) -> str:
     if amount < 10**6:
         return f"{amount:,} nRLC"
     return f"{amount / 10**9:,.9g} RLC"
+
+
+# matchOrders codes -> (what the contract's refusal means, what to do). The kit's off-chain
+# pre-check (iexec_kit.poco.matching) says the same with the orders' own numbers.
+MATCH_ORDERS: dict[str, tuple[str, str]] = {
+    "0x00": ("the request's category differs from the workerpool order's", "ask for the category the workerpool sells"),
+    "0x01": ("the category does not exist on this hub", "use a category id below countCategory()"),
+    "0x02": ("the request asks for more trust than the workerpool order offers", "lower the trust or find another workerpool order"),
+    "0x03": ("the request's app max price is below the app order's price", "raise appmaxprice or find a cheaper app order"),
+    "0x04": ("the request's dataset max price is below the dataset order's price", "raise datasetmaxprice or find a cheaper dataset order"),
+    "0x05": ("the request's workerpool max price is below the workerpool order's price", "raise workerpoolmaxprice or find a cheaper workerpool order"),
+    "0x06": ("the workerpool order lacks a tag that the app, dataset or request asks for", "find a workerpool order with those tags, or ask for fewer"),
+    "0x07": ("TEE is asked for, but the app order is not tagged TEE", "use a TEE app, or do not ask for TEE"),
+    "0x10": ("the request is for another app than the app order's", "match the app order of the app you asked for"),
+    "0x11": ("the request is for another dataset than the dataset order's", "match the dataset order of the dataset you asked for"),
+    "0x12": ("the request only accepts another workerpool", "use that workerpool's order, or lift the restriction"),
+    "0x13": ("the app order only accepts another dataset", "use the dataset the app developer allows"),
+    "0x14": ("the app order only accepts another workerpool", "use the workerpool the app developer allows"),
+    "0x15": ("the app order only accepts another requester", "ask the app developer for an order open to you"),
+    "0x16": ("the dataset order only accepts another app", "use the app the dataset owner allows"),
+    "0x17": ("the dataset order only accepts another workerpool", "use the workerpool the dataset owner allows"),
+    "0x18": ("the dataset order only accepts another requester", "ask the dataset owner for an order open to you"),
+    "0x19": ("the workerpool order only accepts another app", "use an app the workerpool accepts"),
+    "0x1a": ("the workerpool order only accepts another dataset", "use a dataset the workerpool accepts"),
+    "0x1b": ("the workerpool order only accepts another requester", "ask the workerpool manager for an order open to you"),
+    "0x20": ("the app is not registered in the app registry", "register the app first (createApp)"),
+    "0x21": ("the app order is not signed by the app's owner", "have the app's owner sign it (or presign it with manageAppOrder)"),
+    "0x30": ("the dataset is not registered in the dataset registry", "register the dataset first (createDataset)"),
+    "0x31": ("the dataset order is not signed by the dataset's owner", "have the dataset's owner sign it"),
+    "0x40": ("the workerpool is not registered in the workerpool registry", "register the workerpool first (createWorkerpool)"),
+    "0x41": ("the workerpool order is not signed by the workerpool's owner", "have the workerpool manager sign it"),
+    "0x50": ("the request order is not signed by its requester", "sign the request order with the requester's key"),
+    "0x60": ("nothing is left to match: an order is fully consumed or was cancelled", "get fresh orders with volume left"),
+}
+for _code, (_what, _todo) in MATCH_ORDERS.items():
+    REVERTS[("iExecV5-matchOrders", _code)] = (_what + "{detail}", _todo)
+REVERTS[("iExecV5-manageOrder", "0x01")] = (
+    "only the order's owner may sign or cancel it on chain (or someone bringing the owner's signature)",
+    "send it from the owner's account")

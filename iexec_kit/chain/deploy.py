@@ -50,7 +50,8 @@ def check_no_clashes(modules=artifacts.HUB_MODULES) -> None:
 
 
 def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deployment:
-    """Deploy everything, route the hub's selectors to its modules, configure it, create categories."""
+    """Deploy everything, route the hub's selectors to its modules, configure it, set the EIP-712
+    domain separator, create the categories."""
     deployer = deployer or chain.deployer
     check_no_clashes()
     rlc, _ = chain.deploy(artifacts.load("RLC"), deployer)
@@ -69,6 +70,7 @@ def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deploy
         rlc, HUB_TOKEN_NAME, HUB_TOKEN_SYMBOL, RLC_DECIMALS, registries["AppRegistry"],
         registries["DatasetRegistry"], registries["WorkerpoolRegistry"],
         "0x0000000000000000000000000000000000000000"), deployer)
+    chain.transact(hub_c.functions.updateDomainSeparator(), deployer)
     for cat_name, clock in CATEGORIES:
         chain.transact(hub_c.functions.createCategory(
             cat_name, f'{{"name":"{cat_name}","clock":{clock}}}', clock), deployer)

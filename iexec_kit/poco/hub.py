@@ -115,6 +115,69 @@ class Hub:
             raise KitValueError(f"a {what} amount is a positive whole number of nRLC (1 RLC = 1e9 nRLC)",
                                 expected="an int > 0", got=repr(amount))
 
+    # ----- orders and deals (the marketplace) ---------------------------------------------
+    def domain(self):
+        """The hub's EIP-712 domain (orders are signed for it)."""
+        from iexec_kit.poco.orders import Domain
+
+        return Domain(chain_id=self.chain.chain_id, verifying_contract=self.address)
+
+    def order_hash(self, order) -> bytes:
+        return order.hash(self.domain())
+
+    def consumed(self, order) -> int:
+        """Volume of ``order`` already used by deals (its full volume once cancelled)."""
+        return self.chain.call(self.fn.viewConsumed(order.hash(self.domain())))
+
+    def remaining(self, order) -> int:
+        """Volume of ``order`` still available to matchOrders."""
+        return max(order.volume - self.consumed(order), 0)
+
+    def presigned(self, order) -> str:
+        """Who presigned ``order`` on chain (the zero address if nobody)."""
+        return self.chain.call(self.fn.viewPresigned(order.hash(self.domain())))
+
+    def asset_owner(self, asset: str) -> str:
+        """owner() of an app, dataset or workerpool contract."""
+        c = self.chain.contract(artifacts.abi("App"), asset)
+        return self.chain.call(c.functions.owner())
+
+    def order_owner(self, order) -> str:
+        """Who must sign ``order``: the asset's owner, or the requester for a request order."""
+        from iexec_kit.poco.orders import RequestOrder
+
+        return order.requester if isinstance(order, RequestOrder) else self.asset_owner(order.asset)
+
+    def sign_order(self, order, who: Participant):
+        """``order`` signed by ``who`` for this hub's domain."""
+        return order.signed(who.key, self.domain())
+
+    def manage_order(self, order, operation: int, who: Participant, sign: bytes = b"") -> Receipt:
+        """manageXOrder: operation 0 (SIGN) presigns on chain, 1 (CLOSE) cancels the order.
+        ``who`` must be the order's owner unless ``sign`` is the owner's signature of the operation."""
+        fn = getattr(self.fn, f"manage{order.TYPE_NAME}")
+        return self.chain.transact(fn((order.as_tuple(), operation, sign)), who)
+
+    def cancel_order(self, order, who: Participant) -> Receipt:
+        """Cancel ``order`` on chain: nothing of it can be matched afterwards."""
+        return self.manage_order(order, 1, who)
+
+    def match_orders(self, app, dataset, workerpool, request, sender: Participant | None = None, *,
+                     precheck: bool = True):
+        """matchOrders: four compatible orders become a deal that locks the funds.
+        See :func:`iexec_kit.poco.matching.match_orders`."""
+        from iexec_kit.poco.matching import match_orders
+
+        sender = sender or self.chain.participant_by_address(request.requester)
+        return match_orders(self, app, dataset, workerpool, request, sender, precheck_first=precheck)
+
+    def deal(self, dealid: str | bytes):
+        """The deal recorded by matchOrders (``Deal.exists`` is False for an unknown id)."""
+        from iexec_kit.poco.deals import Deal
+
+        raw_id = bytes.fromhex(dealid[2:]) if isinstance(dealid, str) else bytes(dealid)
+        return Deal.from_chain(raw_id, self.chain.call(self.fn.viewDeal(raw_id)))
+
     # ----- registries ---------------------------------------------------------------------
     def _predict(self, registry, artifact: str, args_types: list[str], args: list, salt_fields) -> str:
         """The CREATE2 address an asset gets (PoCo's registries forbid duplicates the same way)."""
