@@ -122,6 +122,14 @@ class Chain:
         raise KitValueError(f"no participant named {name!r}",
                             expected=", ".join(p.name for p in self.participants), got=name)
 
+    def participant_by_address(self, address: str) -> Participant:
+        """The participant whose address this is (a kit error if it is not one of the kit's)."""
+        for p in self.participants:
+            if p.address.lower() == str(address).lower():
+                return p
+        raise KitValueError("that address is not one of the sandbox's participants", got=str(address),
+                            hint="pass the sender explicitly")
+
     @property
     def deployer(self) -> Participant:
         return self.participants[0]
