@@ -299,8 +299,9 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
                                     f"<h1>Index of {html.escape(full)}</h1><ul>{rows}</ul>",
                                     headers={"Etag": f'"{target}"'})
             target, name = index.cid, "index.html"
-        size = await run_in_threadpool(node.size, target)
-        head = await run_in_threadpool(node.cat, target, 0, 512)
+        await run_in_threadpool(node.reader.check_complete, target)  # once, before any byte
+        size = await run_in_threadpool(node.reader.size, target)
+        head = await run_in_threadpool(node.reader.cat, target, 0, 512)
         headers = {"Etag": f'"{target}"', "Accept-Ranges": "bytes", "X-Ipfs-Path": full,
                    "Cache-Control": "public, max-age=29030400, immutable"}
         ctype = sniff_content_type(name, head)
@@ -323,5 +324,5 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
         headers["Content-Length"] = str(length)
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers, media_type=ctype)
-        iterator = await run_in_threadpool(node.read, target, start, length)
+        iterator = node.reader.read(target, start, length)
         return StreamingResponse(iterator, status_code=status, headers=headers, media_type=ctype)

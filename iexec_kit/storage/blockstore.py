@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from multiformats import CID
+from iexec_kit.storage.cids import Cid
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.errors import BlockNotFoundError, CorruptBlockError
@@ -23,18 +23,18 @@ from iexec_kit.storage.errors import BlockNotFoundError, CorruptBlockError
 class Blockstore(Protocol):
     """What the UnixFS code needs from a store of blocks."""
 
-    def put(self, cid: CID, block: bytes) -> None: ...
+    def put(self, cid: Cid, block: bytes) -> None: ...
 
-    def get(self, cid: CID) -> bytes: ...
+    def get(self, cid: Cid) -> bytes: ...
 
-    def has(self, cid: CID) -> bool: ...
+    def has(self, cid: Cid) -> bool: ...
 
-    def size(self, cid: CID) -> int: ...
+    def size(self, cid: Cid) -> int: ...
 
 
-def _verify(cid: CID, block: bytes) -> bytes:
-    if hashlib.sha256(block).digest() != cid.raw_digest:
-        raise CorruptBlockError(M.BLOCK_CORRUPT, expected=f"sha2-256 {cid.raw_digest.hex()}",
+def _verify(cid: Cid, block: bytes) -> bytes:
+    if hashlib.sha256(block).digest() != cid.digest:
+        raise CorruptBlockError(M.BLOCK_CORRUPT, expected=f"sha2-256 {cid.digest.hex()}",
                                 got=f"sha2-256 {hashlib.sha256(block).hexdigest()} for {cid}",
                                 hint=M.HINT_CORRUPT)
     return block
@@ -49,18 +49,18 @@ class FlatfsBlockstore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
-    def key(cid: CID) -> str:
+    def key(cid: Cid) -> str:
         """The flatfs key of a block: RFC 4648 base32 (upper, no padding) of its multihash."""
-        return base64.b32encode(bytes(cid.digest)).decode().rstrip("=")
+        return base64.b32encode(cid.multihash).decode().rstrip("=")
 
-    def path(self, cid: CID) -> Path:
+    def path(self, cid: Cid) -> Path:
         key = self.key(cid)
         return self.root / key[-3:-1] / f"{key}.data"
 
-    def has(self, cid: CID) -> bool:
+    def has(self, cid: Cid) -> bool:
         return self.path(cid).is_file()
 
-    def put(self, cid: CID, block: bytes) -> None:
+    def put(self, cid: Cid, block: bytes) -> None:
         target = self.path(cid)
         if target.is_file():
             return
@@ -77,7 +77,7 @@ class FlatfsBlockstore:
                 pass
             raise
 
-    def get(self, cid: CID) -> bytes:
+    def get(self, cid: Cid) -> bytes:
         try:
             block = self.path(cid).read_bytes()
         except FileNotFoundError:
@@ -85,7 +85,7 @@ class FlatfsBlockstore:
                                      got="nothing in the repo", hint=M.HINT_MISSING) from None
         return _verify(cid, block)
 
-    def size(self, cid: CID) -> int:
+    def size(self, cid: Cid) -> int:
         """The stored block's length, without reading it (raises BlockNotFoundError)."""
         try:
             return self.path(cid).stat().st_size
@@ -93,7 +93,7 @@ class FlatfsBlockstore:
             raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
                                      got="nothing in the repo", hint=M.HINT_MISSING) from None
 
-    def delete(self, cid: CID) -> None:
+    def delete(self, cid: Cid) -> None:
         try:
             self.path(cid).unlink()
         except FileNotFoundError:
@@ -113,22 +113,22 @@ class MemoryBlockstore:
     def __init__(self):
         self._blocks: dict[bytes, bytes] = {}
 
-    def put(self, cid: CID, block: bytes) -> None:
-        self._blocks[bytes(cid.digest)] = block
+    def put(self, cid: Cid, block: bytes) -> None:
+        self._blocks[cid.multihash] = block
 
-    def get(self, cid: CID) -> bytes:
+    def get(self, cid: Cid) -> bytes:
         try:
-            return _verify(cid, self._blocks[bytes(cid.digest)])
+            return _verify(cid, self._blocks[cid.multihash])
         except KeyError:
             raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
                                      hint=M.HINT_MISSING) from None
 
-    def has(self, cid: CID) -> bool:
-        return bytes(cid.digest) in self._blocks
+    def has(self, cid: Cid) -> bool:
+        return cid.multihash in self._blocks
 
-    def size(self, cid: CID) -> int:
+    def size(self, cid: Cid) -> int:
         try:
-            return len(self._blocks[bytes(cid.digest)])
+            return len(self._blocks[cid.multihash])
         except KeyError:
             raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
                                      hint=M.HINT_MISSING) from None
@@ -137,15 +137,15 @@ class MemoryBlockstore:
 class NullBlockstore:
     """Stores nothing: what ``add --only-hash`` writes to."""
 
-    def put(self, cid: CID, block: bytes) -> None:
+    def put(self, cid: Cid, block: bytes) -> None:
         return None
 
-    def get(self, cid: CID) -> bytes:
+    def get(self, cid: Cid) -> bytes:
         raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
                                  got="an only-hash store", hint=M.HINT_MISSING)
 
-    def has(self, cid: CID) -> bool:
+    def has(self, cid: Cid) -> bool:
         return False
 
-    def size(self, cid: CID) -> int:
+    def size(self, cid: Cid) -> int:
         return self.get(cid)  # raises

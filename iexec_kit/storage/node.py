@@ -17,7 +17,9 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 
-from multiformats import CID, multibase
+from multiformats import multibase
+
+from iexec_kit.storage.cids import Cid
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import FlatfsBlockstore, NullBlockstore
@@ -169,37 +171,37 @@ class IpfsNode:
                                          only_hash=only_hash))
 
     # -- reading --
-    def resolve(self, path: "str | CID") -> CID:
+    def resolve(self, path: "str | Cid") -> Cid:
         """A CID or an /ipfs/<cid>/a/b path -> the CID it names."""
-        if isinstance(path, CID):
+        if isinstance(path, Cid):
             return path
         root, segments = split_ipfs_path(path)
         return self.reader.resolve(root, segments)
 
-    def read(self, cid: "str | CID", offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    def read(self, cid: "str | Cid", offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         """Stream a file's bytes; checks that the whole DAG is present before the first byte."""
         target = self.resolve(cid)
         self.reader.check_complete(target)
         return self.reader.read(target, offset, length)
 
-    def cat(self, cid: "str | CID", offset: int = 0, length: int | None = None) -> bytes:
+    def cat(self, cid: "str | Cid", offset: int = 0, length: int | None = None) -> bytes:
         """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
-    def size(self, cid: "str | CID") -> int:
+    def size(self, cid: "str | Cid") -> int:
         return self.reader.size(self.resolve(cid))
 
-    def is_dir(self, cid: "str | CID") -> bool:
+    def is_dir(self, cid: "str | Cid") -> bool:
         return self.reader.is_dir(self.resolve(cid))
 
-    def ls(self, cid: "str | CID") -> list[Entry]:
+    def ls(self, cid: "str | Cid") -> list[Entry]:
         return self.reader.ls(self.resolve(cid))
 
-    def walk(self, cid: "str | CID"):
+    def walk(self, cid: "str | Cid"):
         """(relative path, CID, DataType) of a file or of every entry of a folder."""
         return self.reader.walk(self.resolve(cid))
 
-    def get(self, cid: "str | CID", dest: "str | os.PathLike[str]") -> Path:
+    def get(self, cid: "str | Cid", dest: "str | os.PathLike[str]") -> Path:
         """Write a file or a folder to ``dest`` (``ipfs get CID -o dest``); returns ``dest``.
 
         It is written beside ``dest`` first and renamed in place at the end, so ``dest`` never
@@ -237,10 +239,10 @@ class IpfsNode:
         return dest
 
     # -- blocks --
-    def block_get(self, cid: "str | CID") -> bytes:
+    def block_get(self, cid: "str | Cid") -> bytes:
         return self.blocks.get(parse_cid(cid))
 
-    def block_stat(self, cid: "str | CID") -> dict:
+    def block_stat(self, cid: "str | Cid") -> dict:
         c = parse_cid(cid)
         return {"Key": str(c), "Size": len(self.blocks.get(c))}
 
@@ -263,7 +265,7 @@ class IpfsNode:
                 pins[cid] = kind
             self._write_pins(pins)
 
-    def pin_add(self, cid: "str | CID", recursive: bool = True) -> None:
+    def pin_add(self, cid: "str | Cid", recursive: bool = True) -> None:
         """Pin a CID (and, recursively, its whole DAG, which must be present)."""
         c = self.resolve(cid)
         if recursive:
@@ -285,7 +287,7 @@ class IpfsNode:
                     out.setdefault(str(cid), "indirect")
         return out
 
-    def pin_rm(self, cid: "str | CID") -> None:
+    def pin_rm(self, cid: "str | Cid") -> None:
         c = str(self.resolve(cid))
         with self._lock:
             pins = self._read_pins()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from multiformats import CID
+from iexec_kit.storage.cids import Cid
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import Blockstore
@@ -35,7 +35,7 @@ HAMT_THRESHOLD = 256 * 1024  # Kubo shards a directory whose estimated block exc
 class Added:
     """What adding gives back for one file or directory: its CID, cumulative DAG size, data size."""
 
-    cid: CID
+    cid: Cid
     tsize: int
     filesize: int
     is_dir: bool = False
@@ -78,7 +78,7 @@ class Importer:
         self.max_links = max_links
 
     # -- blocks --
-    def _put(self, block: bytes, codec: str = DAG_PB) -> CID:
+    def _put(self, block: bytes, codec: str = DAG_PB) -> Cid:
         version = 1 if (codec == RAW or self.cid_version == 1) else 0
         cid = cid_of_block(block, codec=codec, version=version)
         self.store.put(cid, block)
@@ -249,7 +249,7 @@ class Entry:
     """One directory entry as `ls` shows it."""
 
     name: str
-    cid: CID
+    cid: Cid
     tsize: int
     is_dir: bool
 
@@ -260,36 +260,36 @@ class Reader:
     def __init__(self, store: Blockstore):
         self.store = store
 
-    def node(self, cid: CID) -> tuple[PBNode | None, UnixfsData]:
+    def node(self, cid: Cid) -> tuple[PBNode | None, UnixfsData]:
         """Decode a block: (dag-pb node or None for raw, its UnixFS data)."""
         block = self.store.get(cid)
-        if cid.codec.name == RAW:
+        if cid.codec == RAW:
             return None, UnixfsData(DataType.RAW, block, len(block))
         node = PBNode.decode(block)
         if node.data is None:
             raise UnixfsError(M.UNIXFS_NO_DATA, got=str(cid))
         return node, UnixfsData.decode(node.data)
 
-    def resolve(self, cid: CID, segments: list[str]) -> CID:
-        """Follow named links from a directory: /ipfs/<cid>/a/b -> CID of b."""
+    def resolve(self, cid: Cid, segments: list[str]) -> Cid:
+        """Follow named links from a directory: /ipfs/<cid>/a/b -> Cid of b."""
         for seg in segments:
             node, fs = self.node(cid)
             if node is None or fs.type != DataType.DIRECTORY:
                 raise UnixfsError(M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})")
             for link in node.links:
                 if link.name == seg:
-                    cid = parse_cid(link.hash)
+                    cid = Cid.from_bytes(link.hash)
                     break
             else:
                 raise UnixfsError(M.UNIXFS_NO_SUCH_LINK, expected=f"an entry {seg!r}",
                                   got=f"none in {cid}")
         return cid
 
-    def is_dir(self, cid: CID) -> bool:
+    def is_dir(self, cid: Cid) -> bool:
         node, fs = self.node(cid)
         return fs.type == DataType.DIRECTORY
 
-    def size(self, cid: CID) -> int:
+    def size(self, cid: Cid) -> int:
         """The file's data size (its filesize), without reading its leaves."""
         node, fs = self.node(cid)
         if fs.type not in (DataType.FILE, DataType.RAW):
@@ -298,7 +298,7 @@ class Reader:
             return fs.filesize
         return len(fs.data or b"") + sum(fs.blocksizes)
 
-    def read(self, cid: CID, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    def read(self, cid: Cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         """Yield the file's bytes from ``offset``, at most ``length`` of them."""
         if offset < 0 or (length is not None and length < 0):
             raise UnixfsError(M.READ_RANGE, got=f"offset={offset} length={length}")
@@ -328,62 +328,62 @@ class Reader:
                 continue
             if end is not None and lo >= end:
                 break
-            child = parse_cid(link.hash)
+            child = Cid.from_bytes(link.hash)
             cnode, cfs = self.node(child)
             yield from self._read(cnode, cfs, max(start - lo, 0),
                                   None if end is None else min(end, hi) - lo)
 
-    def cat(self, cid: CID, offset: int = 0, length: int | None = None) -> bytes:
+    def cat(self, cid: Cid, offset: int = 0, length: int | None = None) -> bytes:
         return b"".join(self.read(cid, offset, length))
 
-    def ls(self, cid: CID) -> list[Entry]:
+    def ls(self, cid: Cid) -> list[Entry]:
         node, fs = self.node(cid)
         if node is None or fs.type != DataType.DIRECTORY:
             raise UnixfsError(M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})")
         out = []
         for link in node.links:
-            child = parse_cid(link.hash)
+            child = Cid.from_bytes(link.hash)
             _, cfs = self.node(child)
             out.append(Entry(link.name, child, link.tsize, cfs.type == DataType.DIRECTORY))
         return out
 
-    def walk(self, cid: CID, prefix: str = "") -> Iterator[tuple[str, CID, DataType]]:
+    def walk(self, cid: Cid, prefix: str = "") -> Iterator[tuple[str, Cid, DataType]]:
         """Yield (relative path, CID, type) for a file or every entry under a directory."""
         node, fs = self.node(cid)
         yield prefix, cid, fs.type
         if fs.type == DataType.DIRECTORY and node is not None:
             for link in node.links:
                 name = check_name(link.name)
-                yield from self.walk(parse_cid(link.hash), f"{prefix}/{name}" if prefix else name)
+                yield from self.walk(Cid.from_bytes(link.hash), f"{prefix}/{name}" if prefix else name)
         elif fs.type == DataType.HAMT_SHARD:
             raise UnixfsError(M.UNIXFS_UNSUPPORTED, got="HAMT-sharded directory")
 
-    def check_complete(self, cid: CID) -> None:
+    def check_complete(self, cid: Cid) -> None:
         """Raise BlockNotFoundError unless every block of the DAG is present.
 
         Reads (and verifies) inner nodes only: a child whose stored length equals its link's
         Tsize has no children of its own (Tsize = block length + children's Tsizes), so a leaf
         is only stat-ed. Leaves are verified later, as they are read."""
         self.store.size(cid)
-        if cid.codec.name == RAW:
+        if cid.codec == RAW:
             return
         node, _ = self.node(cid)
         if node is None:
             return
         for link in node.links:
-            child = parse_cid(link.hash)
+            child = Cid.from_bytes(link.hash)
             size = self.store.size(child)
-            if child.codec.name != RAW and size != link.tsize:
+            if child.codec != RAW and size != link.tsize:
                 self.check_complete(child)
 
-    def links(self, cid: CID) -> Iterator[CID]:
+    def links(self, cid: Cid) -> Iterator[Cid]:
         """Every CID of the DAG under ``cid`` (itself included)."""
         yield cid
-        if cid.codec.name == RAW:
+        if cid.codec == RAW:
             return
         node, _ = self.node(cid)
         for link in node.links:
-            yield from self.links(parse_cid(link.hash))
+            yield from self.links(Cid.from_bytes(link.hash))
 
 
 def safe_join(root: "str | os.PathLike[str]", relpath: str) -> Path:

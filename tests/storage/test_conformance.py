@@ -106,7 +106,7 @@ def test_blocks_hash_to_their_cid(backend):
     data = _unique(CHUNK_SIZE + 5)
     cid = backend.add_bytes(data)
     block = backend.block_get(cid)
-    assert hashlib.sha256(block).digest() == parse_cid(cid).raw_digest
+    assert hashlib.sha256(block).digest() == parse_cid(cid).digest
     assert int(backend.block_stat(cid)["Size"]) == len(block)
 
 
