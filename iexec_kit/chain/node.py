@@ -140,14 +140,23 @@ class Chain:
 
     # ----- reads --------------------------------------------------------------------------
     def eth_balance(self, address: str) -> int:
-        return self.w3.eth.get_balance(address)
+        try:
+            return self.w3.eth.get_balance(address)
+        except Exception as exc:  # noqa: BLE001
+            raise self._down_or(exc) from None
 
     def now(self) -> int:
         """The latest block's timestamp (chain time, seconds)."""
-        return self.w3.eth.get_block("latest")["timestamp"]
+        try:
+            return self.w3.eth.get_block("latest")["timestamp"]
+        except Exception as exc:  # noqa: BLE001
+            raise self._down_or(exc) from None
 
     def block_number(self) -> int:
-        return self.w3.eth.block_number
+        try:
+            return self.w3.eth.block_number
+        except Exception as exc:  # noqa: BLE001
+            raise self._down_or(exc) from None
 
     def contract(self, abi, address: str):
         return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
@@ -238,15 +247,40 @@ class Chain:
 
         if isinstance(exc, IexecKitError):
             return exc
-        text = str(exc)
-        if "insufficient funds" in text.lower():
+        text = _message_of(exc)
+        low = text.lower()
+        # geth/anvil: "insufficient funds ..."; Hardhat: "Sender doesn't have enough funds ..."; py-evm:
+        # "Sender does not have enough balance ..."
+        if "insufficient funds" in low or "have enough funds" in low or "not have enough balance" in low:
             return InsufficientFundsError("the sender has too little ETH to pay for gas",
                                           got=text[:300], hint="fund the account with ETH")
         if _is_connection_error(exc):
-            return ChainConnectionError(f"the Ethereum node stopped answering ({self.url or self.kind})",
-                                        got=f"{type(exc).__name__}: {text[:300]}",
-                                        hint="check that the node is still running")
+            return self._down(exc)
         return self._revert(_reason_of(exc), fn, context)
+
+    def _down(self, exc: Exception) -> ChainConnectionError:
+        return ChainConnectionError(f"the Ethereum node stopped answering ({self.url or self.kind})",
+                                    got=f"{type(exc).__name__}: {str(exc)[:300]}",
+                                    hint="check that the node is still running")
+
+    def _down_or(self, exc: Exception) -> Exception:
+        """A dead node as a kit error; any other exception as it is."""
+        return self._down(exc) if _is_connection_error(exc) else exc
+
+    def _rpc(self, method: str, params: list):
+        """A node-specific JSON-RPC method (evm_*); an error answer becomes a kit error."""
+        try:
+            resp = self.w3.provider.make_request(method, params)
+        except Exception as exc:  # noqa: BLE001
+            if _is_connection_error(exc):
+                raise self._down(exc) from None
+            resp = {"error": (getattr(exc, "rpc_response", None) or {}).get("error") or {"message": str(exc)}}
+        if "error" in resp:
+            err = resp["error"]
+            msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
+            raise ChainConnectionError(f"the node at {self.url} refused {method}", got=msg[:300],
+                                       hint="use a dev node that has it (Hardhat, Anvil) or the in-process chain")
+        return resp.get("result")
 
     def _revert(self, reason: str, fn, context) -> ContractRevertError:
         sentence, code, todo = explain_revert(reason, **context)
@@ -260,7 +294,7 @@ class Chain:
         self._nonces.clear()
         if self._tester is not None:
             return self._tester.take_snapshot()
-        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+        return self._rpc("evm_snapshot", [])
 
     def revert(self, snapshot_id) -> None:
         """Return to a snapshot taken earlier (in-process: it can be reverted to again)."""
@@ -268,7 +302,7 @@ class Chain:
         if self._tester is not None:
             self._tester.revert_to_snapshot(snapshot_id)
             return
-        ok = self.w3.provider.make_request("evm_revert", [snapshot_id]).get("result")
+        ok = self._rpc("evm_revert", [snapshot_id])
         if not ok:
             raise KitValueError("the node refused to revert to that snapshot", got=str(snapshot_id),
                                 hint="on RPC nodes a snapshot can be used once: take a new one")
@@ -282,8 +316,9 @@ class Chain:
             # eth-tester mines the travel block one second early: aim one second later
             self._tester.time_travel(target + 1)
         else:
-            self.w3.provider.make_request("evm_setNextBlockTimestamp", [target])
-            self.w3.provider.make_request("evm_mine", [])
+            if seconds > 0:  # nodes refuse a next timestamp equal to the latest one
+                self._rpc("evm_setNextBlockTimestamp", [target])
+            self._rpc("evm_mine", [])
         return self.now()
 
     def mine(self, blocks: int = 1) -> None:
@@ -291,22 +326,58 @@ class Chain:
             self._tester.mine_blocks(blocks)
         else:
             for _ in range(blocks):
-                self.w3.provider.make_request("evm_mine", [])
+                self._rpc("evm_mine", [])
 
     def describe(self) -> str:
         return f"{self.kind} chain {self.chain_id}" + (f" at {self.url}" if self.url else "")
 
 
+_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string), what require(cond, "reason") reverts with
+
+
+def _message_of(exc: Exception) -> str:
+    """The node's own message: a JSON-RPC error's ``message`` (web3's Web3RPCError puts the
+    whole error dict in its text), else the exception's message."""
+    resp = getattr(exc, "rpc_response", None)
+    if isinstance(resp, dict) and isinstance(resp.get("error"), dict):
+        msg = resp["error"].get("message")
+        if isinstance(msg, str) and msg:
+            return msg
+    msg = getattr(exc, "message", None)
+    if isinstance(msg, str) and msg:
+        return msg
+    return str(exc.args[0]) if exc.args else str(exc)
+
+
+def _revert_data(exc: Exception) -> bytes | None:
+    """The raw revert data an RPC node attached to its error (Hardhat, Anvil, geth), if any."""
+    resp = getattr(exc, "rpc_response", None)
+    todo = [getattr(exc, "data", None), resp.get("error") if isinstance(resp, dict) else None]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, dict):
+            todo.extend(item.get(k) for k in ("data", "originalError"))
+        elif isinstance(item, str) and item.startswith("0x") and len(item) >= 10:
+            try:
+                return bytes.fromhex(item[2:])
+            except ValueError:
+                continue
+    return None
+
+
 def _reason_of(exc: Exception) -> str:
     """The revert reason string inside whatever web3 or eth-tester raised."""
-    for attr in ("message",):
-        msg = getattr(exc, attr, None)
-        if isinstance(msg, str) and msg:
-            text = msg
-            break
-    else:
-        text = str(exc.args[0]) if exc.args else str(exc)
-    for prefix in ("execution reverted: ", "Execution reverted: ", "VM Exception while processing transaction: reverted with reason string "):
+    data = _revert_data(exc)
+    if data is not None and data[:4] == _ERROR_STRING:
+        try:
+            from eth_abi import decode
+
+            return decode(["string"], data[4:])[0].strip()
+        except Exception:  # noqa: BLE001 - malformed data: fall back to the message
+            pass
+    text = _message_of(exc)
+    for prefix in ("execution reverted: ", "Execution reverted: ", "Error: VM Exception while processing transaction: ",
+                   "VM Exception while processing transaction: ", "reverted with reason string "):
         if prefix in text:
             text = text.split(prefix, 1)[1]
     return text.strip().strip("'\"")
