@@ -94,3 +94,20 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid):
             raise
     assert proc.returncode == 0
     assert "Daemon stopped." in out
+
+
+def test_add_and_cat_through_a_named_api(tmp_path, monkeypatch):
+    from iexec_kit.storage.daemon import IpfsDaemon
+
+    f = tmp_path / "r.txt"
+    f.write_bytes(b"via the API")
+    with IpfsDaemon(tmp_path / "served") as d:
+        res = runner.invoke(app, ["add", "--api", d.api_url, str(f)])
+        assert res.exit_code == 0, res.output
+        cid = res.output.strip().splitlines()[-1]
+        assert d.node.pin_ls()[cid] == "recursive"  # it landed in the daemon's repo
+        monkeypatch.setenv("IEXEC_KIT_IPFS_API", d.api_url)
+        res = runner.invoke(app, ["cat", cid])
+        assert res.exit_code == 0 and res.stdout_bytes == b"via the API"
+    res = runner.invoke(app, ["cat", cid])  # the daemon is gone
+    assert res.exit_code == 1 and "does not answer" in res.output

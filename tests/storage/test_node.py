@@ -168,3 +168,14 @@ def test_fast_cids_agree_with_multiformats(block, codec, version):
     assert theirs.codec.name == ours.codec and theirs.raw_digest == ours.digest
     assert str(theirs) == str(ours) and parse_cid(str(ours)) == ours
     assert str(theirs.set(version=1, base="base32")) == str(ours.to_v1())
+
+
+def test_directories_kubo_would_shard_are_refused():
+    from iexec_kit.storage.unixfs import Added
+
+    imp = Importer(MemoryBlockstore())
+    child = imp.add_bytes(b"x")
+    entries = {f"{i:05d}-" + "n" * 60: Added(child.cid, child.tsize, 1) for i in range(2700)}
+    assert imp.add_directory_entries(dict(list(entries.items())[:2000])).is_dir
+    with pytest.raises(UnixfsError, match="HAMT"):
+        imp.add_directory_entries(entries)
