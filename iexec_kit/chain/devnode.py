@@ -270,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run a Hardhat dev node for iexec-kit on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8545, help="TCP port (0: a free one); default 8545")
     args = parser.parse_args(argv)
+
+    def _terminate(signum, frame):  # SIGTERM/SIGHUP: leave as Ctrl-C does, through __exit__
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     with HardhatNode(port=args.port or None) as node:
         print(f"Hardhat node (cancun, chain id {node.chain_id}) at {node.url}\n"
               f"  iexec-kit info --chain {node.url}\n  Ctrl-C stops it.", flush=True)
