@@ -1,0 +1,72 @@
+"""``iexec-kit app ...``: run an iExec app off-chain, as a developer tests an app before selling it.
+
+Heavy imports (the runners, the docker SDK, rich) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="Run an iExec app off-chain (no chain, no deal): inputs in, results out.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.command("run")
+def run(
+    app_dir: Path = typer.Argument(..., help="the app folder, e.g. apps/gimp-cartoon"),
+    input: List[str] = typer.Option([], "--input", "-i",
+                                    help="an input file: path, file://, http(s)://, ipfs://CID "
+                                         "or /ipfs/CID (repeatable)"),
+    args: Optional[str] = typer.Option(None, "--args",
+                                       help="the app's arguments (iexec_args), shell-style; "
+                                            "default: iexec.json's default_args"),
+    runner: str = typer.Option("process", "--runner", help="process (default) or docker"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="folder for $IEXEC_OUT (default: a temporary one)"),
+    timeout: float = typer.Option(300.0, "--timeout",
+                                  help="the task's clock in seconds (category XS: 300)"),
+    max_output_mb: float = typer.Option(200.0, "--max-output-mb",
+                                        help="limit on what the app may write to $IEXEC_OUT"),
+    docker_host: Optional[str] = typer.Option(None, "--docker-host",
+                                              help="Docker engine URL (default: DOCKER_HOST, "
+                                                   "else the kit's private engine)"),
+) -> None:
+    """Run APP_DIR on the inputs; print computed.json, the result digest and the output folder."""
+    import json
+
+    from rich.console import Console
+
+    from iexec_kit.compute import get_runner, load_manifest
+
+    console = Console(soft_wrap=True)
+    manifest = load_manifest(app_dir)
+    if args is None:
+        args = manifest.get("default_args", "")
+    kw = {"base_url": docker_host} if runner == "docker" and docker_host else {}
+    r = get_runner(runner, **kw)
+    console.print(f"[bold]{manifest.get('name', app_dir)}[/] on {len(input)} input(s), "
+                  f"args [cyan]{args or '(none)'}[/], {r.name} runner")
+    try:
+        result = r.run(app_dir, input, args, timeout=timeout,
+                       max_output_bytes=int(max_output_mb * 1024 * 1024), out_dir=output)
+    except Exception as exc:
+        logs = getattr(getattr(exc, "result", None), "logs", None) or getattr(exc, "logs", "")
+        if logs:
+            console.print("[dim]app logs (end):[/]")
+            console.print("\n".join(logs.strip().splitlines()[-15:]), markup=False,
+                          highlight=False)
+        raise
+    console.print("[dim]app logs:[/]")
+    console.print(result.logs.rstrip(), markup=False, highlight=False)
+    console.print("computed.json:")
+    console.print(json.dumps(result.computed, indent=2), markup=False, highlight=False)
+    console.print(f"result digest: [green]{result.digest()}[/]")
+    console.print(f"output folder: {result.out_dir}")
+    if result.deterministic_path is not None:
+        det = result.deterministic_path
+        files = sorted(p.name for p in det.iterdir()) if det.is_dir() else [det.name]
+        console.print(f"deterministic output: {det} ({', '.join(files)})")
+    console.print(f"ran in {result.duration:.2f} s")
