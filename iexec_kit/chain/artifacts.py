@@ -11,7 +11,7 @@ from iexec_kit.errors import ArtifactError
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 
 # The hub's modules, in deployment order. Later issues append theirs.
-HUB_MODULES = ("EscrowModule", "ConfigModule", "OrderModule", "MatchModule")
+HUB_MODULES = ("EscrowModule", "ConfigModule", "OrderModule", "MatchModule", "PocoModule")
 
 
 @lru_cache(maxsize=None)

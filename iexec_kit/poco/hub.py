@@ -14,6 +14,7 @@ from iexec_kit.chain.deploy import Deployment
 from iexec_kit.chain.node import Chain, Receipt
 from iexec_kit.errors import InsufficientFundsError, KitValueError
 from iexec_kit.messages import nrlc
+from iexec_kit.poco.tasks import TaskCalls
 from iexec_kit.poco.views import AccountInfo, AppInfo, CategoryInfo, DatasetInfo, WorkerpoolInfo
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -26,7 +27,7 @@ def _text(b: bytes) -> str:
         return "0x" + bytes(b).hex()
 
 
-class Hub:
+class Hub(TaskCalls):
     """The protocol on one chain: ``hub.contract`` is the web3 contract at the hub's address."""
 
     def __init__(self, chain: Chain, deployment: Deployment):

@@ -1,0 +1,83 @@
+"""The Proof-of-Contribution consensus, mirrored off-chain (integer math identical to the hub's).
+
+Each contribution adds weight to the group of workers who gave the same result hash. A worker's
+weight grows with its score (its count of accurate contributions): ``w = max(score // 3, 3) - 1``,
+so a new worker weighs 2. The first contribution to a group adds ``w - 0``; a later one multiplies
+the group by ``w`` (adds ``group*w - group``). The total starts at 1 and grows by the same deltas.
+A result wins once ``group * trust > total * (trust - 1)``: its credibility ``group / total``
+exceeds ``1 - 1/trust``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def worker_weight(score: int) -> int:
+    """A worker's weight in the consensus: max(score // 3, 3) - 1 (a new worker weighs 2)."""
+    return max(score // 3, 3) - 1
+
+
+def log_weight(weight: int) -> int:
+    """floor(log2(weight)): the share of the reward a proved contribution earns."""
+    return max(weight.bit_length() - 1, 0)
+
+
+def reached(group: int, total: int, trust: int) -> bool:
+    """The consensus condition of PoCo: group * trust > total * (trust - 1)."""
+    return group * trust > total * (trust - 1)
+
+
+@dataclass
+class ConsensusState:
+    """The consensus of one task as contributions arrive (what the hub keeps in m_consensus).
+
+    ``add(result_hash, score)`` returns True when that contribution reaches the consensus.
+    """
+
+    trust: int
+    groups: dict = field(default_factory=dict)
+    total: int = 1
+    winner: object = None
+
+    def add(self, result_hash, score: int = 0) -> bool:
+        w = worker_weight(score)
+        group = self.groups.get(result_hash, 0)
+        delta = max(group, 1) * w - group
+        self.groups[result_hash] = group + delta
+        self.total += delta
+        if self.winner is None and reached(self.groups[result_hash], self.total, self.trust):
+            self.winner = result_hash
+            return True
+        return False
+
+    def credibility(self, result_hash) -> float:
+        """group / total for this answer: the consensus needs more than 1 - 1/trust."""
+        return self.groups.get(result_hash, 0) / self.total
+
+    def threshold(self) -> float:
+        return 1 - 1 / self.trust
+
+    def reopen(self) -> None:
+        """What reopen does on chain: the winning group's weight is removed, the task goes on."""
+        if self.winner is not None:
+            self.total -= self.groups.get(self.winner, 0)
+            self.groups[self.winner] = 0
+            self.winner = None
+
+
+def contributions_needed(trust: int, scores: list[int] | None = None, dissent: int = 0) -> int:
+    """How many agreeing contributions reach the consensus at ``trust``, from workers with
+    ``scores`` (new workers when omitted), after ``dissent`` new workers gave another answer."""
+    state = ConsensusState(max(trust, 1))
+    for i in range(dissent):
+        state.add(("dissent", i), 0)
+    scores = list(scores or [])
+    n = 0
+    while True:
+        score = scores[n] if n < len(scores) else 0
+        n += 1
+        if state.add("agree", score):
+            return n
+        if n > 10_000:  # unreachable for any trust a deal can have; a guard, not a rule
+            raise RuntimeError("no consensus after 10,000 contributions")
