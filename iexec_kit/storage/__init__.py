@@ -10,7 +10,8 @@ by the parts that need them)::
 
 Modules: cids, dagpb, blockstore, unixfs (the IPFS data model); node (the embedded node), api +
 server + daemon (its HTTP side), kubo (the same interface over any Kubo API); results,
-encryption; oracle, auth, proxy (the result proxy); errors, messages.
+encryption; oracle, auth, proxy (the result proxy); service (LocalStorage: all of it for a
+Sandbox); errors, messages.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _EXPORTS = {
     "TaskOracle": "oracle", "StaticTaskOracle": "oracle", "TaskView": "oracle",
     "ContributionView": "oracle", "TaskStatus": "oracle", "ContributionStatus": "oracle",
     "ResultProxy": "proxy", "ResultProxyClient": "proxy", "UploadReceipt": "proxy",
-    "Authenticator": "auth",
+    "Authenticator": "auth", "LocalStorage": "service",
 }
 
 __all__ = sorted(_EXPORTS)

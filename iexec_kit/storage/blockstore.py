@@ -99,6 +99,12 @@ class FlatfsBlockstore:
         except FileNotFoundError:
             pass
 
+    def delete_key(self, key: str) -> None:
+        try:
+            (self.root / key[-3:-1] / f"{key}.data").unlink()
+        except FileNotFoundError:
+            pass
+
     def all_keys(self):
         """Yield the flatfs keys of every stored block."""
         for shard in self.root.iterdir():

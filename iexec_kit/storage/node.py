@@ -287,6 +287,23 @@ class IpfsNode:
                     out.setdefault(str(cid), "indirect")
         return out
 
+    def gc(self) -> int:
+        """Delete every block no pin reaches (``ipfs repo gc``); returns how many were removed."""
+        with self._lock:
+            live: set[str] = set()
+            for root, kind in self._read_pins().items():
+                c = parse_cid(root)
+                if kind == "direct":
+                    live.add(self.blocks.key(c))
+                else:
+                    live.update(self.blocks.key(x) for x in self.reader.links(c))
+            removed = 0
+            for key in list(self.blocks.all_keys()):
+                if key not in live:
+                    self.blocks.delete_key(key)
+                    removed += 1
+            return removed
+
     def pin_rm(self, cid: "str | Cid") -> None:
         c = str(self.resolve(cid))
         with self._lock:

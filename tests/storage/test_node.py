@@ -179,3 +179,14 @@ def test_directories_kubo_would_shard_are_refused():
     assert imp.add_directory_entries(dict(list(entries.items())[:2000])).is_dir
     with pytest.raises(UnixfsError, match="HAMT"):
         imp.add_directory_entries(entries)
+
+
+def test_gc_keeps_pinned_dags_and_removes_the_rest(node):
+    kept = node.add_bytes(DATA)
+    dropped = node.add_bytes(random.Random(8).randbytes(600_000))
+    node.pin_rm(dropped)
+    assert node.gc() == 4  # the dropped file's root and its 3 leaves
+    assert node.cat(kept) == DATA
+    with pytest.raises(BlockNotFoundError):
+        node.cat(dropped)
+    assert node.gc() == 0

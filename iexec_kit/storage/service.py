@@ -1,0 +1,138 @@
+"""Everything storage a local network needs, in one folder: what a Sandbox starts and stops.
+
+    storage = LocalStorage(".sandbox/storage", oracle=oracle, chain_id=65535).start()
+    token = storage.storage_init(requester_key)           # the demo's "Storage Set-up"
+    keys = storage.beneficiary_keys(beneficiary_address)  # when results are encrypted
+    ...                                                   # a worker: storage.upload(...)
+    data = storage.fetch(receipt.location)                # the requester, at the end
+    storage.stop()
+
+Layout: ``<folder>/ipfs`` (the embedded node's repo, unless a Kubo API is named),
+``<folder>/proxy`` (the result proxy's index and private results), ``<folder>/secrets/
+beneficiary`` (RSA key pairs), ``<folder>/tokens.json`` (the requesters' proxy tokens, which
+the kit keeps for the workers that upload on their behalf).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from iexec_kit.storage.oracle import TaskOracle
+
+
+class LocalStorage:
+    """The IPFS node (embedded + its HTTP API and gateway, or a named Kubo) and the result proxy."""
+
+    def __init__(self, folder: "str | os.PathLike[str]", *, oracle: TaskOracle, chain_id: int,
+                 ipfs_api: str | None = None, max_upload_bytes: int | None = None):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.oracle, self.chain_id = oracle, chain_id
+        self.ipfs_api = ipfs_api if ipfs_api is not None else os.environ.get("IEXEC_KIT_IPFS_API")
+        self.max_upload_bytes = max_upload_bytes
+        self.daemon = None
+        self.ipfs = None
+        self.proxy = None
+        self._tokens_file = self.folder / "tokens.json"
+
+    def start(self) -> "LocalStorage":
+        from iexec_kit.storage.proxy import DEFAULT_MAX_UPLOAD, ResultProxy
+
+        if self.ipfs_api:
+            from iexec_kit.storage.kubo import KuboClient
+
+            self.ipfs = KuboClient(self.ipfs_api)
+            self.ipfs.version()  # fail now, with a hint, if it does not answer
+        else:
+            from iexec_kit.storage.daemon import IpfsDaemon
+
+            self.daemon = IpfsDaemon(self.folder / "ipfs").start()
+            self.ipfs = self.daemon.node
+        try:
+            self.proxy = ResultProxy(self.oracle, self.ipfs, self.folder / "proxy",
+                                     chain_id=self.chain_id,
+                                     max_upload_bytes=self.max_upload_bytes or DEFAULT_MAX_UPLOAD
+                                     ).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        if self.daemon is not None:
+            self.daemon.stop()
+
+    def __enter__(self) -> "LocalStorage":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def gateway_url(self) -> str:
+        """Where a browser loads /ipfs/<cid> (the kit's gateway, or the Kubo API's host)."""
+        return self.daemon.gateway_url if self.daemon else self.ipfs.base
+
+    @property
+    def proxy_url(self) -> str:
+        return self.proxy.url
+
+    def client(self):
+        from iexec_kit.storage.proxy import ResultProxyClient
+
+        return ResultProxyClient(self.proxy.url, chain_id=self.chain_id)
+
+    # -- storage init: the requester's token, kept for the workers --
+    def _tokens(self) -> dict:
+        try:
+            return json.loads(self._tokens_file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def storage_init(self, requester_key) -> str:
+        """Sign the proxy's EIP-712 challenge with the requester's key; keep and return the token."""
+        from eth_account import Account
+
+        token = self.client().login(requester_key)
+        tokens = self._tokens()
+        tokens[Account.from_key(requester_key).address.lower()] = token
+        tmp = self._tokens_file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(tokens, fh)
+        os.replace(tmp, self._tokens_file)
+        return token
+
+    def token_for(self, requester: str) -> str | None:
+        """The token stored for a requester by :meth:`storage_init` (None when there is none)."""
+        return self._tokens().get(requester.lower())
+
+    # -- keys, uploads, downloads --
+    def beneficiary_keys(self, address: str, *, bits: int = 4096):
+        """The beneficiary's RSA key pair (created once) under secrets/beneficiary/."""
+        from iexec_kit.storage.encryption import generate_beneficiary_keys
+
+        return generate_beneficiary_keys(self.folder / "secrets" / "beneficiary", address,
+                                         bits=bits)
+
+    def upload(self, requester: str, taskid: str, archive: bytes, worker_key):
+        """A revealed worker uploads a result with the requester's stored token."""
+        from iexec_kit.storage import messages as M
+        from iexec_kit.storage.errors import ProxyAuthError
+
+        token = self.token_for(requester)
+        if token is None:
+            raise ProxyAuthError(M.TOKEN_MISSING, expected=f"a storage token for {requester}",
+                                 got="none", hint="run storage_init(requester_key) first")
+        return self.client().upload(token, taskid, archive, worker_key)
+
+    def fetch(self, location: str, *, token: str | None = None) -> bytes:
+        """A result by its location: ``/ipfs/<cid>`` from IPFS, ``/results/<taskid>`` from the
+        proxy's private storage (then ``token`` must be the beneficiary's)."""
+        if location.startswith("/results/"):
+            return self.client().download(token or "", location.rsplit("/", 1)[-1])
+        return self.ipfs.cat(location)
