@@ -14,6 +14,11 @@ app = typer.Typer(help="Run an iExec app off-chain (no chain, no deal): inputs i
                   no_args_is_help=True, add_completion=False)
 
 
+@app.callback()
+def _group() -> None:
+    """Run an iExec app off-chain (no chain, no deal): inputs in, results out."""
+
+
 @app.command("run")
 def run(
     app_dir: Path = typer.Argument(..., help="the app folder, e.g. apps/gimp-cartoon"),

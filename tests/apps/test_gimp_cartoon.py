@@ -1,0 +1,237 @@
+"""The gimp-cartoon app: determinism, the port's fidelity to GIMP, the app contract, bad inputs.
+
+Run through the process runner (the Docker side is tests/compute/test_docker_app.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+from typer.testing import CliRunner
+
+from iexec_kit.compute import AppExecutionError, ProcessRunner
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "apps" / "gimp-cartoon"
+SAMPLES = [REPO / "data" / n for n in ("chelsea.png", "coffee.jpg", "rocket.jpg")]
+HAS_GIMP = shutil.which("gimp") is not None
+needs_gimp = pytest.mark.skipif(not HAS_GIMP, reason="gimp is not installed "
+                                "(make test installs Debian's gimp when root)")
+#: Measured floor of the port's PSNR against GIMP 2.10.34 on the samples (goal: 30 dB).
+PSNR_FLOOR = {"gimpfu": 29.0, "cartoon": 27.0}
+
+
+def _port():
+    spec = importlib.util.spec_from_file_location("cartoon_numpy", APP / "cartoon_numpy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+cn = _port()
+
+
+def _png_chunks(data: bytes) -> list[bytes]:
+    i, kinds = 8, []
+    while i < len(data):
+        n, kind = struct.unpack(">I4s", data[i:i + 8])
+        kinds.append(kind)
+        i += 12 + n
+    return kinds
+
+
+def _files_digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _run(args, inputs=SAMPLES, **kw):
+    return ProcessRunner(poll_interval=0.05).run(APP, inputs, args, timeout=240, **kw)
+
+
+# ---------------------------------------------------------------- determinism and the contract
+@pytest.mark.parametrize("style", ["gimpfu", "cartoon"])
+def test_numpy_engine_byte_identical_run_to_run(style):
+    a = _run(f"--style {style} --engine numpy")
+    b = _run(f"--style {style} --engine numpy")
+    assert _files_digest(a.deterministic_path) == _files_digest(b.deterministic_path)
+    assert a.digest() == b.digest()
+    assert sorted(_files_digest(a.deterministic_path)) == ["chelsea.png", "coffee.png", "rocket.png"]
+    for p in a.deterministic_path.iterdir():
+        assert _png_chunks(p.read_bytes()) == [b"IHDR", b"IDAT", b"IEND"]
+
+
+def test_computed_json_covers_the_pictures():
+    r = _run("--engine numpy", inputs=SAMPLES[:1])
+    assert r.computed == {"deterministic-output-path": str(r.out_dir / "images")}
+    assert [p.name for p in r.deterministic_path.iterdir()] == ["chelsea.png"]
+    # a different picture gives a different digest: the consensus covers the images
+    other = _run("--engine numpy", inputs=SAMPLES[1:2])
+    assert other.digest() != r.digest()
+
+
+def test_all_pictures_of_iexec_in_when_no_file_is_named(tmp_path):
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    in_dir.mkdir()
+    for p in SAMPLES[:2]:
+        shutil.copy(p, in_dir / p.name)
+    (in_dir / "notes.txt").write_text("ignored")
+    env = {"IEXEC_IN": str(in_dir), "IEXEC_OUT": str(out_dir), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, str(APP / "entrypoint.py"), "--engine", "numpy"], env=env,
+                   check=True, capture_output=True)
+    assert sorted(p.name for p in (out_dir / "images").iterdir()) == ["chelsea.png", "coffee.png"]
+
+
+def test_same_stem_inputs_get_distinct_outputs(tmp_path):
+    a = tmp_path / "pic.png"
+    shutil.copy(SAMPLES[0], a)
+    b = tmp_path / "pic.jpg"
+    shutil.copy(SAMPLES[1], b)
+    r = _run("--engine numpy", inputs=[a, b])
+    assert sorted(p.name for p in r.deterministic_path.iterdir()) == ["pic.png", "pic_jpg.png"]
+
+
+# ---------------------------------------------------------------- the port itself
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 9), st.integers(1, 9), st.just(3))))
+def test_encode_png_round_trips(rgb):
+    import io
+
+    back = np.asarray(Image.open(io.BytesIO(cn.encode_png(rgb))).convert("RGB"))
+    assert np.array_equal(back, rgb)
+
+
+@settings(max_examples=25, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 8), st.integers(1, 8), st.just(3))))
+def test_value_propagate_only_darkens_to_a_neighbour(rgb):
+    out = cn.value_propagate_black(rgb)
+    sq = lambda a: (a.astype(np.int64) ** 2).sum(axis=2)  # noqa: E731
+    assert (sq(out) <= sq(rgb)).all()
+    h, w, _ = rgb.shape
+    for y in range(h):
+        for x in range(w):
+            block = rgb[max(0, y - 1):y + 2, max(0, x - 1):x + 2].reshape(-1, 3)
+            assert any((out[y, x] == c).all() for c in block)
+
+
+def test_styles_on_flat_and_tiny_pictures():
+    flat = np.full((5, 7, 3), 128, np.uint8)
+    assert cn.gimpfu(flat, 2).shape == (5, 7, 3)
+    assert cn.cartoon(flat).shape == (5, 7, 3)
+    assert cn.cartoon(np.zeros((1, 1, 3), np.uint8)).shape == (1, 1, 3)
+    assert cn.gimpfu_n(240_512) == 2 and cn.gimpfu_n(1_000_000) == 2 and cn.gimpfu_n(1_000_001) == 3
+
+
+# ---------------------------------------------------------------- GIMP
+@needs_gimp
+@pytest.mark.parametrize("style", ["gimpfu", "cartoon"])
+def test_gimp_engine_byte_identical_and_close_to_the_port(style):
+    a = _run(f"--style {style} --engine gimp")
+    b = _run(f"--style {style} --engine gimp")
+    assert _files_digest(a.deterministic_path) == _files_digest(b.deterministic_path)
+    for p in a.deterministic_path.iterdir():   # no time, text, gamma or profile chunk
+        assert set(_png_chunks(p.read_bytes())) == {b"IHDR", b"IDAT", b"IEND"}
+    figures = {}
+    for src in SAMPLES:
+        ref = np.asarray(Image.open(a.deterministic_path / (src.stem + ".png")).convert("RGB"))
+        mine = cn.run_style(cn.flatten_to_rgb(Image.open(src)), style,
+                            n=cn.gimpfu_n(src.stat().st_size))
+        mse = float(np.mean((ref.astype(float) - mine.astype(float)) ** 2))
+        figures[src.name] = math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+    print(f"\nPSNR numpy port vs GIMP, {style}: "
+          + ", ".join(f"{k} {v:.2f} dB" for k, v in figures.items()))
+    assert min(figures.values()) >= PSNR_FLOOR[style], figures
+
+
+# ---------------------------------------------------------------- bad inputs
+def _bomb(path: Path, side: int = 20000) -> None:
+    """A real 20000 x 20000 grey PNG of zeros: 400 MB of pixels in a few hundred KB."""
+    comp = zlib.compressobj(9)
+    row = b"\0" * (side + 1)
+    body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    text = tmp_path / "notes.png"
+    text.write_text("this is text, not a picture")
+    trunc = tmp_path / "truncated.png"
+    trunc.write_bytes(SAMPLES[0].read_bytes()[:30000])
+    gif = tmp_path / "anim.gif"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(gif)
+    bomb = tmp_path / "bomb.png"
+    _bomb(bomb)
+    return {"not a picture": (text, "not a picture"),
+            "truncated": (trunc, "truncated"),
+            "bomb": (bomb, "too large"),
+            "gif": (gif, "unsupported format GIF")}
+
+
+@pytest.mark.parametrize("case", ["not a picture", "truncated", "bomb", "gif"])
+def test_bad_inputs_end_in_error_message(tmp_path, case):
+    path, words = _bad_inputs(tmp_path)[case]
+    r = _run("--engine numpy", inputs=[path], check=False)
+    assert not r.ok and r.exit_code == 1
+    assert words in r.error_message and words in r.problem
+    assert not list((r.out_dir / "images").glob("*")) if (r.out_dir / "images").exists() else True
+    with pytest.raises(AppExecutionError):
+        r.check()
+
+
+@pytest.mark.parametrize("args, words", [
+    ("--style sepia", "invalid choice"),
+    ("--style cartoon --pct-black 2", "--pct-black must be within 0..1"),
+    ("--mask-radius 99 --style cartoon", "--mask-radius must be within 0..50"),
+    ("--unknown", "unrecognized arguments"),
+])
+def test_bad_arguments_end_in_error_message(args, words):
+    r = _run(args, inputs=SAMPLES[:1], check=False)
+    assert not r.ok and words in r.error_message
+
+
+def test_no_input_is_an_error():
+    r = _run("--engine numpy", inputs=[], check=False)
+    assert not r.ok and "no input picture" in r.error_message
+
+
+# ---------------------------------------------------------------- the command line
+def test_cli_app_run(tmp_path):
+    from iexec_kit.cli.app import app
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", str(APP), "--input", str(SAMPLES[0]), "--args",
+                                   "--style cartoon --engine numpy", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    expected = _run("--style cartoon --engine numpy", inputs=SAMPLES[:1]).digest()
+    assert f"result digest: {expected}" in res.output
+    assert str(out) in res.output and (out / "images" / "chelsea.png").is_file()
+    assert (out / "computed.json").is_file()
+
+
+def test_cli_app_run_failure_is_clear(tmp_path):
+    from iexec_kit.cli.app import app
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    res = CliRunner().invoke(app, ["run", str(APP), "--input", str(bad), "--args", "--engine numpy"])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, AppExecutionError)
+    assert "not a picture" in str(res.exception)
