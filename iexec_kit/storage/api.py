@@ -72,15 +72,10 @@ def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
     def kubo_error(message: str, status: int = 400):
         return JSONResponse({"Message": message, "Code": 0, "Type": "error"}, status_code=status)
 
-    @app.middleware("http")
-    async def refuse_foreign_origins(request: Request, call_next):
-        # Kubo refuses RPC calls that a web page on another origin makes (CSRF); so does the kit.
-        origin = request.headers.get("origin")
-        if request.url.path.startswith("/api/") and origin:
-            host = urllib.parse.urlsplit(origin).hostname or ""
-            if host not in ("127.0.0.1", "localhost", "::1"):
-                return kubo_error(f"{M.API_ERROR} (origin {origin} not allowed)", 403)
-        return await call_next(request)
+    # Kubo refuses RPC calls that a web page on another origin makes (CSRF); so does the kit.
+    # A plain ASGI middleware: Starlette's BaseHTTPMiddleware would end a stream cut by a
+    # corrupted block as if it were complete.
+    app.add_middleware(_RefuseForeignOrigins)
 
     def arg(request: Request) -> str:
         values = request.query_params.getlist("arg")
@@ -151,10 +146,6 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         body = "".join(json.dumps(line) + "\n" for line in lines)
         return Response(body, media_type="application/json", headers={"X-Chunked-Output": "1"})
 
-    def _stream(iterator: Iterator[bytes]):
-        # StreamingResponse runs a sync iterator in a thread pool; blocks are verified as read.
-        return iterator
-
     @app.post("/api/v0/cat")
     async def cat(request: Request):
         q = request.query_params
@@ -162,7 +153,9 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         length = int(q["length"]) if q.get("length") not in (None, "") else None
         target = await run_in_threadpool(node.resolve, arg(request))
         iterator = await run_in_threadpool(node.read, target, offset, length)
-        return StreamingResponse(_stream(iterator), media_type="text/plain",
+        # StreamingResponse runs this sync iterator in a thread pool; blocks are verified as
+        # read, and a bad block cuts the stream (the client sees an incomplete body).
+        return StreamingResponse(iterator, media_type="text/plain",
                                  headers={"X-Stream-Output": "1"})
 
     @app.post("/api/v0/get")
@@ -251,6 +244,28 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     @app.post("/api/v0/block/stat")
     async def block_stat(request: Request):
         return await run_in_threadpool(node.block_stat, arg(request))
+
+
+class _RefuseForeignOrigins:
+    """403 for /api/ calls whose Origin header is not this machine."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = urllib.parse.urlsplit(origin).hostname or "" if origin else ""
+            if origin and host not in ("127.0.0.1", "localhost", "::1"):
+                body = json.dumps({"Message": f"{M.API_ERROR} (origin {origin} not allowed)",
+                                   "Code": 0, "Type": "error"}).encode()
+                await send({"type": "http.response.start", "status": 403,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 class _IterReader(io.RawIOBase):

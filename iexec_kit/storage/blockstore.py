@@ -14,9 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from iexec_kit.storage.cids import Cid
-
 from iexec_kit.storage import messages as M
+from iexec_kit.storage.cids import Cid
 from iexec_kit.storage.errors import BlockNotFoundError, CorruptBlockError
 
 

@@ -145,7 +145,19 @@ class KuboClient:
         if length is not None:
             params["length"] = str(length)
         res = self._post("cat", params, stream=True)
-        return res.iter_content(1 << 16)
+
+        def chunks():
+            import requests
+
+            with res:
+                try:
+                    yield from res.iter_content(1 << 16)
+                except requests.RequestException as exc:  # the daemon cut the stream
+                    raise KuboApiError(M.API_ERROR, expected="the whole file",
+                                       got=f"stream cut: {type(exc).__name__}",
+                                       hint="check the daemon's repo (a corrupted block?)") from exc
+
+        return chunks()
 
     def cat(self, cid, offset: int = 0, length: int | None = None) -> bytes:
         return b"".join(self.read(cid, offset, length))

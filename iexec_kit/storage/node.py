@@ -19,11 +19,9 @@ from typing import BinaryIO, Iterator, Protocol
 
 from multiformats import multibase
 
-from iexec_kit.storage.cids import Cid
-
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import FlatfsBlockstore, NullBlockstore
-from iexec_kit.storage.cids import parse_cid, split_ipfs_path
+from iexec_kit.storage.cids import Cid, parse_cid, split_ipfs_path
 from iexec_kit.storage.dagpb import DataType
 from iexec_kit.storage.errors import StorageError, UnixfsError
 from iexec_kit.storage.unixfs import Added, Entry, Importer, Reader, TreeBuilder, safe_join

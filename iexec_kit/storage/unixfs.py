@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from iexec_kit.storage.cids import Cid
-
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import Blockstore
-from iexec_kit.storage.cids import DAG_PB, RAW, cid_of_block, parse_cid
+from iexec_kit.storage.cids import DAG_PB, RAW, Cid, cid_of_block
 from iexec_kit.storage.dagpb import DataType, PBLink, PBNode, UnixfsData
 from iexec_kit.storage.errors import PathEscapeError, UnixfsError
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import warnings
 
-import pytest
 from typer.testing import CliRunner
 
 from iexec_kit.cli.ipfs import app

@@ -135,3 +135,20 @@ def test_malformed_cid_is_refused(backend, bad):
 def test_version_and_id(backend):
     assert backend.version()["Version"]
     assert backend.id()["ID"]
+
+
+def test_kubo_client_reports_a_cut_stream(tmp_path):
+    """A corrupted block in the middle of a file: the HTTP client raises, never returns it."""
+    from iexec_kit.storage.daemon import IpfsDaemon
+    from iexec_kit.storage.dagpb import PBNode
+    from iexec_kit.storage.errors import StorageError
+    from iexec_kit.storage.kubo import KuboClient
+
+    with IpfsDaemon(tmp_path / "repo") as daemon:
+        data = _unique(4 * CHUNK_SIZE)
+        cid = daemon.node.add_bytes(data)
+        leaf = parse_cid(PBNode.decode(daemon.node.block_get(cid)).links[2].hash)
+        path = daemon.node.blocks.path(leaf)
+        path.write_bytes(path.read_bytes()[:-1] + b"!")
+        with pytest.raises(StorageError):
+            KuboClient(daemon.api_url).cat(cid)
