@@ -172,3 +172,23 @@ def test_servers_listen_on_loopback_only(tmp_path):
 
     with pytest.raises(StorageError, match="loopback"):
         IpfsDaemon(tmp_path / "r", api="0.0.0.0:0").start()
+
+
+def test_ipfshttpclient_options_match_the_independent_importer(client, tmp_path, js_cids):
+    src = tmp_path / "out"
+    src.mkdir()
+    (src / "a.png").write_bytes(PNG)
+    (src / "b.txt").write_bytes(b"b")
+    entries = [{"path": "out/a.png", "file": str(src / "a.png")},
+               {"path": "out/b.txt", "file": str(src / "b.txt")}]
+    # ipfshttpclient sends raw-leaves=false unless told otherwise; Kubo (and the kit) obey it
+    for raw in (False, True):
+        v1 = next(a for a in client.add(str(src), recursive=True, cid_version=1, raw_leaves=raw)
+                  if a["Name"] == "out")["Hash"]
+        assert v1 == js_cids(entries, {"cidVersion": 1, "rawLeaves": raw})["out"]
+    wrapped = client.add(str(src / "a.png"), wrap_with_directory=True)
+    theirs = js_cids([{"path": "a.png", "file": str(src / "a.png")}], {"wrapWithDirectory": True})
+    assert wrapped[-1]["Name"] == "" and wrapped[-1]["Hash"] == theirs[""]
+    only = client.add(str(src / "b.txt"), only_hash=True)["Hash"]
+    assert only not in client.pin.ls(type="recursive")["Keys"]
+    assert client.block.stat(v1)["Size"] == len(client.block.get(v1))
