@@ -51,6 +51,7 @@ class Page:
 
     @property
     def next_offset(self) -> int | None:
+        """The offset of the next page, or None after the last one."""
         end = self.offset + len(self.entries)
         return end if end < self.count else None
 
@@ -184,8 +185,8 @@ class OrderBook:
 
     # ----- read ---------------------------------------------------------------------------
     def _entry(self, order_hash: str) -> BookEntry | None:
-        row = self.store.conn.execute(f"{ENTRY_SELECT} WHERE hash = ?", (low(order_hash),)).fetchone()
-        return entry_from_row(row) if row else None
+        rows = self.store.query(f"{ENTRY_SELECT} WHERE hash = ?", (low(order_hash),))
+        return entry_from_row(rows[0]) if rows else None
 
     def get(self, order_hash: str | bytes) -> BookEntry:
         """The entry of a published order, by hash (raises :class:`OrderNotFoundError`)."""
@@ -207,7 +208,7 @@ class OrderBook:
             args.append(_kind(kind))
         if not include_empty:
             where.append("remaining > 0")
-        return self.store.conn.execute(f"SELECT COUNT(*) FROM orders WHERE {' AND '.join(where)}", args).fetchone()[0]
+        return self.store.query(f"SELECT COUNT(*) FROM orders WHERE {' AND '.join(where)}", args)[0][0]
 
     def __len__(self) -> int:
         return self.count(include_empty=True)

@@ -50,7 +50,7 @@ class Matcher:
         offset = 0
         sql = f"SELECT {ENTRY_COLUMNS}, price, seq FROM orders WHERE {' AND '.join(where)} {ORDER_BY} LIMIT ? OFFSET ?"
         while True:
-            rows = self.book.store.conn.execute(sql, [*args, BATCH, offset]).fetchall()
+            rows = self.book.store.query(sql, [*args, BATCH, offset])
             yield from rows
             if len(rows) < BATCH:
                 return
@@ -73,14 +73,17 @@ class Matcher:
         return deferred[1] if deferred else None
 
     def best_app(self, request: RequestOrder) -> BookEntry | None:
+        """The cheapest live app order for ``request``, workerpools aside."""
         where, args = app_conditions(request)
         return self.first_live(where, args)
 
     def best_dataset(self, request: RequestOrder, app) -> BookEntry | None:
+        """The cheapest live dataset order for ``request`` with the app order ``app``."""
         where, args = dataset_conditions(request, app)
         return self.first_live(where, args, lambda d: dataset_mismatch(app, d, request) is None)
 
     def best_pool(self, request: RequestOrder, app=None, dataset=None) -> BookEntry | None:
+        """The cheapest live workerpool order for ``request`` (with ``app``/``dataset`` orders when given)."""
         app = getattr(app, "order", app)
         dataset = getattr(dataset, "order", dataset)
         where, args = pool_conditions(request, app, dataset)
@@ -88,10 +91,11 @@ class Matcher:
         return self.first_live(where, args, accept)
 
     def _floor(self, where: list, args: list) -> int | None:
-        row = self.book.store.conn.execute(f"SELECT MIN(price) FROM orders WHERE {' AND '.join(where)}", args).fetchone()
-        return row[0]
+        return self.book.store.query(f"SELECT MIN(price) FROM orders WHERE {' AND '.join(where)}", args)[0][0]
 
     def best_match(self, request: RequestOrder) -> BestMatch:
+        """See :meth:`OrderBook.best_match`: app orders in price order, each with its best dataset
+        and workerpool, until no later app order can win."""
         hub = self.book.hub
         ncat = hub.chain.call(hub.fn.countCategory())
         if request.category >= ncat:
@@ -136,11 +140,9 @@ class Matcher:
 
     # ----- why nothing matches ------------------------------------------------------------
     def _explain(self, request: RequestOrder, missing: str) -> NoMatchingOrderError:
-        c = self.book.store.conn
-
         def stats(where: str, args: list):
-            return c.execute(f"SELECT COUNT(*), MIN(price), MAX(trust) FROM orders WHERE {where} AND remaining > 0",
-                             args).fetchone()
+            sql = f"SELECT COUNT(*), MIN(price), MAX(trust) FROM orders WHERE {where} AND remaining > 0"
+            return self.book.store.query(sql, args)[0]
 
         if missing == "app":
             n, cheapest, _ = stats("kind = 'app' AND app = ?", [low(request.app)])

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from iexec_kit.poco.orders import ORDER_TYPES, AppOrder, DatasetOrder, RequestOrder, Tag, WorkerpoolOrder
+from iexec_kit.poco.orders import AppOrder, DatasetOrder, RequestOrder, Tag, WorkerpoolOrder
 
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_MS = 30_000
@@ -145,6 +145,7 @@ class Store:
 
     @property
     def conn(self) -> sqlite3.Connection:
+        """This process's connection (opened on first use, and again in a forked child)."""
         if self._conn is None or self._pid != os.getpid():
             self._conn = self._open()
             self._pid = os.getpid()
@@ -190,6 +191,11 @@ class Store:
             finally:
                 conn.execute("COMMIT")
 
+    def query(self, sql: str, args=()) -> list:
+        """Rows of one SELECT (one statement: its own consistent snapshot)."""
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
     def close(self) -> None:
         """Close this process's connection (the file stays)."""
         if self._conn is not None and self._pid == os.getpid():
@@ -197,5 +203,5 @@ class Store:
         self._conn = None
 
 
-__all__ = ["BookEntry", "Store", "KINDS", "COLUMNS", "ORDER_TYPES", "ZERO", "order_row", "entry_from_row",
+__all__ = ["BookEntry", "Store", "KINDS", "COLUMNS", "ZERO", "order_row", "entry_from_row",
            "kind_of", "low", "clamp"]
