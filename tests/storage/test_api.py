@@ -192,3 +192,17 @@ def test_ipfshttpclient_options_match_the_independent_importer(client, tmp_path,
     only = client.add(str(src / "b.txt"), only_hash=True)["Hash"]
     assert only not in client.pin.ls(type="recursive")["Keys"]
     assert client.block.stat(v1)["Size"] == len(client.block.get(v1))
+
+
+def test_get_of_a_directory_with_escaping_names_is_refused(daemon):
+    from iexec_kit.storage.cids import cid_of_block
+    from iexec_kit.storage.dagpb import DataType, PBLink, PBNode, UnixfsData
+
+    node = daemon.node
+    child = parse_cid(node.add_bytes(b"owned", pin=False))
+    block = PBNode((PBLink(bytes(child), "../../etc/cron.d/x", 13),),
+                   UnixfsData(DataType.DIRECTORY).encode()).encode()
+    evil = cid_of_block(block)
+    node.blocks.put(evil, block)
+    res = requests.post(f"{daemon.api_url}/api/v0/get?arg={evil}", timeout=10)
+    assert res.status_code == 400 and "name is not allowed" in res.json()["Message"]

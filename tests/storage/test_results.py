@@ -156,3 +156,21 @@ def test_unzip_refuses_symlinks_and_bombs(tmp_path):
         unzip_result(_zip_with("big", b"0" * 10_000), tmp_path / "o2", max_bytes=1000)
     with pytest.raises(ResultError, match="not a readable zip"):
         unzip_result(b"PK\x03\x04 garbage", tmp_path / "o3")
+
+
+def test_compute_layer_digest_agrees(tmp_path):
+    """The runners' printout digest (iexec_kit.compute.digest) must equal the canonical one
+    here, or a worker would commit a hash the result proxy refuses."""
+    try:
+        from iexec_kit.compute.digest import result_digest as compute_digest
+    except ImportError:
+        pytest.skip("iexec_kit.compute.digest is not there (the compute layer changed)")
+    cases = [({"deterministic-output-path": "/iexec_out/r.txt"}, {"r.txt": b"1 file"}),
+             ({"deterministic-output-path": "/iexec_out/imgs"},
+              {"imgs/b.png": b"b", "imgs/a.png": b"a", "imgs/s/c": b"c"}),
+             ({"callback-data": "0x" + "ab" * 40}, {})]
+    for i, (computed, files) in enumerate(cases):
+        out = make_out(tmp_path / f"o{i}", computed, files)
+        det = computed.get("deterministic-output-path")
+        host = out / det.removeprefix("/iexec_out/") if det else None
+        assert compute_digest(computed, host) == result_digest(out)
