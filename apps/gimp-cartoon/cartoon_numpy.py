@@ -183,16 +183,17 @@ def _blur_std_dev(radius: float) -> float:
 def cartoon(rgb: np.ndarray, mask_radius: float = 7.0, pct_black: float = 0.2) -> np.ndarray:
     """GIMP's Cartoon filter (gegl:cartoon) on an (h, w, 3) uint8 picture; returns uint8.
 
-    Two blurs of the luminance (Y'); where the narrow one is darker than the wide one (their
-    ratio below 1) the pixel darkens along a ramp chosen so that ``pct_black`` of the ratios
-    fall under it. Measured against GIMP 2.10.34: the blurs run on perceptual Y' and the new
+    Two blurs of the luminance; where the narrow one is darker than the wide one (their ratio
+    below 1) the pixel darkens along a ramp chosen so that ``pct_black`` of the ratios fall
+    under it. Fitted against GIMP 2.10.34's output (several variants measured): the blurs run
+    on perceptual Y', their ratio and the new luminance are taken in linear light, and the new
     luminance scales the pixel's linear RGB (its chroma follows, as in GIMP's output).
     """
     lin = srgb_to_linear(rgb / 255.0)
     lum = lin @ _RGB_TO_XYZ[1]                        # linear luminance, as gegl:grey
     grey = linear_to_srgb(lum)
-    grey1 = gaussian_blur(grey, _blur_std_dev(1.0))
-    grey2 = gaussian_blur(grey, _blur_std_dev(mask_radius))
+    grey1 = srgb_to_linear(gaussian_blur(grey, _blur_std_dev(1.0)))
+    grey2 = srgb_to_linear(gaussian_blur(grey, _blur_std_dev(mask_radius)))
     diff = np.divide(grey1, grey2, out=np.full_like(grey1, -1.0), where=grey2 != 0)
     # the ramp: the ratio below which pct_black of the pixels fall (a 100-bin histogram)
     ramp = 1.0
@@ -208,7 +209,7 @@ def cartoon(rgb: np.ndarray, mask_radius: float = 7.0, pct_black: float = 0.2) -
     else:
         mult = np.where(diff < 1.0, (ramp - np.minimum(ramp, 1.0 - diff)) / ramp, 1.0)
     mult = np.where(grey2 != 0, mult, 0.0)
-    y_lin = srgb_to_linear(np.clip(grey1 * mult, 0.0, 1.0))
+    y_lin = np.clip(grey1 * mult, 0.0, 1.0)
     gain = np.divide(y_lin, lum, out=np.zeros_like(lum), where=lum > 1e-9)
     return to_u8(linear_to_srgb(lin * gain[..., None]))
 
