@@ -59,6 +59,7 @@ def sign_challenge(typed: dict, private_key) -> str:
 
 
 def recover_typed(typed: dict, signature: str) -> str:
+    """The address that signed EIP-712 typed data (ProxyAuthError if the signature is malformed)."""
     from eth_account import Account
     from eth_account.messages import encode_typed_data
 
@@ -90,6 +91,7 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def issue_challenge(self, chain_id: int | None = None) -> dict:
+        """A fresh EIP-712 challenge for this proxy's chain, live for ``challenge_ttl`` seconds."""
         if chain_id is not None and chain_id != self.chain_id:
             raise ProxyAuthError("Wrong chain.", expected=f"chainId {self.chain_id}",
                                  got=str(chain_id), hint="ask the proxy of your chain")

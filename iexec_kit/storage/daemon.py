@@ -38,6 +38,7 @@ class IpfsDaemon:
         self.gateway_server: BackgroundServer | None = None
 
     def start(self) -> "IpfsDaemon":
+        """Start the API (and gateway) servers; returns self."""
         from iexec_kit.storage.api import create_app
 
         host, port = self._api_addr
@@ -55,6 +56,7 @@ class IpfsDaemon:
         return self
 
     def stop(self) -> None:
+        """Stop the servers and wait for their threads; idempotent."""
         for srv in (self.gateway_server, self.api_server):
             if srv is not None:
                 srv.stop()

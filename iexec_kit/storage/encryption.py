@@ -99,6 +99,7 @@ def aes_encrypt(data: bytes, key: bytes) -> bytes:
 
 
 def aes_decrypt(blob: bytes, key: bytes) -> bytes:
+    """Undo :func:`aes_encrypt` (IV in front); wrong keys fail on the padding."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -129,6 +130,7 @@ def encrypt_result(plain_zip: bytes, public_key: "bytes | str | os.PathLike[str]
 
 
 def is_encrypted_result(archive: bytes) -> bool:
+    """Whether an archive has the encrypted layout (aes-key.rsa + *.aes)."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
             names = set(zf.namelist())

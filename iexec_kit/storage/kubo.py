@@ -111,12 +111,14 @@ class KuboClient:
 
     def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False,
                   pin: bool = True) -> str:
+        """Add bytes as one file through /api/v0/add; returns the CID."""
         lines = self._add(iter([("file", "application/octet-stream", data)]), cid_version,
                           only_hash, pin)
         return lines[-1]["Hash"]
 
     def add_path(self, path, *, cid_version: int = 0, only_hash: bool = False,
                  pin: bool = True, hidden: bool = False) -> str:
+        """Add a file or a folder (streamed multipart, folders recursive); returns the root CID."""
         root = Path(path)
         if not root.exists():
             raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
@@ -141,6 +143,7 @@ class KuboClient:
 
     # -- read --
     def read(self, cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Stream a file's bytes from /api/v0/cat (offline: unknown CIDs fail at once)."""
         params = {"arg": self._arg(cid), "offset": str(offset), "offline": "true"}
         if length is not None:
             params["length"] = str(length)
@@ -160,6 +163,7 @@ class KuboClient:
         return chunks()
 
     def cat(self, cid, offset: int = 0, length: int | None = None) -> bytes:
+        """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
     def get(self, cid, dest) -> Path:

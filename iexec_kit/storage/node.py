@@ -28,6 +28,7 @@ from iexec_kit.storage.unixfs import Added, Entry, Importer, Reader, TreeBuilder
 
 
 def kit_version() -> str:
+    """The installed iexec-kit version (0.0.0 from a bare checkout)."""
     try:
         from importlib.metadata import version
         return version("iexec-kit")
@@ -117,19 +118,23 @@ class IpfsNode:
         return multibase.encode(b"\x00" + bytes([len(proto)]) + proto, "base58btc")[1:]
 
     def id(self) -> dict:
+        """The node's identity, shaped like Kubo's /api/v0/id."""
         return {"ID": self.peer_id,
                 "PublicKey": base64.b64encode(self._public_key_proto()).decode(),
                 "Addresses": [], "AgentVersion": f"iexec-kit/{kit_version()}",
                 "Protocols": []}
 
     def version(self) -> dict:
-        # The kit's own version, not a Kubo version: clients must not mistake it for Kubo.
+        """The kit's version, shaped like Kubo's /api/v0/version.
+
+        The kit's own version, never a Kubo one: clients must not mistake the node for Kubo."""
         return {"Version": f"{kit_version()}-iexec-kit", "Commit": "", "Repo": "1",
                 "System": "python", "Golang": ""}
 
     # -- adding --
     def importer(self, *, cid_version: int = 0, raw_leaves: bool | None = None,
                  only_hash: bool = False) -> Importer:
+        """An :class:`Importer` writing to this repo (or to nothing, for ``only_hash``)."""
         store = NullBlockstore() if only_hash else self.blocks
         return Importer(store, cid_version=cid_version, raw_leaves=raw_leaves)
 
@@ -187,12 +192,15 @@ class IpfsNode:
         return b"".join(self.read(cid, offset, length))
 
     def size(self, cid: "str | Cid") -> int:
+        """A file's size in bytes, from its root node."""
         return self.reader.size(self.resolve(cid))
 
     def is_dir(self, cid: "str | Cid") -> bool:
+        """Whether the CID (or /ipfs/ path) is a UnixFS directory."""
         return self.reader.is_dir(self.resolve(cid))
 
     def ls(self, cid: "str | Cid") -> list[Entry]:
+        """The entries of a directory (name, CID, cumulative size, is_dir)."""
         return self.reader.ls(self.resolve(cid))
 
     def walk(self, cid: "str | Cid"):
@@ -238,9 +246,11 @@ class IpfsNode:
 
     # -- blocks --
     def block_get(self, cid: "str | Cid") -> bytes:
+        """One raw block, verified against its CID."""
         return self.blocks.get(parse_cid(cid))
 
     def block_stat(self, cid: "str | Cid") -> dict:
+        """{'Key': cid, 'Size': block length}, as Kubo's block/stat."""
         c = parse_cid(cid)
         return {"Key": str(c), "Size": len(self.blocks.get(c))}
 
@@ -303,6 +313,7 @@ class IpfsNode:
             return removed
 
     def pin_rm(self, cid: "str | Cid") -> None:
+        """Unpin a CID (its blocks stay until :meth:`gc`)."""
         c = str(self.resolve(cid))
         with self._lock:
             pins = self._read_pins()

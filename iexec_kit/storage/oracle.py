@@ -92,8 +92,10 @@ class StaticTaskOracle:
             self._contributions[(_key(taskid), _key(worker))] = contribution
 
     def task(self, taskid: str) -> TaskView | None:
+        """What the stand-in was told about the task, or None."""
         return self._tasks.get(_key(taskid))
 
     def contribution(self, taskid: str, worker: str) -> ContributionView:
+        """What the stand-in was told about the worker's contribution (UNSET by default)."""
         return self._contributions.get((_key(taskid), _key(worker)),
                                        ContributionView(ContributionStatus.UNSET))

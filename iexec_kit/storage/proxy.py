@@ -65,6 +65,7 @@ def upload_message(taskid: str, archive: bytes) -> bytes:
 
 
 def sign_upload(taskid: str, archive: bytes, worker_key) -> str:
+    """A worker's EIP-191 signature of :func:`upload_message` (0x-hex)."""
     from eth_account import Account
     from eth_account.messages import encode_defunct
 
@@ -120,6 +121,7 @@ class ResultProxy:
         os.replace(tmp, self._index_file)
 
     def has_result(self, taskid: str) -> bool:
+        """Whether a result was accepted for the task."""
         return taskid.lower() in self._index()
 
     # -- upload --
@@ -198,6 +200,7 @@ class ResultProxy:
 
     # -- HTTP --
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "ResultProxy":
+        """Serve the proxy's HTTP API on 127.0.0.1 (port 0: a free one)."""
         from iexec_kit.storage.server import BackgroundServer
 
         self.server = BackgroundServer(create_proxy_app(self), host, port,
@@ -205,6 +208,7 @@ class ResultProxy:
         return self
 
     def stop(self) -> None:
+        """Stop the HTTP server; idempotent."""
         if self.server is not None:
             self.server.stop()
 
@@ -333,6 +337,7 @@ class ResultProxyClient:
         return UploadReceipt(**data)
 
     def download(self, token: str, taskid: str) -> bytes:
+        """A stored result's archive (a private one needs the beneficiary's token)."""
         return self._check(self._http.get(f"{self.url}/results/{taskid}",
                                           headers={"Authorization": token},
                                           timeout=self.timeout),

@@ -33,6 +33,7 @@ DEFAULT_MAX_UNZIPPED = 512 * 1024 * 1024
 
 
 def keccak256(data: bytes) -> bytes:
+    """keccak256 (Ethereum's, not SHA3-256) of bytes."""
     from eth_utils import keccak  # lazily: eth_utils is a heavy import
 
     return keccak(data)
@@ -113,6 +114,7 @@ def deterministic_output(out_dir: "str | os.PathLike[str]", computed: Computed) 
 
 
 def sha256_file(path: "str | os.PathLike[str]") -> bytes:
+    """sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):

@@ -51,6 +51,7 @@ class BackgroundServer:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> "BackgroundServer":
+        """Bind, start serving in a daemon thread, return once uvicorn is ready."""
         import uvicorn
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

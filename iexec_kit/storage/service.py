@@ -38,6 +38,7 @@ class LocalStorage:
         self._tokens_file = self.folder / "tokens.json"
 
     def start(self) -> "LocalStorage":
+        """Start the IPFS daemon (or check the named Kubo API) and the result proxy."""
         from iexec_kit.storage.proxy import DEFAULT_MAX_UPLOAD, ResultProxy
 
         if self.ipfs_api:
@@ -61,6 +62,7 @@ class LocalStorage:
         return self
 
     def stop(self) -> None:
+        """Stop the proxy and the daemon; idempotent."""
         if self.proxy is not None:
             self.proxy.stop()
         if self.daemon is not None:
@@ -82,6 +84,7 @@ class LocalStorage:
         return self.proxy.url
 
     def client(self):
+        """A :class:`ResultProxyClient` for this proxy."""
         from iexec_kit.storage.proxy import ResultProxyClient
 
         return ResultProxyClient(self.proxy.url, chain_id=self.chain_id)

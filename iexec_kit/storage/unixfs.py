@@ -138,6 +138,7 @@ class Importer:
         return self.add_stream(io.BytesIO(data))
 
     def add_symlink(self, target: str) -> Added:
+        """A UnixFS symlink node (Kubo adds links as links, never following them)."""
         block = PBNode(data=UnixfsData(DataType.SYMLINK, target.encode()).encode()).encode()
         return Added(self._put(block), len(block), 0)
 
