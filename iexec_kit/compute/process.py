@@ -12,6 +12,11 @@ from pathlib import Path
 from iexec_kit.compute.errors import AppNotFoundError, AppTimeoutError, OutputTooLargeError
 from iexec_kit.compute.runner import Runner, app_env, dir_size, load_manifest, tail_text
 
+_TRAMPOLINE = ("import os, resource, signal, sys; n = int(sys.argv[1]); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+               "signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+               "os.execv(sys.argv[2], sys.argv[2:])")
+
 # What a process app inherits from the kit's environment (the rest is IEXEC_* and env=...).
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 
@@ -56,17 +61,13 @@ class ProcessRunner(Runner):
                         PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
         full_env.update(app_env(str(in_dir), str(out_dir), input_names, env))
         log_path = work / "app.log"
-        fsize = max_output_bytes + 1
-
-        def limits():  # in the child, before exec
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-
+        # A small trampoline sets the per-file size limit and execs the app (preexec_fn is not
+        # safe in a threaded parent such as a Jupyter kernel).
+        trampoline = [sys.executable, "-c", _TRAMPOLINE, str(max_output_bytes + 1)]
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+            proc = subprocess.Popen(trampoline + cmd, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=full_env, cwd=str(work),
-                                    start_new_session=True, preexec_fn=limits)
+                                    start_new_session=True)
             started = time.monotonic()
             try:
                 while proc.poll() is None:
