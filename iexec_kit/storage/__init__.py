@@ -31,7 +31,7 @@ _EXPORTS = {
     "TaskOracle": "oracle", "StaticTaskOracle": "oracle", "TaskView": "oracle",
     "ContributionView": "oracle", "TaskStatus": "oracle", "ContributionStatus": "oracle",
     "ResultProxy": "proxy", "ResultProxyClient": "proxy", "UploadReceipt": "proxy",
-    "Authenticator": "auth", "LocalStorage": "service",
+    "Authenticator": "auth", "LocalStorage": "service", "HubTaskOracle": "chain_oracle",
 }
 
 __all__ = sorted(_EXPORTS)
