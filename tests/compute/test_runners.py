@@ -92,3 +92,21 @@ def test_output_dir_must_be_empty(runner, toyapp, tmp_path):
     (tmp_path / "junk").write_text("x")
     with pytest.raises(AppExecutionError, match="not empty"):
         runner.run(toyapp, [], "ok", out_dir=tmp_path)
+
+
+def test_docker_runner_without_engine_says_what_to_do(toyapp, tmp_path):
+    from iexec_kit.compute import DockerRunner, DockerUnavailableError
+
+    with pytest.raises(DockerUnavailableError) as e:
+        DockerRunner(f"unix://{tmp_path}/none.sock").run(toyapp, [], "ok")
+    assert "scripts/docker-engine.sh start" in str(e.value)
+
+
+def test_get_runner_by_name():
+    from iexec_kit.compute import get_runner
+    from iexec_kit.errors import KitValueError
+
+    assert get_runner("process").name == "process"
+    assert get_runner("docker", base_url="unix:///nowhere.sock").name == "docker"
+    with pytest.raises(KitValueError):
+        get_runner("podman")
