@@ -101,10 +101,23 @@ class ResultProxy:
         (self.folder / "private").mkdir(parents=True, exist_ok=True)
         self.chain_id = chain_id
         self.max_upload_bytes = max_upload_bytes
-        self.auth = auth or Authenticator(chain_id)
+        self.auth = auth or Authenticator(chain_id, secret=self._secret())
         self._index_file = self.folder / "index.json"
         self._lock = threading.Lock()
         self.server = None
+
+    def _secret(self) -> bytes:
+        """The token-signing key, kept (mode 0600) so tokens outlive a proxy restart."""
+        import secrets
+
+        path = self.folder / "jwt.secret"
+        if not path.is_file():
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+            os.replace(tmp, path)
+        return path.read_bytes()
 
     # -- index of stored results --
     def _index(self) -> dict:

@@ -109,3 +109,13 @@ def test_upload_checked_against_the_hub(tk, tmp_path, provider):
 
 def test_unknown_task_is_none(sandbox):
     assert HubTaskOracle(sandbox.hub).task("0x" + "00" * 32) is None
+
+
+def test_the_deal_params_say_provider_and_encryption(tk):
+    from iexec_kit.poco.orders import RequestParams
+
+    taskid = tk.task(RequestParams(storage_provider="dropbox", encryption=True).to_json())
+    view = HubTaskOracle(tk.hub).task(taskid)
+    assert view.storage_provider == "dropbox" and view.encrypted
+    assert view.requester == view.beneficiary == tk.sb.requester.address
+    assert view.status == TaskStatus.ACTIVE

@@ -247,3 +247,16 @@ def test_head_says_whether_a_result_exists(world):
     w.client.upload(w.token, TASK, w.archive, WORKER.key)
     assert requests.head(url, headers={"Authorization": w.token}, timeout=10).status_code == 204
     assert requests.head(url, timeout=10).status_code == 401
+
+
+def test_tokens_outlive_a_restart_of_the_same_proxy_only(tmp_path):
+    from iexec_kit.storage.node import IpfsNode
+
+    node, oracle = IpfsNode(tmp_path / "ipfs"), StaticTaskOracle()
+    with ResultProxy(oracle, node, tmp_path / "proxy", chain_id=CHAIN_ID) as first:
+        token = ResultProxyClient(first.url, chain_id=CHAIN_ID).login(REQUESTER.key)
+    again = ResultProxy(oracle, node, tmp_path / "proxy", chain_id=CHAIN_ID)
+    assert again.auth.verify(token).address == REQUESTER.address
+    other = ResultProxy(oracle, node, tmp_path / "other", chain_id=CHAIN_ID)
+    with pytest.raises(ProxyAuthError):
+        other.auth.verify(token)
