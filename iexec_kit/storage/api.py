@@ -21,11 +21,11 @@ from typing import Iterator
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.dagpb import DataType
-from iexec_kit.storage.errors import (BlockNotFoundError, CorruptBlockError, InvalidCidError,
-                                      PathEscapeError, StorageError, UnixfsError)
+from iexec_kit.storage.errors import (ApiArgumentError, BlockNotFoundError, CorruptBlockError,
+                                      InvalidCidError, PathEscapeError, StorageError, UnixfsError)
 from iexec_kit.storage.node import IpfsNode
 
-_STATUS = [(InvalidCidError, 400), (PathEscapeError, 400), (BlockNotFoundError, 404),
+_STATUS = [(ApiArgumentError, 400), (InvalidCidError, 400), (PathEscapeError, 400), (BlockNotFoundError, 404),
            (CorruptBlockError, 500), (UnixfsError, 400), (StorageError, 500)]
 
 _TRUE = {"1", "true", "yes", ""}
@@ -35,6 +35,21 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.lower() in _TRUE
+
+
+def _int(query, name: str, default: int | None, *, lo: int = 0, hi: int | None = None):
+    """An integer query argument, or ApiArgumentError (a 400) for anything else."""
+    raw = query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < lo or (hi is not None and value > hi):
+        span = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ApiArgumentError(M.API_BAD_ARG, expected=f"{name} an integer {span}", got=repr(raw))
+    return value
 
 
 def sniff_content_type(name: str, head: bytes) -> str:
@@ -99,7 +114,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     @app.post("/api/v0/add")
     async def add(request: Request):
         q = request.query_params
-        cid_version = int(q.get("cid-version", "0"))
+        cid_version = _int(q, "cid-version", 0, hi=1)
         raw_leaves = _flag(q.get("raw-leaves"), cid_version == 1)
         only_hash = _flag(q.get("only-hash"), False)
         pin = _flag(q.get("pin"), True)
@@ -149,8 +164,8 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     @app.post("/api/v0/cat")
     async def cat(request: Request):
         q = request.query_params
-        offset = int(q.get("offset", "0"))
-        length = int(q["length"]) if q.get("length") not in (None, "") else None
+        offset = _int(q, "offset", 0)
+        length = _int(q, "length", None)
         target = await run_in_threadpool(node.resolve, arg(request))
         iterator = await run_in_threadpool(node.read, target, offset, length)
         # StreamingResponse runs this sync iterator in a thread pool; blocks are verified as

@@ -59,3 +59,7 @@ class UploadRejectedError(StorageError, PermissionError):
 
 class ResultNotFoundError(StorageError, FileNotFoundError):
     """The result proxy has no result for this task."""
+
+
+class ApiArgumentError(StorageError, ValueError):
+    """An HTTP API call carried an argument of the wrong form (a 400, never a 500)."""

@@ -298,7 +298,10 @@ class Reader:
         return len(fs.data or b"") + sum(fs.blocksizes)
 
     def read(self, cid: Cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
-        """Yield the file's bytes from ``offset``, at most ``length`` of them."""
+        """The file's bytes from ``offset``, at most ``length`` of them, as an iterator.
+
+        Arguments and the root node are checked now (errors raise here, not at the first
+        ``next``), so an HTTP answer never starts for a read that cannot succeed."""
         if offset < 0 or (length is not None and length < 0):
             raise UnixfsError(M.READ_RANGE, got=f"offset={offset} length={length}")
         end = None if length is None else offset + length
@@ -306,7 +309,7 @@ class Reader:
         if fs.type not in (DataType.FILE, DataType.RAW):
             raise UnixfsError(M.UNIXFS_NOT_FILE, expected="a file", got=f"{cid} ({fs.type.name})",
                               hint="use get (or ls) for a directory")
-        yield from self._read(node, fs, offset, end)
+        return self._read(node, fs, offset, end)
 
     def _read(self, node, fs, start: int, end: int | None) -> Iterator[bytes]:
         data = fs.data or b""

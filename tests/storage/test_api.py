@@ -206,3 +206,25 @@ def test_get_of_a_directory_with_escaping_names_is_refused(daemon):
     node.blocks.put(evil, block)
     res = requests.post(f"{daemon.api_url}/api/v0/get?arg={evil}", timeout=10)
     assert res.status_code == 400 and "name is not allowed" in res.json()["Message"]
+
+
+@pytest.mark.parametrize("query", ["offset=-1", "offset=x", "length=abc", "length=-5"])
+def test_bad_cat_arguments_are_400_before_any_byte(daemon, query):
+    cid = daemon.node.add_bytes(b"hello")
+    res = requests.post(f"{daemon.api_url}/api/v0/cat?arg={cid}&{query}", timeout=10)
+    assert res.status_code == 400 and res.json()["Type"] == "error"
+
+
+@pytest.mark.parametrize("query", ["cid-version=abc", "cid-version=2", "cid-version=-1",
+                                   "hash=blake3", "chunker=rabin", "trickle=true"])
+def test_bad_add_options_are_400(daemon, query):
+    res = requests.post(f"{daemon.api_url}/api/v0/add?{query}", timeout=10,
+                        files={"file": ("f", b"data", "application/octet-stream")})
+    assert res.status_code == 400 and res.json()["Message"]
+
+
+def test_add_without_a_file_part_is_400(daemon):
+    res = requests.post(f"{daemon.api_url}/api/v0/add", data=b"--x\r\n", timeout=10,
+                        headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert res.status_code == 400
+    assert requests.post(f"{daemon.api_url}/api/v0/add", data=b"raw", timeout=10).status_code == 400
