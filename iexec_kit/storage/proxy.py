@@ -30,8 +30,8 @@ from pathlib import Path
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.auth import Authenticator, sign_challenge
 from iexec_kit.storage.encryption import is_encrypted_result
-from iexec_kit.storage.errors import (ProxyAuthError, ResultError, ResultNotFoundError,
-                                      StorageError, UploadRejectedError)
+from iexec_kit.storage.errors import (ApiArgumentError, ProxyAuthError, ResultError,
+                                      ResultNotFoundError, StorageError, UploadRejectedError)
 from iexec_kit.storage.oracle import ContributionStatus, TaskOracle, TaskStatus
 from iexec_kit.storage.results import digest_of_zip, keccak256, result_hash
 
@@ -57,6 +57,16 @@ class NotBeneficiaryError(ProxyAuthError):
 
 class UnknownTaskError(ResultNotFoundError):
     """The chain knows no such task."""
+
+
+def check_taskid(taskid: str) -> str:
+    """A task id must be 0x + 64 hex digits (a 400 otherwise, before asking the chain)."""
+    text = taskid.strip()
+    body = text[2:] if text.startswith("0x") else ""
+    if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
+        raise ApiArgumentError(M.API_BAD_ARG, expected="a task id: 0x + 64 hex digits",
+                               got=repr(taskid)[:80])
+    return text
 
 
 def upload_message(taskid: str, archive: bytes) -> bytes:
@@ -148,6 +158,7 @@ class ResultProxy:
             raise PayloadTooLargeError(M.UPLOAD_TOO_BIG, expected=f"<= {self.max_upload_bytes} B",
                                        got=f"{len(archive)} B", hint="shrink the result")
         claims = self.auth.verify(token)
+        taskid = check_taskid(taskid)
         task = self.oracle.task(taskid)
         if task is None:
             raise UnknownTaskError(M.UPLOAD_UNKNOWN_TASK, got=taskid)
@@ -199,7 +210,7 @@ class ResultProxy:
     def fetch(self, token: str | None, taskid: str) -> bytes:
         """A stored result; a private one only for the task's beneficiary."""
         claims = self.auth.verify(token)
-        entry = self._index().get(taskid.lower())
+        entry = self._index().get(check_taskid(taskid).lower())
         if entry is None:
             raise ResultNotFoundError(M.RESULT_NOT_FOUND, got=taskid)
         if entry["storage"] == "dropbox":
@@ -236,7 +247,7 @@ class ResultProxy:
         self.stop()
 
 
-_STATUS = [(PayloadTooLargeError, 413), (HashMismatchError, 422), (UploadConflictError, 409),
+_STATUS = [(ApiArgumentError, 400), (PayloadTooLargeError, 413), (HashMismatchError, 422), (UploadConflictError, 409),
            (UnknownTaskError, 404), (ResultNotFoundError, 404), (UploadRejectedError, 403),
            (NotBeneficiaryError, 403), (ProxyAuthError, 401), (StorageError, 500)]
 

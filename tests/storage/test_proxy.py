@@ -260,3 +260,14 @@ def test_tokens_outlive_a_restart_of_the_same_proxy_only(tmp_path):
     other = ResultProxy(oracle, node, tmp_path / "other", chain_id=CHAIN_ID)
     with pytest.raises(ProxyAuthError):
         other.auth.verify(token)
+
+
+@pytest.mark.parametrize("taskid", ["nothex", "0x1234", "0x" + "zz" * 32])
+def test_malformed_task_ids_are_400(world, taskid):
+    res = requests.post(f"{world.proxy.url}/v1/results/{taskid}", data=world.archive, timeout=10,
+                        headers={"Authorization": world.token, "X-Worker": WORKER.address,
+                                 "X-Worker-Signature": "0x00"})
+    assert res.status_code == 400
+    res = requests.get(f"{world.proxy.url}/results/{taskid}", timeout=10,
+                       headers={"Authorization": world.token})
+    assert res.status_code == 400
