@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
@@ -40,7 +41,8 @@ ZERO20 = "0x" + "00" * 20
 class RunResult:
     """What one execution of an app produced.
 
-    ``computed`` is $IEXEC_OUT/computed.json (None when missing or unreadable); ``out_dir`` the
+    ``inputs`` describe the fetched inputs (their files are removed after the run: only
+    ``out_dir`` stays). ``computed`` is $IEXEC_OUT/computed.json (None when missing or unreadable); ``out_dir`` the
     host folder that was $IEXEC_OUT; ``deterministic_path`` the host path that computed.json's
     "deterministic-output-path" names (None when absent); ``logs`` the app's stdout+stderr.
     """
@@ -180,9 +182,17 @@ class Runner(ABC):
         fetched = fetch_inputs(inputs, in_dir, ipfs_cat=self.ipfs_cat,
                                max_bytes=self.max_input_bytes, require_image=require_image)
         started = time.monotonic()
-        exit_code, logs, out_prefix = self._execute(
-            app, in_dir, out, [f.path.name for f in fetched], split_args(args), dict(env or {}),
-            timeout=timeout, max_output_bytes=max_output_bytes, work=work)
+        try:
+            exit_code, logs, out_prefix = self._execute(
+                app, in_dir, out, [f.path.name for f in fetched], split_args(args),
+                dict(env or {}), timeout=timeout, max_output_bytes=max_output_bytes, work=work)
+        finally:  # keep only the results: inputs, the app's home and temp files go
+            for entry in work.iterdir():
+                if entry != out:
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() \
+                        else entry.unlink(missing_ok=True)
+            if out_dir is not None:
+                shutil.rmtree(work, ignore_errors=True)
         duration = time.monotonic() - started
         result = self._finish(exit_code, logs, out, out_prefix, duration, tuple(fetched))
         return result.check() if check else result

@@ -71,3 +71,11 @@ def runner(request):
     host = request.getfixturevalue("docker_host")
     request.getfixturevalue("toy_image")
     return DockerRunner(host, poll_interval=0.1)
+
+
+@pytest.fixture(autouse=True)
+def _runner_temp_in_tmp_path(tmp_path, monkeypatch):
+    """Runs without out_dir keep their results in a temporary folder: put it under tmp_path."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
