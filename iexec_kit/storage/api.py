@@ -9,8 +9,8 @@ Gateway: GET/HEAD /ipfs/<cid>[/path] with a content type, byte ranges and, for a
 index.html or a listing, so a browser or an <img> can load results.
 """
 
-
-import html  # noqa: I001  (no `from __future__ import annotations`: FastAPI reads the Request annotations)
+# No `from __future__ import annotations` here: FastAPI reads the handlers' Request annotations.
+import html
 import io
 import json
 import mimetypes
@@ -25,8 +25,9 @@ from iexec_kit.storage.errors import (ApiArgumentError, BlockNotFoundError, Corr
                                       InvalidCidError, PathEscapeError, StorageError, UnixfsError)
 from iexec_kit.storage.node import IpfsNode
 
-_STATUS = [(ApiArgumentError, 400), (InvalidCidError, 400), (PathEscapeError, 400), (BlockNotFoundError, 404),
-           (CorruptBlockError, 500), (UnixfsError, 400), (StorageError, 500)]
+_STATUS = [(ApiArgumentError, 400), (InvalidCidError, 400), (PathEscapeError, 400),
+           (BlockNotFoundError, 404), (CorruptBlockError, 500), (UnixfsError, 400),
+           (StorageError, 500)]
 
 _TRUE = {"1", "true", "yes", ""}
 
