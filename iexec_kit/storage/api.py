@@ -31,6 +31,11 @@ _STATUS = [(ApiArgumentError, 400), (InvalidCidError, 400), (PathEscapeError, 40
 
 _TRUE = {"1", "true", "yes", ""}
 
+# Content from IPFS is foreign: a page served by the gateway gets an opaque origin, so its
+# scripts cannot call the RPC API on the same port (the API refuses the "null" origin).
+_GATEWAY_SAFETY = {"Content-Security-Policy": "sandbox allow-scripts allow-popups",
+                   "X-Content-Type-Options": "nosniff"}
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None:
@@ -328,13 +333,19 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
                     f"{html.escape(e.name)}</a> {e.tsize} B</li>" for e in entries)
                 return HTMLResponse(f"<!doctype html><title>{html.escape(full)}</title>"
                                     f"<h1>Index of {html.escape(full)}</h1><ul>{rows}</ul>",
-                                    headers={"Etag": f'"{target}"'})
+                                    headers={"Etag": f'"{target}"', **_GATEWAY_SAFETY})
             target, name = index.cid, "index.html"
         await run_in_threadpool(node.reader.check_complete, target)  # once, before any byte
         size = await run_in_threadpool(node.reader.size, target)
         head = await run_in_threadpool(node.reader.cat, target, 0, 512)
         headers = {"Etag": f'"{target}"', "Accept-Ranges": "bytes", "X-Ipfs-Path": full,
-                   "Cache-Control": "public, max-age=29030400, immutable"}
+                   "Cache-Control": "public, max-age=29030400, immutable", **_GATEWAY_SAFETY}
+        filename = request.query_params.get("filename")
+        if filename:  # ?filename=x.zip[&download=true], as Kubo's gateway
+            kind = "attachment" if _flag(request.query_params.get("download"), False) else "inline"
+            headers["Content-Disposition"] = (
+                f"{kind}; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}")
+            name = filename
         ctype = sniff_content_type(name, head)
         start, length, status = 0, size, 200
         rng = request.headers.get("range")

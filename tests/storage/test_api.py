@@ -228,3 +228,22 @@ def test_add_without_a_file_part_is_400(daemon):
                         headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert res.status_code == 400
     assert requests.post(f"{daemon.api_url}/api/v0/add", data=b"raw", timeout=10).status_code == 400
+
+
+def test_gateway_pages_cannot_drive_the_api(daemon):
+    """A result page runs in an opaque origin: its calls to the RPC API carry Origin 'null'."""
+    cid = daemon.node.add_bytes(b"<script>fetch('/api/v0/pin/rm?arg=x',{method:'POST'})</script>")
+    res = requests.get(f"{daemon.gateway_url}/ipfs/{cid}?filename=page.html", timeout=10)
+    assert res.headers["content-type"].startswith("text/html")
+    assert res.headers["content-security-policy"].startswith("sandbox")
+    assert res.headers["x-content-type-options"] == "nosniff"
+    res = requests.post(f"{daemon.api_url}/api/v0/pin/ls", headers={"Origin": "null"}, timeout=10)
+    assert res.status_code == 403
+
+
+def test_gateway_download_names(daemon):
+    cid = daemon.node.add_bytes(b"PK\x03\x04zipbytes")
+    res = requests.get(f"{daemon.gateway_url}/ipfs/{cid}?filename=result%20%C3%A9.zip&download=true",
+                       timeout=10)
+    assert res.headers["content-disposition"] == "attachment; filename*=UTF-8''result%20%C3%A9.zip"
+    assert res.headers["content-type"] == "application/zip"
