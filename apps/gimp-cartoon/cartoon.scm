@@ -47,7 +47,7 @@
     ; 4. flatten and save
     (iexec-save image out-file)))
 
-; --style cartoon: GIMP's built-in Cartoon filter (gegl:cartoon).
+; --style cartoon: GIMP's Cartoon filter (plug-in-cartoon, the C plug-in of GIMP 2.10).
 (define (iexec-cartoon in-file out-file mask-radius pct-black)
   (let* ((image (iexec-open in-file))
          (layer (car (gimp-image-get-active-layer image))))

@@ -11,7 +11,8 @@ The iExec app contract (shared/reference/POCO.md, "Results (the worker side)"):
 - on failure: computed.json holds {"error-message": ...} and the exit code is not 0.
 
 Arguments (the request's iexec_args):
-  --style gimpfu|cartoon     gimpfu: the original demo's effect (default); cartoon: GIMP's filter
+  --style gimpfu|cartoon     gimpfu: the original demo's effect (default); cartoon: GIMP's
+                             Cartoon filter (plug-in-cartoon)
   --mask-radius R            cartoon only, 0..50 (default 7)
   --pct-black P              cartoon only, 0..1 (default 0.2)
   --engine auto|gimp|numpy   gimp: GIMP in batch mode (Script-Fu); numpy: the NumPy/Pillow port;
