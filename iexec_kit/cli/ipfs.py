@@ -7,6 +7,7 @@ Heavy imports happen inside the commands, so ``iexec-kit --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -75,6 +76,21 @@ def add(path: Path = typer.Argument(..., help="File or folder (folders are added
     from iexec_kit.storage.node import IpfsNode
 
     try:
+        if only_hash and not (api or os.environ.get("IEXEC_KIT_IPFS_API")):
+            from iexec_kit.storage import messages as M
+            from iexec_kit.storage.blockstore import NullBlockstore
+            from iexec_kit.storage.errors import StorageError
+            from iexec_kit.storage.unixfs import Importer
+
+            if not os.path.lexists(path):
+                raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
+                                   got=str(path))
+
+            added = Importer(NullBlockstore(), cid_version=cid_version).add_path(
+                path, hidden=hidden, on_added=None if quiet else
+                lambda rel, a: typer.echo(f"added {a.cid} {rel}"))
+            typer.echo(str(added.cid))  # no repo needed, none created
+            return
         backend = _backend(api, repo)
         if isinstance(backend, IpfsNode):
             cid = backend.add_path(path, cid_version=cid_version, only_hash=only_hash,

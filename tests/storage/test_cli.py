@@ -33,7 +33,7 @@ def test_only_hash_and_cid_version(tmp_path, js_hash_of):
                               "--repo", str(tmp_path / "repo"), str(f)])
     assert res.exit_code == 0, res.output
     assert res.output.strip() == js_hash_of(f, 1)
-    assert not any((tmp_path / "repo" / "blocks").rglob("*.data"))
+    assert not (tmp_path / "repo").exists()  # only-hash needs no repo and makes none
 
 
 def test_cat_and_get(tmp_path):
@@ -110,3 +110,10 @@ def test_add_and_cat_through_a_named_api(tmp_path, monkeypatch):
         assert res.exit_code == 0 and res.stdout_bytes == b"via the API"
     res = runner.invoke(app, ["cat", cid])  # the daemon is gone
     assert res.exit_code == 1 and "does not answer" in res.output
+
+
+def test_missing_path_is_an_error_not_a_traceback(tmp_path):
+    for extra in ([], ["-n"]):
+        res = runner.invoke(app, ["add", *extra, "--repo", str(tmp_path / "r"),
+                                  str(tmp_path / "nope")])
+        assert res.exit_code == 1 and "Nothing to add" in res.output
