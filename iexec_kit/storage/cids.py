@@ -120,8 +120,9 @@ def parse_cid(value: "str | bytes | Cid") -> Cid:
     text = value
     if isinstance(text, str):
         text = text.strip()
-        if text.startswith("/ipfs/"):
-            text = text[len("/ipfs/"):]
+        for prefix in ("/ipfs/", "ipfs://"):
+            if text.startswith(prefix):
+                text = text[len(prefix):]
         text = text.split("/", 1)[0]
         if not text:
             raise InvalidCidError(M.CID_INVALID, expected="a CID", got="an empty string",
@@ -144,9 +145,11 @@ def parse_cid(value: "str | bytes | Cid") -> Cid:
 
 
 def split_ipfs_path(path: str) -> tuple[Cid, list[str]]:
-    """Split ``/ipfs/<cid>/a/b`` (or ``<cid>/a/b``) into the root CID and its path segments."""
+    """Split ``/ipfs/<cid>/a/b`` (or ``ipfs://<cid>/a/b``, ``<cid>/a/b``) into the root CID and
+    its path segments."""
     text = path.strip()
-    if text.startswith("/ipfs/"):
-        text = text[len("/ipfs/"):]
+    for prefix in ("/ipfs/", "ipfs://"):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
     head, _, rest = text.partition("/")
     return parse_cid(head), [seg for seg in rest.split("/") if seg]

@@ -190,3 +190,12 @@ def test_gc_keeps_pinned_dags_and_removes_the_rest(node):
     with pytest.raises(BlockNotFoundError):
         node.cat(dropped)
     assert node.gc() == 0
+
+
+def test_every_path_spelling_reaches_the_same_file(node, tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "in.png").write_bytes(b"png")
+    cid = node.add_path(tmp_path / "d")
+    for spelling in (f"/ipfs/{cid}/in.png", f"ipfs://{cid}/in.png", f"{cid}/in.png",
+                     f"{parse_cid(cid).to_v1()}/in.png"):
+        assert node.cat(spelling) == b"png"
