@@ -7,8 +7,8 @@ it for the workers that upload on the requester's behalf. An upload
 keccak256(zip))>``) is accepted only if, in this order:
 
 1. the body is within ``max_upload_bytes`` (413);
-2. the token is one this proxy issued, unexpired (401), and speaks for the task's requester (403);
-3. the chain knows the task (404) and it is REVEALING (409);
+2. the token is one this proxy issued and unexpired (401); the task id is well formed (400);
+3. the chain knows the task (404), the token speaks for its requester (403), it is REVEALING (409);
 4. the worker signature recovers to X-Worker (403) and that worker revealed (409);
 5. the result hash recomputed from the archive, keccak256(taskid ++ digest), equals the
    worker's on-chain resultHash (422). An encrypted result (the deal asked for encryption)
