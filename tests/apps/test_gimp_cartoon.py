@@ -32,7 +32,7 @@ HAS_GIMP = shutil.which("gimp") is not None
 needs_gimp = pytest.mark.skipif(not HAS_GIMP, reason="gimp is not installed "
                                 "(make test installs Debian's gimp when root)")
 #: Measured floor of the port's PSNR against GIMP 2.10.34 on the samples (goal: 30 dB).
-PSNR_FLOOR = {"gimpfu": 29.5, "cartoon": 40.0}
+PSNR_FLOOR = {"gimpfu": 30.0, "cartoon": 40.0}
 
 
 def _port():
@@ -156,6 +156,8 @@ def test_gimp_engine_byte_identical_and_close_to_the_port(style):
     assert min(figures.values()) >= PSNR_FLOOR[style], figures
     if style == "cartoon":  # the plug-in's integer maths, ported: bit-identical on PNG input
         assert figures["chelsea.png"] == math.inf
+    else:  # on PNG input (no JPEG decoder difference, which dodge amplifies in dark areas)
+        assert figures["chelsea.png"] >= 38.0
 
 
 # ---------------------------------------------------------------- bad inputs
