@@ -64,6 +64,37 @@ class IpfsBackend(Protocol):
     def id(self) -> dict: ...
 
 
+class _RepoLock:
+    """Serialises pin-set updates between threads and between processes (a CLI ``add`` while
+    the daemon runs on the same repo): a thread lock plus ``flock`` on a lock file."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._thread = threading.RLock()
+        self._depth = 0
+        self._fh = None
+
+    def __enter__(self):
+        self._thread.acquire()
+        if self._depth == 0:
+            try:
+                import fcntl
+            except ImportError:  # not POSIX: threads only
+                fcntl = None
+            self._fh = open(self._path, "a+")
+            if fcntl is not None:
+                fcntl.flock(self._fh, fcntl.LOCK_EX)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._depth -= 1
+        if self._depth == 0:
+            self._fh.close()  # closing releases the flock
+            self._fh = None
+        self._thread.release()
+
+
 def default_repo() -> Path:
     """$IEXEC_KIT_IPFS_REPO, else ~/.iexec-kit/ipfs."""
     env = os.environ.get("IEXEC_KIT_IPFS_REPO")
@@ -84,7 +115,7 @@ class IpfsNode:
         self.repo.mkdir(parents=True, exist_ok=True)
         self.blocks = FlatfsBlockstore(self.repo / "blocks")
         self.reader = Reader(self.blocks)
-        self._lock = threading.RLock()
+        self._lock = _RepoLock(self.repo / "repo.lock")
         self._pins_file = self.repo / "pins.json"
         self._key = self._load_identity()
 
@@ -93,18 +124,22 @@ class IpfsNode:
 
     # -- identity --
     def _load_identity(self):
+        """The node's Ed25519 key (identity.key, mode 0600), created once per repo."""
+        from cryptography.hazmat.primitives import serialization as s
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         path = self.repo / "identity.key"
-        if path.is_file():
-            return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
-        key = Ed25519PrivateKey.generate()
-        from cryptography.hazmat.primitives import serialization as s
-        raw = key.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, path)
-        return key
+        with self._lock:  # two processes opening a fresh repo make one identity, not two
+            if path.is_file():
+                return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
+            key = Ed25519PrivateKey.generate()
+            raw = key.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+            os.replace(tmp, path)
+            return key
 
     def _public_key_proto(self) -> bytes:
         from cryptography.hazmat.primitives import serialization as s

@@ -199,3 +199,18 @@ def test_every_path_spelling_reaches_the_same_file(node, tmp_path):
     for spelling in (f"/ipfs/{cid}/in.png", f"ipfs://{cid}/in.png", f"{cid}/in.png",
                      f"{parse_cid(cid).to_v1()}/in.png"):
         assert node.cat(spelling) == b"png"
+
+
+def test_two_processes_pinning_in_one_repo_lose_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import sys; from iexec_kit.storage.node import IpfsNode\n"
+              "n = IpfsNode(sys.argv[1])\n"
+              "for i in range(40): n.add_bytes(f'{sys.argv[2]}-{i}'.encode())\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "repo"), tag])
+             for tag in ("a", "b")]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    from iexec_kit.storage.node import IpfsNode
+
+    assert len(IpfsNode(tmp_path / "repo").pin_ls()) == 80
