@@ -54,12 +54,8 @@ ensure_installed() {
   fi
 }
 
-start() {
-  if answers; then say "already running"; echo "DOCKER_HOST=$HOST"; return 0; fi
-  ensure_installed || return 3
-  if [ "$(id -u)" != 0 ]; then
-    say "dockerd needs root here (no rootless setup): cannot start an engine"; return 3
-  fi
+launch() {
+  DATA_ROOT="$DIR/data-$STORAGE"
   mkdir -p "$DATA_ROOT" "$EXEC_ROOT"
   rm -f "$SOCK"
   say "starting dockerd ($STORAGE storage, socket $SOCK, log $LOG)"
@@ -78,6 +74,23 @@ start() {
     sleep 1; t=$((t + 1))
   done
   say "up in ${t}s"
+}
+
+start() {
+  if answers; then say "already running"; echo "DOCKER_HOST=$HOST"; return 0; fi
+  ensure_installed || return 3
+  if [ "$(id -u)" != 0 ]; then
+    say "dockerd needs root here (no rootless setup): cannot start an engine"; return 3
+  fi
+  if ! launch; then
+    if [ "$STORAGE" = overlay2 ] && [ -z "${IEXEC_KIT_DOCKER_STORAGE:-}" ]; then
+      say "overlay2 did not work here; trying vfs (slower: every container copies its image)"
+      STORAGE=vfs
+      launch || return 3
+    else
+      return 3
+    fi
+  fi
   echo "DOCKER_HOST=$HOST"
 }
 

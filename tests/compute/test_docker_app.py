@@ -42,8 +42,9 @@ def test_numpy_engine_same_bytes_in_docker_and_process(docker_runner, style):
     assert d.digest() == p.digest()
 
 
-def test_gimp_engine_in_docker_is_deterministic(docker_runner):
-    args = "--style cartoon --engine gimp"
+@pytest.mark.parametrize("style", ["gimpfu", "cartoon"])
+def test_gimp_engine_in_docker_is_deterministic(docker_runner, style):
+    args = f"--style {style} --engine gimp"
     a = docker_runner.run(APP, SAMPLES[:1], args, timeout=300)
     b = docker_runner.run(APP, SAMPLES[:1], args, timeout=300)
     assert "engine gimp" in a.logs
