@@ -58,6 +58,26 @@ def _int(query, name: str, default: int | None, *, lo: int = 0, hi: int | None =
     return value
 
 
+def _params(*specs: tuple[str, str, bool, str]) -> dict:
+    """OpenAPI query parameters (name, type, required, description) for a handler that reads
+    its arguments from the request itself, so the spec still tells a client (or a fuzzer)."""
+    return {"parameters": [{"name": n, "in": "query", "required": r, "description": d,
+                            "schema": {"type": t}} for n, t, r, d in specs]}
+
+
+_ARG = ("arg", "string", True, "a CID or an /ipfs/<cid>/path")
+_ADD_PARAMS = _params(("cid-version", "integer", False, "0 (default) or 1"),
+                      ("raw-leaves", "boolean", False, "raw leaves (default: cid-version 1)"),
+                      ("only-hash", "boolean", False, "compute CIDs, store nothing"),
+                      ("pin", "boolean", False, "pin the roots (default true)"),
+                      ("wrap-with-directory", "boolean", False, "wrap the entries in a folder"))
+_CAT_PARAMS = _params(_ARG, ("offset", "integer", False, "first byte"),
+                      ("length", "integer", False, "at most this many bytes"))
+_PIN_ADD_PARAMS = _params(_ARG, ("recursive", "boolean", False, "the whole DAG (default true)"))
+_PIN_LS_PARAMS = _params(("arg", "string", False, "only these CIDs"),
+                         ("type", "string", False, "all, recursive, direct or indirect"))
+
+
 def sniff_content_type(name: str, head: bytes) -> str:
     """Content type from the file name, else from its first bytes (as a gateway does)."""
     guessed, _ = mimetypes.guess_type(name)
@@ -117,7 +137,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     from fastapi.responses import JSONResponse, Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
 
-    @app.post("/api/v0/add")
+    @app.post("/api/v0/add", openapi_extra=_ADD_PARAMS)
     async def add(request: Request):
         q = request.query_params
         cid_version = _int(q, "cid-version", 0, hi=1)
@@ -167,7 +187,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         body = "".join(json.dumps(line) + "\n" for line in lines)
         return Response(body, media_type="application/json", headers={"X-Chunked-Output": "1"})
 
-    @app.post("/api/v0/cat")
+    @app.post("/api/v0/cat", openapi_extra=_CAT_PARAMS)
     async def cat(request: Request):
         q = request.query_params
         offset = _int(q, "offset", 0)
@@ -179,7 +199,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         return StreamingResponse(iterator, media_type="text/plain",
                                  headers={"X-Stream-Output": "1"})
 
-    @app.post("/api/v0/get")
+    @app.post("/api/v0/get", openapi_extra=_params(_ARG))
     async def get(request: Request):
         path = arg(request)
         target = await run_in_threadpool(node.resolve, path)
@@ -213,7 +233,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         return StreamingResponse(chunks(), media_type="application/x-tar",
                                  headers={"X-Stream-Output": "1"})
 
-    @app.post("/api/v0/ls")
+    @app.post("/api/v0/ls", openapi_extra=_params(_ARG))
     async def ls(request: Request):
         target = await run_in_threadpool(node.resolve, arg(request))
         entries = await run_in_threadpool(node.ls, target)
@@ -221,14 +241,14 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
                   "Type": 1 if e.is_dir else 2, "Target": ""} for e in entries]
         return {"Objects": [{"Hash": str(target), "Links": links}]}
 
-    @app.post("/api/v0/pin/add")
+    @app.post("/api/v0/pin/add", openapi_extra=_PIN_ADD_PARAMS)
     async def pin_add(request: Request):
         recursive = _flag(request.query_params.get("recursive"), True)
         target = await run_in_threadpool(node.resolve, arg(request))
         await run_in_threadpool(node.pin_add, target, recursive)
         return {"Pins": [str(target)]}
 
-    @app.post("/api/v0/pin/ls")
+    @app.post("/api/v0/pin/ls", openapi_extra=_PIN_LS_PARAMS)
     async def pin_ls(request: Request):
         kind = request.query_params.get("type", "all")  # Kubo's default
         pins = node.pin_ls(kind)
@@ -243,7 +263,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
             pins = keys
         return {"Keys": {cid: {"Type": kind_} for cid, kind_ in pins.items()}}
 
-    @app.post("/api/v0/pin/rm")
+    @app.post("/api/v0/pin/rm", openapi_extra=_params(_ARG))
     async def pin_rm(request: Request):
         target = node.resolve(arg(request))
         node.pin_rm(target)
@@ -257,12 +277,12 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     async def ident():
         return node.id()
 
-    @app.post("/api/v0/block/get")
+    @app.post("/api/v0/block/get", openapi_extra=_params(_ARG))
     async def block_get(request: Request):
         data = await run_in_threadpool(node.block_get, arg(request))
         return Response(data, media_type="application/octet-stream")
 
-    @app.post("/api/v0/block/stat")
+    @app.post("/api/v0/block/stat", openapi_extra=_params(_ARG))
     async def block_stat(request: Request):
         return await run_in_threadpool(node.block_stat, arg(request))
 
@@ -316,9 +336,8 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
     from fastapi.responses import HTMLResponse, Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
 
-    @app.api_route("/ipfs/{cid}", methods=["GET", "HEAD"])
-    @app.api_route("/ipfs/{cid}/{path:path}", methods=["GET", "HEAD"])
     async def gateway(request: Request, cid: str, path: str = ""):
+        """A file (with type and ranges) or a folder (index.html or a listing) by IPFS path."""
         full = f"/ipfs/{cid}/{path}" if path else f"/ipfs/{cid}"
         target = await run_in_threadpool(node.resolve, full)
         name = path.rstrip("/").rsplit("/", 1)[-1] if path else ""
@@ -368,3 +387,8 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
             return Response(status_code=status, headers=headers, media_type=ctype)
         iterator = node.reader.read(target, start, length)
         return StreamingResponse(iterator, status_code=status, headers=headers, media_type=ctype)
+
+    for route, suffix in (("/ipfs/{cid}", "root"), ("/ipfs/{cid}/{path:path}", "path")):
+        for method in ("GET", "HEAD"):
+            app.add_api_route(route, gateway, methods=[method],
+                              operation_id=f"gateway_{suffix}_{method.lower()}")

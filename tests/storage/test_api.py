@@ -247,3 +247,11 @@ def test_gateway_download_names(daemon):
                        timeout=10)
     assert res.headers["content-disposition"] == "attachment; filename*=UTF-8''result%20%C3%A9.zip"
     assert res.headers["content-type"] == "application/zip"
+
+
+def test_openapi_spec_describes_the_rpc_arguments(daemon):
+    spec = requests.get(f"{daemon.api_url}/openapi.json", timeout=10).json()
+    cat = spec["paths"]["/api/v0/cat"]["post"]
+    assert [p["name"] for p in cat["parameters"]] == ["arg", "offset", "length"]
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
