@@ -53,6 +53,10 @@ def daemon(api: str = typer.Option("127.0.0.1:5001", "--api", help="API address 
     typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url,
                                      repo=d.node.repo))
     stop = threading.Event()
+    import signal
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(sig, lambda *_: stop.set())  # a service manager's stop is clean too
     try:
         while not stop.wait(0.5):
             pass

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import warnings
 
+import pytest
 from typer.testing import CliRunner
 
 from iexec_kit.cli.ipfs import app
@@ -55,7 +56,8 @@ def test_bad_cid_exits_1_with_a_hint(tmp_path):
     assert "not a CID" in res.output and "what to do" in res.output
 
 
-def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid, stop_signal):
     """The issue's 'done when': ipfshttpclient adds and cats through `iexec-kit ipfs daemon`."""
     try:  # the real entry point; the group alone if the rest of the CLI is mid-change
         import iexec_kit.cli  # noqa: F401
@@ -85,7 +87,7 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid):
             assert client.cat(cid) == f.read_bytes()
             client.close()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         try:
             out, _ = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
