@@ -41,6 +41,8 @@ class IpfsDaemon:
         """Start the API (and gateway) servers; returns self."""
         from iexec_kit.storage.api import create_app
 
+        if self.api_server is not None and self.api_server.running:
+            return self  # already serving: a re-run notebook cell must not start twins
         host, port = self._api_addr
         self.api_server = BackgroundServer(create_app(self.node, gateway=self._gw_addr is None),
                                            host, port, name="ipfs-api").start()

@@ -227,6 +227,8 @@ class ResultProxy:
         """Serve the proxy's HTTP API on 127.0.0.1 (port 0: a free one)."""
         from iexec_kit.storage.server import BackgroundServer
 
+        if self.server is not None and self.server.running:
+            return self  # already serving
         self.server = BackgroundServer(create_proxy_app(self), host, port,
                                        name="result-proxy").start()
         return self
@@ -241,7 +243,7 @@ class ResultProxy:
         return self.server.url
 
     def __enter__(self) -> "ResultProxy":
-        return self.start() if self.server is None else self
+        return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

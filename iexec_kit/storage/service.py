@@ -41,6 +41,8 @@ class LocalStorage:
         """Start the IPFS daemon (or check the named Kubo API) and the result proxy."""
         from iexec_kit.storage.proxy import DEFAULT_MAX_UPLOAD, ResultProxy
 
+        if self.proxy is not None and self.proxy.server is not None and self.proxy.server.running:
+            return self  # already started
         if self.ipfs_api:
             from iexec_kit.storage.kubo import KuboClient
 

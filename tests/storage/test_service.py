@@ -47,3 +47,15 @@ def test_storage_set_up_upload_and_fetch(tmp_path):
         keys = storage.beneficiary_keys(REQUESTER.address, bits=2048)
         assert decrypt_result(encrypt_result(archive, keys.public), keys.private) == archive
     assert not storage.proxy.server.running and not storage.daemon.api_server.running
+
+
+def test_start_twice_is_one_set_of_servers(tmp_path):
+    storage = LocalStorage(tmp_path / "s", oracle=StaticTaskOracle(), chain_id=1).start()
+    try:
+        urls = (storage.gateway_url, storage.proxy_url)
+        assert storage.start() is storage and (storage.gateway_url, storage.proxy_url) == urls
+        assert storage.daemon.start() is storage.daemon and storage.proxy.start() is storage.proxy
+    finally:
+        storage.stop()
+    assert not storage.daemon.api_server.running and not storage.proxy.server.running
+    storage.stop()  # idempotent
