@@ -239,3 +239,47 @@ def test_cli_app_run_failure_is_clear(tmp_path):
     assert res.exit_code != 0
     assert isinstance(res.exception, AppExecutionError)
     assert "not a picture" in str(res.exception)
+
+
+@needs_gimp
+def test_timeout_kills_gimp_too(tmp_path):
+    """The clock kills the app's whole process group: no GIMP is left running afterwards."""
+    import os
+    import time
+
+    from iexec_kit.compute import AppTimeoutError
+
+    with pytest.raises(AppTimeoutError):
+        ProcessRunner(poll_interval=0.05).run(APP, SAMPLES, "--engine gimp", timeout=1.5)
+    time.sleep(0.5)
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(tmp_path).encode() in cmd:
+            left.append(cmd[:120])
+    assert left == []
+
+
+def test_cli_app_run_on_an_http_url(tmp_path):
+    """--input takes a URL: here a local http.server on 127.0.0.1 (the kit runs offline)."""
+    import functools
+    import http.server
+    import threading
+
+    from iexec_kit.cli.app import app
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(REPO / "data"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/rocket.jpg"
+        res = CliRunner().invoke(app, ["run", str(APP), "--input", url, "--args",
+                                       "--engine numpy", "--output", str(tmp_path / "o")])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "images" / "rocket.png").is_file()

@@ -116,3 +116,24 @@ def test_sniff():
     assert sniff(PNG) == "png" and sniff(b"\xff\xd8\xff\xe0") == "jpeg"
     assert sniff(b"GIF89a") == "gif" and sniff(b"RIFF\0\0\0\0WEBPVP8 ") == "webp"
     assert sniff(b"hello") == "unknown"
+
+
+def test_ipfs_input_from_the_kits_own_node(tmp_path):
+    """The kit's embedded IPFS node plugs in as ipfs_cat; the app then runs on the fetched file."""
+    try:
+        from iexec_kit.storage import IpfsNode
+    except ImportError as exc:  # the storage layer is optional for this layer's tests
+        pytest.skip(f"iexec_kit.storage is not available: {exc}")
+    from pathlib import Path
+
+    from iexec_kit.compute import ProcessRunner
+
+    repo = Path(__file__).resolve().parents[2]
+    node = IpfsNode()
+    cid = str(node.add_bytes((repo / "data" / "chelsea.png").read_bytes()))
+    got = fetch_inputs([f"ipfs://{cid}", f"/ipfs/{cid}"], tmp_path / "in", ipfs_cat=node.cat,
+                       require_image=True)
+    assert [g.kind for g in got] == ["png", "png"] and got[0].path.name == cid
+    r = ProcessRunner(ipfs_cat=node.cat).run(repo / "apps" / "gimp-cartoon", [f"/ipfs/{cid}"],
+                                             "--engine numpy", timeout=120)
+    assert [p.name for p in r.deterministic_path.iterdir()] == [f"{cid}.png"]
