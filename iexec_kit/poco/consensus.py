@@ -81,3 +81,13 @@ def contributions_needed(trust: int, scores: list[int] | None = None, dissent: i
             return n
         if n > 10_000:  # unreachable for any trust a deal can have; a guard, not a rule
             raise RuntimeError("no consensus after 10,000 contributions")
+
+
+def probe_simulate(chain, probe_address: str, hashes: list[bytes], scores: list[int], trust: int):
+    """Run the same contributions through the on-chain ConsensusProbe (eth_call); return
+    (index that reached consensus or None, groups per contribution's hash, total, log-weights)."""
+    from iexec_kit.chain import artifacts
+
+    probe = chain.contract(artifacts.abi("ConsensusProbe"), probe_address)
+    reached_at, groups, total, logw = chain.call(probe.functions.simulate(hashes, scores, trust))
+    return (None if reached_at == 2**256 - 1 else reached_at), list(groups), total, list(logw)

@@ -47,8 +47,11 @@ class OrderKit:
         return self.hub.create_dataset(self.sb.dataset_owner, "faces", "/ipfs/QmFaces", b"\x07" * 32)
 
     def fund(self, requester_rlc=100, scheduler_rlc=100):
-        self.sb.deposit(self.sb.requester, requester_rlc * RLC)
-        self.sb.deposit(self.sb.scheduler, scheduler_rlc * RLC)
+        """Top the requester's and the scheduler's stakes up to at least these amounts."""
+        for who, amount in ((self.sb.requester, requester_rlc), (self.sb.scheduler, scheduler_rlc)):
+            missing = amount * RLC - self.hub.account(who.address).stake
+            if missing > 0:
+                self.sb.deposit(who, missing)
 
     @staticmethod
     def resign(order, who, domain):
@@ -58,3 +61,37 @@ class OrderKit:
 @pytest.fixture
 def kit(sandbox):
     return OrderKit(sandbox)
+
+
+class TaskKit(OrderKit):
+    """Deals and tasks: match, initialize, contribute, reveal, finalize in one line each."""
+
+    RESULTS = '{"storage":"ipfs","location":"/ipfs/QmResult"}'
+
+    def deal(self, volume=1, trust=5, category=0, **req_kw):
+        self.fund()
+        for w in self.sb.workers:
+            if self.hub.account(w.address).stake < 10 * RLC:
+                self.sb.deposit(w, 10 * RLC)
+        big = max(volume, 10)
+        return self.hub.match_orders(self.app(volume=big), None,
+                                     self.pool(trust=max(trust, 5), category=category, volume=big),
+                                     self.request(volume=volume, trust=trust, category=category, **req_kw))
+
+    def task(self, volume=1, trust=5, idx=0, **kw):
+        m = self.deal(volume=volume, trust=trust, **kw)
+        taskid, _ = self.hub.initialize(m.dealid, m.deal.bot_first + idx, self.sb.scheduler)
+        return m, taskid
+
+    def auth(self, worker, taskid):
+        from iexec_kit.poco import sign_authorization
+
+        return sign_authorization(self.sb.scheduler, worker.address, taskid)
+
+    def contribute(self, taskid, worker, digest):
+        return self.hub.contribute(taskid, digest, worker, self.auth(worker, taskid))
+
+
+@pytest.fixture
+def tk(sandbox):
+    return TaskKit(sandbox)

@@ -3,6 +3,7 @@ pragma solidity ^0.8.20;
 
 import "./IexecEscrow.sol";
 import "./IexecSignatures.sol";
+import "./IexecLibConsensus.sol";
 
 /// @title Hub module: Proof-of-Contribution. Tasks are initialized from a deal, workers commit
 ///        (contribute) then reveal their result, the consensus decides, the scheduler finalizes
@@ -108,13 +109,10 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     /// Score policy 1/3: a worker's weight grows with its score; a new worker weighs 2.
     function _addToConsensus(bytes32 _taskid, bytes32 _resultHash, uint256 trust) private {
         IexecLibCore.Consensus storage consensus = m_consensus[_taskid];
-        uint256 weight = _max(m_workerScores[msg.sender] / 3, 3) - 1;
-        uint256 group = consensus.group[_resultHash];
-        uint256 delta = _max(group, 1) * weight - group;
-        m_contributions[_taskid][msg.sender].weight = _log2(weight);
-        consensus.group[_resultHash] = group + delta;
-        consensus.total += delta;
-        _checkConsensus(_taskid, _resultHash, trust);
+        uint256 weight = IexecLibConsensus.workerWeight(m_workerScores[msg.sender]);
+        m_contributions[_taskid][msg.sender].weight = IexecLibConsensus.log2(weight);
+        IexecLibConsensus.add(consensus, _resultHash, weight);
+        if (IexecLibConsensus.reached(consensus, _resultHash, trust)) _enterRevealing(_taskid, _resultHash);
     }
 
     /// The scheduler (workerpool owner) authorized this worker for this task and enclave; with an
@@ -149,9 +147,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         _checkAuthorization(_taskid, resultHash, resultSeal, _enclaveChallenge, _enclaveSign, _authorizationSign);
     }
 
-    function _checkConsensus(bytes32 _taskid, bytes32 _consensus, uint256 trust) private {
-        IexecLibCore.Consensus storage consensus = m_consensus[_taskid];
-        if (consensus.group[_consensus] * trust <= consensus.total * (trust - 1)) return;
+    function _enterRevealing(bytes32 _taskid, bytes32 _consensus) private {
         IexecLibCore.Task storage task = m_tasks[_taskid];
         uint256 winners = 0;
         for (uint256 i = 0; i < task.contributors.length; ++i) {
@@ -393,8 +389,4 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     function _max(uint256 a, uint256 b) private pure returns (uint256) { return a > b ? a : b; }
     function _min(uint256 a, uint256 b) private pure returns (uint256) { return a < b ? a : b; }
 
-    /// floor(log2(x)), 0 for x = 0.
-    function _log2(uint256 x) private pure returns (uint256 r) {
-        while (x > 1) { x >>= 1; ++r; }
-    }
 }
