@@ -21,6 +21,11 @@ MIRROR="${DEBOOTSTRAP_MIRROR:-http://deb.debian.org/debian}"
 
 say() { echo "docker-build-app: $*" >&2; }
 
+mkdir -p "$DIR"
+# one build at a time on this data root (two test sessions may build at once)
+exec 9>"$DIR/build.lock"
+flock 9
+
 HOST_LINE="$(bash "$ROOT/scripts/docker-engine.sh" start | tail -n 1)" || exit 3
 export DOCKER_HOST="${HOST_LINE#DOCKER_HOST=}"
 
@@ -35,17 +40,34 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
     fi
   fi
   ROOTFS="$DIR/rootfs"
-  rm -rf "$ROOTFS"
-  say "debootstrap bookworm (minbase + gimp, python3, numpy, pillow) into $ROOTFS"
+  # debootstrap leaves /proc (and more) mounted inside the root when it fails: unmount first
+  unmount_rootfs() {
+    local m
+    for m in $(awk -v r="$ROOTFS/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+      umount -l "$m" 2>/dev/null || true
+    done
+  }
+  trap unmount_rootfs EXIT
   t0=$(date +%s)
-  if ! debootstrap --variant=minbase --include=gimp,python3,python3-numpy,python3-pil \
-        bookworm "$ROOTFS" "$MIRROR" >"$DIR/debootstrap.log" 2>&1; then
-    say "debootstrap failed; the end of $DIR/debootstrap.log:"; tail -n 10 "$DIR/debootstrap.log" >&2
-    exit 3
-  fi
+  ok=0
+  for attempt in 1 2; do
+    unmount_rootfs
+    rm -rf "$ROOTFS"
+    say "debootstrap bookworm (minbase + gimp, python3, numpy, pillow) into $ROOTFS (attempt $attempt)"
+    if debootstrap --variant=minbase --include=gimp,python3,python3-numpy,python3-pil \
+          bookworm "$ROOTFS" "$MIRROR" >"$DIR/debootstrap.log" 2>&1; then
+      ok=1; break
+    fi
+    cp "$ROOTFS/debootstrap/debootstrap.log" "$DIR/debootstrap-inner.log" 2>/dev/null || true
+    say "debootstrap failed; the end of $DIR/debootstrap.log (inner log: $DIR/debootstrap-inner.log):"
+    tail -n 5 "$DIR/debootstrap.log" >&2
+  done
+  unmount_rootfs
+  [ "$ok" = 1 ] || exit 3
   rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
   say "docker import as $BASE"
   tar -C "$ROOTFS" -c . | docker import - "$BASE" >/dev/null
+  unmount_rootfs
   rm -rf "$ROOTFS"
   say "base image made in $(( $(date +%s) - t0 ))s"
 fi
