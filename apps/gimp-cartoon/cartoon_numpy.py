@@ -299,11 +299,15 @@ def _blur_std_dev(radius: float) -> float:
 
 # ---------------------------------------------------------------------------- file input/output
 def flatten_to_rgb(img: Image.Image) -> np.ndarray:
-    """Any Pillow image -> (h, w, 3) uint8: grey/palette to RGB, transparency over white."""
+    """Any Pillow image -> (h, w, 3) uint8: grey/palette to RGB, transparency over white.
+
+    GIMP flattens onto the white background in linear light (its Normal mode), so this does too.
+    """
     if img.mode in ("RGBA", "LA", "PA", "P") and (img.mode != "P" or "transparency" in img.info):
         rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
         a = rgba[..., 3:4] / 255.0
-        return to_u8((rgba[..., :3] * a + 255.0 * (1.0 - a)) / 255.0)
+        lin = srgb_to_linear(rgba[..., :3] / 255.0)
+        return to_u8(linear_to_srgb(lin * a + (1.0 - a)))
     if img.mode in ("I;16", "I;16B", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I") else 1.0

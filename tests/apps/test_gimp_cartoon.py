@@ -283,3 +283,35 @@ def test_cli_app_run_on_an_http_url(tmp_path):
         httpd.server_close()
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "images" / "rocket.png").is_file()
+
+
+def _mode_samples(folder: Path) -> list[Path]:
+    """The same photo as grey, palette, RGBA (part transparent) and 16-bit grey PNGs."""
+    im = Image.open(SAMPLES[0])
+    folder.mkdir()
+    im.convert("L").save(folder / "grey.png")
+    im.convert("P").save(folder / "pal.png")
+    rgba = np.asarray(im.convert("RGBA")).copy()
+    rgba[:100, :, 3] = 60
+    Image.fromarray(rgba).save(folder / "rgba.png")
+    Image.fromarray(np.asarray(im.convert("L")).astype(np.uint16) * 257).save(folder / "g16.png")
+    return sorted(folder.iterdir())
+
+
+def test_other_png_modes_work(tmp_path):
+    r = _run("--style cartoon --engine numpy", inputs=_mode_samples(tmp_path / "modes"))
+    assert sorted(p.name for p in r.deterministic_path.iterdir()) == \
+        ["g16.png", "grey.png", "pal.png", "rgba.png"]
+
+
+@needs_gimp
+def test_other_png_modes_match_gimp_exactly(tmp_path):
+    """Grey, palette, 16-bit and transparent PNGs are opened, converted and flattened as GIMP
+    does (transparency over white, in linear light): the cartoon outputs are bit-identical."""
+    inputs = _mode_samples(tmp_path / "modes")
+    mine = _run("--style cartoon --engine numpy", inputs=inputs)
+    gimp = _run("--style cartoon --engine gimp", inputs=inputs)
+    for p in inputs:
+        a = np.asarray(Image.open(mine.deterministic_path / p.name))
+        b = np.asarray(Image.open(gimp.deterministic_path / p.name).convert("RGB"))
+        assert np.array_equal(a, b), p.name
