@@ -49,7 +49,8 @@ class AppError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse exits on its own; the contract needs computed.json
+    def error(self, message):  # noqa: D401
+        """Raise instead of exiting: the app contract needs computed.json on bad arguments."""
         raise AppError(f"bad arguments: {message} (usage: {self.format_usage().strip()})")
 
 

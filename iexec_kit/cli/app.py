@@ -74,4 +74,6 @@ def run(
         det = result.deterministic_path
         files = sorted(p.name for p in det.iterdir()) if det.is_dir() else [det.name]
         console.print(f"deterministic output: {det} ({', '.join(files)})")
+    if r.name == "docker":
+        console.print(f"image: {manifest.get('image')} ({r.image_id(app_dir)})")
     console.print(f"ran in {result.duration:.2f} s")
