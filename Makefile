@@ -11,9 +11,9 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
-SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp
+SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap
 
-.PHONY: install lab demo test contracts bench sysdeps node clean help
+.PHONY: install lab demo test contracts bench sysdeps node clean help docker-app
 
 help:
 	@sed -n '1,6p' Makefile
@@ -51,7 +51,12 @@ test: $(STAMP) node sysdeps
 contracts: $(STAMP) node
 	$(BIN)/python -m iexec_kit.chain.compile
 
-bench: $(STAMP)
+# the demo app's Docker image, built offline on the kit's private engine (see README)
+docker-app: $(STAMP)
+	bash scripts/docker-engine.sh start
+	bash scripts/docker-build-app.sh $(BIN)/python
+
+bench: $(STAMP) node
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -165,9 +165,25 @@ class Chain:
         """Call a view (or simulate a transaction) and return its result; reverts become kit errors."""
         frm = sender.address if isinstance(sender, Participant) else sender
         try:
+            if self._tester is not None:
+                return self._fast_call(fn, frm)
             return fn.call({"from": frm} if frm else {})
         except Exception as exc:  # noqa: BLE001
             raise self._as_kit_error(exc, fn, context) from None
+
+    def _fast_call(self, fn, frm):
+        """In-process: ask eth-tester directly and decode with eth-abi, as web3 would (addresses
+        checksummed, one output unwrapped), without web3's request pipeline (3x faster)."""
+        from eth_abi import decode
+        from eth_utils.abi import collapse_if_tuple
+
+        tx = {"from": frm or self.participants[0].address, "to": fn.address,
+              "data": fn._encode_transaction_data()}
+        raw = self._tester.call(tx, "latest")
+        outputs = fn.abi.get("outputs", [])
+        values = decode([collapse_if_tuple(o) for o in outputs], bytes.fromhex(raw[2:]))
+        values = tuple(_checksum(o, v) for o, v in zip(outputs, values))
+        return values[0] if len(values) == 1 else values
 
     # ----- writes -------------------------------------------------------------------------
     def transact(self, fn, sender: Participant, *, value: int = 0, gas: int | None = None,
@@ -363,6 +379,21 @@ def _revert_data(exc: Exception) -> bytes | None:
             except ValueError:
                 continue
     return None
+
+
+def _checksum(abi_param: dict, value):
+    """Checksum the addresses inside a decoded value, following its ABI type."""
+    from eth_utils import to_checksum_address
+
+    typ = abi_param["type"]
+    if typ.endswith("]"):
+        inner = dict(abi_param, type=typ[: typ.rindex("[")])
+        return [_checksum(inner, v) for v in value]
+    if typ == "address":
+        return to_checksum_address(value)
+    if typ == "tuple":
+        return tuple(_checksum(c, v) for c, v in zip(abi_param["components"], value))
+    return value
 
 
 def _reason_of(exc: Exception) -> str:
