@@ -63,16 +63,74 @@ def measure() -> list[tuple[str, int, int | None]]:
 
 
 def extra_rows(sb) -> list[tuple[str, int, int | None]]:
-    """Operations later issues add (tasks, contributions...): none yet."""
-    return []
+    """Proof-of-Contribution: initialize, contribute, reveal, finalize with 1, 3 and 7 contributors,
+    claim, reopen, contributeAndFinalize."""
+    from iexec_kit.chain.accounts import participants
+    from iexec_kit.poco import sign_authorization
+    from iexec_kit.poco.orders import AppOrder, RequestOrder, WorkerpoolOrder
+
+    hub, rng, dom = sb.hub, random.Random(2), sb.hub.domain()
+    workers = sb.workers
+    for w in workers:
+        sb.deposit(w, 50 * RLC)
+    rows = []
+    digest = b"\x42" * 32
+
+    def deal(trust: int):
+        app = AppOrder(app=sb.app_address, appprice=5 * RLC, volume=1, salt=rng.randbytes(32)).signed(sb.app_developer.key, dom)
+        pool = WorkerpoolOrder(workerpool=sb.workerpool_address, workerpoolprice=RLC, volume=1, trust=100,
+                               salt=rng.randbytes(32)).signed(sb.scheduler.key, dom)
+        req = RequestOrder(app=sb.app_address, appmaxprice=5 * RLC, workerpoolmaxprice=RLC, requester=sb.requester.address,
+                           volume=1, trust=trust, salt=rng.randbytes(32)).signed(sb.requester.key, dom)
+        return hub.match_orders(app, None, pool, req)
+
+    def run_task(n_workers: int, trust: int, record: bool):
+        m = deal(trust)
+        taskid, r = hub.initialize(m.dealid, 0, sb.scheduler)
+        if record:
+            rows.append(("initialize", r.gas_used, POCO["initialize"]))
+        gas_c = []
+        for w in workers[:n_workers]:
+            gas_c.append(hub.contribute(taskid, digest, w, sign_authorization(sb.scheduler, w.address, taskid)).gas_used)
+        gas_r = [hub.reveal(taskid, digest, w).gas_used for w in workers[:n_workers]]
+        fin = hub.finalize(taskid, '{"storage":"ipfs","location":"/ipfs/Qm"}', sb.scheduler).gas_used
+        return gas_c, gas_r, fin
+
+    # trusts at which exactly n fresh workers reach the consensus: 1 -> 2, 3 -> 3, 7 -> 20
+    for n, trust, record in ((1, 2, True), (3, 5, False), (7, 20, False)):
+        gas_c, gas_r, fin = run_task(n, trust, record)
+        if record:
+            rows.append(("contribute (the one that reaches consensus)", gas_c[-1], POCO["contribute"]))
+            rows.append(("reveal (first)", gas_r[0], POCO["reveal"]))
+        else:
+            rows.append((f"contribute (median of {n})", sorted(gas_c)[n // 2], POCO["contribute"]))
+            rows.append((f"reveal (median of {n})", sorted(gas_r)[n // 2], POCO["reveal"]))
+        rows.append((f"finalize ({n} contributor{'s' if n > 1 else ''})", fin, POCO["finalize"]))
+    m = deal(1)
+    taskid, _ = hub.initialize(m.dealid, 0, sb.scheduler)
+    w = workers[0]
+    r = hub.contribute_and_finalize(taskid, digest, '{"storage":"ipfs","location":"/ipfs/Qm"}', w,
+                                    sign_authorization(sb.scheduler, w.address, taskid))
+    rows.append(("contributeAndFinalize", r.gas_used, POCO["contributeAndFinalize"]))
+    # reopen: 2 workers agree, nobody reveals, the reveal deadline passes
+    m = deal(3)
+    taskid, _ = hub.initialize(m.dealid, 0, sb.scheduler)
+    for w in workers[:2]:
+        hub.contribute(taskid, digest, w, sign_authorization(sb.scheduler, w.address, taskid))
+    sb.time_travel(hub.task(taskid).reveal_deadline - sb.chain.now() + 1)
+    rows.append(("reopen", hub.reopen(taskid, sb.scheduler).gas_used, POCO["reopen"]))
+    sb.time_travel(hub.task(taskid).final_deadline - sb.chain.now() + 1)
+    rows.append(("claim (2 contributors)", hub.claim(taskid, sb.requester).gas_used, POCO["claim"]))
+    del participants
+    return rows
 
 
 def main() -> None:
     print("Gas per operation: iexec-kit vs real PoCo v5.3 averages (POCO.md)")
-    print(f"{'operation':40} {'kit gas':>10} {'PoCo gas':>10} {'ratio':>7}")
+    print(f"{'operation':46} {'kit gas':>10} {'PoCo gas':>10} {'ratio':>7}")
     for name, gas, ref in measure():
         ratio = f"{gas / ref:.2f}" if ref else "-"
-        print(f"{name:40} {gas:>10,} {ref or 0:>10,} {ratio:>7}")
+        print(f"{name:46} {gas:>10,} {ref or 0:>10,} {ratio:>7}")
 
 
 if __name__ == "__main__":
