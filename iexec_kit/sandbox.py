@@ -92,7 +92,7 @@ class Sandbox:
     """A whole iExec network for one learner: chain, protocol, participants, the demo app."""
 
     def __init__(self, chain: Chain, deployment: Deployment, folder: Path, app: str, workerpool: str,
-                 seed: int = 0):
+                 seed: int = 0, app_dir: str | Path = DEMO_APP_DIR, ipfs_api: str | None = None):
         self.chain = chain
         self.deployment = deployment
         self.hub = Hub(chain, deployment)
@@ -100,15 +100,23 @@ class Sandbox:
         self.app_address = app
         self.workerpool_address = workerpool
         self.seed = seed
+        self.app_dir = Path(app_dir)
+        self.ipfs_api = ipfs_api
+        self._storage = None
+        self._book = None
 
     # ----- start --------------------------------------------------------------------------
     @classmethod
     def start(cls, *, workers: int = DEFAULT_WORKERS, chain_url: str | None = None,
-              folder: str | Path | None = None, app_dir: str | Path = DEMO_APP_DIR, seed: int = 0) -> "Sandbox":
+              folder: str | Path | None = None, app_dir: str | Path = DEMO_APP_DIR, seed: int = 0,
+              ipfs_api: str | None = None) -> "Sandbox":
         """Start a chain, deploy the protocol, fund everyone, register the demo app and a workerpool.
 
         ``chain_url``: None for the in-process chain, or a JSON-RPC URL (e.g. a Hardhat node).
         ``folder``: where the sandbox keeps its files (a fresh temporary folder by default).
+        ``ipfs_api``: a Kubo RPC API URL to use instead of the embedded IPFS node.
+        Storage (IPFS + result proxy) and the order book start on first use (:attr:`storage`,
+        :attr:`book`); :meth:`close` stops them.
         """
         chain = Chain.in_process(workers) if chain_url is None else Chain.connect(chain_url, workers)
         deployment = deploy_protocol(chain)
@@ -123,7 +131,44 @@ class Sandbox:
         pool = hub.create_workerpool(chain.participant("scheduler"), WORKERPOOL_DESCRIPTION)
         folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="iexec-kit-"))
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(chain, deployment, folder, app, pool, seed)
+        return cls(chain, deployment, folder, app, pool, seed, app_dir=app_dir, ipfs_api=ipfs_api)
+
+    # ----- services, started on first use -------------------------------------------------
+    @property
+    def storage(self):
+        """The IPFS node and the result proxy (:class:`iexec_kit.storage.LocalStorage`), started
+        on first use on 127.0.0.1 and checked against this sandbox's hub; :meth:`close` stops them."""
+        if self._storage is None:
+            from iexec_kit.storage import HubTaskOracle, LocalStorage
+
+            self._storage = LocalStorage(self.folder / "storage", oracle=HubTaskOracle(self.hub),
+                                         chain_id=self.chain.chain_id, ipfs_api=self.ipfs_api).start()
+        return self._storage
+
+    @property
+    def book(self):
+        """The marketplace's order book (:class:`iexec_kit.market.OrderBook`), a SQLite file in
+        :attr:`folder`."""
+        if self._book is None:
+            from iexec_kit.market import OrderBook
+
+            self._book = OrderBook(self.hub, self.folder)
+        return self._book
+
+    def close(self) -> None:
+        """Stop what the sandbox started (result proxy, IPFS daemon, order book); idempotent."""
+        if self._storage is not None:
+            self._storage.stop()
+            self._storage = None
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ----- participants -------------------------------------------------------------------
     @property

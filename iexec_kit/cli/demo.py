@@ -1,34 +1,101 @@
-"""``iexec-kit demo``: the headless demo."""
+"""``iexec-kit demo``: the whole demo, headless, printing its progress like ``iexec app run --watch``."""
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 import typer
 
 from iexec_kit.cli import cli
-from iexec_kit.cli.info import RLC, _console, _print_accounts, _print_network, _start
+
+RLC = 10**9
+
+
+def _print_summary(con, summary: dict) -> None:
+    from rich.table import Table
+
+    for task in summary["tasks"]:
+        t = Table(title=f"task {task['task_id'][:18]}…  {task['status']}", header_style="bold")
+        for col in ("worker", "behaviour", "contribution"):
+            t.add_column(col)
+        for c in task["contributions"]:
+            t.add_row(c["worker"], c["behaviour"], c["status"])
+        con.print(t)
+        if task.get("result_path"):
+            con.print(f"  result {task.get('result_location')} -> [bold]{task['result_path']}[/bold]")
+    before, after = summary["accounts"]["before"], summary["accounts"]["after"]
+    t = Table(title="Money (RLC): wallet + stake + locked, before -> after", header_style="bold")
+    for col in ("participant", "wallet", "stake", "locked", "change"):
+        t.add_column(col, justify="left" if col == "participant" else "right")
+    for address, a in after.items():
+        b = before.get(address, a)
+        total_b = b["wallet_rlc"] + b["stake"] + b["locked"]
+        total_a = a["wallet_rlc"] + a["stake"] + a["locked"]
+        if total_a == total_b and a == b:
+            continue
+        t.add_row(a["name"], f"{a['wallet_rlc'] / RLC:,.9g}", f"{a['stake'] / RLC:,.9g}",
+                  f"{a['locked'] / RLC:,.9g}", f"{(total_a - total_b) / RLC:+,.9g}")
+    con.print(t)
+    held = sum(a["stake"] + a["locked"] for a in after.values()) + summary["kitty"]["after"]
+    hub = summary["hub_rlc"]["after"]
+    con.print(f"RLC held by the hub: {hub / RLC:,.9g} = sum of stakes and locked {held / RLC:,.9g} "
+              f"(kitty {summary['kitty']['after'] / RLC:,.9g})" + ("" if hub == held else "  [red]MISMATCH[/red]"))
+    con.print("gas (median): " + ", ".join(f"{k} {v:,}" for k, v in summary["gas"].items()))
+    con.print("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["timings"].items()))
 
 
 @cli.command()
 def demo(
-    workers: int = typer.Option(5, "--workers", min=0, help="Number of worker accounts."),
+    workers: int = typer.Option(3, "--workers", min=0, help="Honest workers."),
+    trust: Optional[int] = typer.Option(None, "--trust", min=0,
+                                        help="The request's trust (default 5: three fresh workers must agree; "
+                                             "less when fewer honest workers)."),
+    cheaters: int = typer.Option(0, "--cheaters", min=0, help="Colluding cheaters (the same wrong result), on top."),
+    lazy: int = typer.Option(0, "--lazy", min=0, help="Lazy workers (contribute, never reveal), on top."),
+    crashing: int = typer.Option(0, "--crashing", min=0, help="Workers that die mid-task, on top."),
+    slow: int = typer.Option(0, "--slow", min=0, help="Workers that contribute 15 minutes (chain time) late, on top."),
+    volume: int = typer.Option(1, "--volume", min=1, help="Tasks in the deal."),
+    style: str = typer.Option("gimpfu", "--style", help="The app's effect: gimpfu (the original demo) or cartoon."),
+    engine: Optional[str] = typer.Option(None, "--engine",
+                                         help="The app's engine: auto (default: GIMP when installed), gimp, numpy."),
+    input: Optional[str] = typer.Option(None, "--input", help="PATH or URL of the image (default data/chelsea.png)."),
+    encrypt: bool = typer.Option(False, "--encrypt", help="Encrypt the result for the beneficiary (RSA + AES)."),
+    storage: str = typer.Option("ipfs", "--storage", help="Where results go: ipfs or private (the proxy keeps them)."),
     chain: Optional[str] = typer.Option(None, "--chain", help="JSON-RPC URL of an Ethereum node (default: in-process chain)."),
+    ipfs: Optional[str] = typer.Option(None, "--ipfs", help="Kubo RPC API URL (default: the embedded IPFS node)."),
+    runner: str = typer.Option("process", "--runner", help="process (the app as a local process) or docker."),
+    output: Optional[str] = typer.Option(None, "--output", help="Folder for the downloaded results."),
+    deposit: Optional[float] = typer.Option(None, "--deposit",
+                                            help="RLC the requester deposits (default 100, or the deal's cost if more)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the scheduler's worker picks and the orders' salts."),
+    as_json: bool = typer.Option(False, "--json", help="Print only a JSON summary at the end."),
 ) -> None:
-    """The headless demo. For now: the network, then the requester and the workers move RLC into
-    the hub (the marketplace and Proof-of-Contribution steps join as they land)."""
+    """The whole demo, headless: storage set-up, orders, a deal, workers reaching a consensus,
+    the result on IPFS, downloaded and checked. Exits 1 unless every task COMPLETED and each
+    downloaded result's digest is the consensus."""
+    from iexec_kit.actors.demo import DemoConfig, run_demo
+    from iexec_kit.actors.events import EventStream
+    from iexec_kit.cli.info import _console
+
+    cfg = DemoConfig(workers=workers, trust=trust, cheaters=cheaters, lazy=lazy, crashing=crashing, slow=slow,
+                     volume=volume, style=style, engine=engine, input=input, encrypt=encrypt, storage=storage,
+                     runner=runner, chain_url=chain, ipfs_api=ipfs, output=output, seed=seed,
+                     deposit=None if deposit is None else int(round(deposit * RLC)))
+    stream = EventStream()
     con = _console()
-    sb = _start(workers, chain)
-    _print_network(sb)
-    con.rule("Deposits: RLC moves from wallets to the hub (one transaction each, approveAndCall)")
-    receipt = sb.deposit(sb.requester, 100 * RLC)
-    con.print(f"requester deposits 100 RLC  tx {receipt.tx_hash[:18]}…  block {receipt.block}  gas {receipt.gas_used:,}")
-    for w in sb.workers:
-        receipt = sb.deposit(w, 10 * RLC)
-        con.print(f"{w.name} stakes 10 RLC  tx {receipt.tx_hash[:18]}…  gas {receipt.gas_used:,}")
-    _print_accounts(con, [a.as_dict() for a in sb.accounts()], title="After the deposits")
-    hub_rlc, supply = sb.hub.hub_rlc(), sb.hub.total_supply()
-    con.print(f"RLC held by the hub: {hub_rlc / RLC:,.9g} = sum of stakes {supply / RLC:,.9g}")
-    if hub_rlc != supply:
+    if not as_json:
+        con.rule("iexec-kit demo")
+        con.print(f"app apps/gimp-cartoon, args {cfg.app_args()!r}; {len(cfg.behaviours())} worker(s) "
+                  f"({workers} honest, {cheaters} colluding, {lazy} lazy, {crashing} crashing, {slow} slow); "
+                  f"trust {cfg.effective_trust()}, volume {volume}, runner {runner}")
+        stream.subscribe(lambda e: con.print(e.describe(), highlight=False))
+    report = run_demo(cfg, stream=stream)
+    if as_json:
+        typer.echo(json.dumps(report.summary, indent=2))
+    else:
+        _print_summary(con, report.summary)
+        con.print("[bold green]demo OK[/bold green]: every task COMPLETED; downloaded digests = consensus"
+                  if report.ok else "[bold red]demo FAILED[/bold red]: see the task statuses above")
+    if not report.ok:
         raise typer.Exit(1)
-    con.print("[yellow]Orders, deals and tasks join this demo with the marketplace and PoCo issues.[/yellow]")

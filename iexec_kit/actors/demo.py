@@ -1,0 +1,321 @@
+"""The whole demo in one call, as ``iexec-kit demo`` runs it and a notebook can too.
+
+:func:`run_demo` goes through the demo's steps on a :class:`iexec_kit.sandbox.Sandbox`:
+storage set-up (the requester's proxy token), step 0 (the app developer's and the scheduler's
+orders), step 1 (the requester's deposit, request order and deal), steps 2-3 (the scheduler and
+its workers reach a consensus, driven by :class:`iexec_kit.actors.drive.Drive`), step 4 (the
+result uploaded, finalized, downloaded and checked against the consensus digest). It returns a
+:class:`DemoReport` whose ``summary`` is the ``--json`` output.
+
+    from iexec_kit.actors.demo import DemoConfig, run_demo
+    report = run_demo(DemoConfig(workers=5, trust=5, cheaters=2, engine="numpy"))
+    report.ok, report.summary["tasks"][0]["contributions"]
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iexec_kit.actors.events import DealCreated, Deposited, EventStream, ResultDownloaded, Tx
+from iexec_kit.actors.worker import Behaviour
+from iexec_kit.errors import InsufficientFundsError, KitValueError
+from iexec_kit.messages import nrlc
+
+RLC = 10**9
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_INPUT = REPO_ROOT / "data" / "chelsea.png"
+DEFAULT_DEPOSIT = 100 * RLC  # what the requester deposits unless told (more when the deal costs more)
+
+
+@dataclass
+class DemoConfig:
+    """What ``iexec-kit demo`` runs. ``workers`` counts the honest workers; ``cheaters``
+    (colluding), ``lazy``, ``crashing`` and ``slow`` workers come on top of them."""
+
+    workers: int = 3
+    trust: int | None = None        # None: 5, or the most the honest workers can reach alone
+    cheaters: int = 0
+    lazy: int = 0
+    crashing: int = 0
+    slow: int = 0
+    volume: int = 1
+    style: str = "gimpfu"
+    engine: str | None = None       # the app's --engine (auto|gimp|numpy); None: the app's default
+    input: str | None = None        # a path, http(s) URL or /ipfs/... (default data/chelsea.png)
+    encrypt: bool = False
+    storage: str = "ipfs"           # "ipfs" or "private" (the proxy keeps it; iExec's "dropbox" slot)
+    runner: str = "process"
+    chain_url: str | None = None
+    ipfs_api: str | None = None
+    output: str | Path | None = None
+    app_price: int = 1 * RLC
+    workerpool_price: int = 1 * RLC
+    deposit: int | None = None      # the requester's deposit (nRLC); None: what the deal costs
+    category: int = 0
+    seed: int = 0
+    parallel: int = 2
+
+    def behaviours(self) -> list[Behaviour]:
+        """One behaviour per worker account, honest ones first."""
+        for name in ("workers", "cheaters", "lazy", "crashing", "slow"):
+            if getattr(self, name) < 0:
+                raise KitValueError(f"--{name} cannot be negative", got=str(getattr(self, name)))
+        return ([Behaviour.HONEST] * self.workers + [Behaviour.COLLUDING] * self.cheaters
+                + [Behaviour.LAZY] * self.lazy + [Behaviour.CRASHING] * self.crashing
+                + [Behaviour.SLOW] * self.slow)
+
+    def effective_trust(self) -> int:
+        """The request's trust: as given, else 5 when the honest workers can reach it alone, else
+        the highest trust they can (3 with 2 workers, 1 with 1)."""
+        if self.trust is not None:
+            return self.trust
+        from iexec_kit.poco.consensus import contributions_needed
+
+        return next((t for t in (5, 4, 3, 2) if contributions_needed(t) <= self.workers), 1)
+
+    def app_args(self) -> str:
+        return f"--style {self.style}" + (f" --engine {self.engine}" if self.engine else "")
+
+
+@dataclass
+class DemoReport:
+    """What a demo run did: ``ok`` when every task is COMPLETED and each downloaded result's
+    digest is the consensus; ``summary`` is plain data (the --json output)."""
+
+    ok: bool
+    summary: dict
+    stream: EventStream
+    sandbox: object = field(repr=False, default=None)
+
+
+def _accounts(sb) -> dict:
+    return {a.address: {"name": a.name, "eth": a.eth, "wallet_rlc": a.wallet_rlc, "stake": a.stake,
+                        "locked": a.locked} for a in sb.accounts()}
+
+
+def _kitty(sb) -> int:
+    from iexec_kit.actors.scheduler import KITTY_ADDRESS
+
+    return sb.hub.account(KITTY_ADDRESS).locked
+
+
+def publish_input(sb, source: str | None) -> str:
+    """The input the request names: a local image is added to the kit's IPFS (as a folder, so
+    its name travels: /ipfs/<cid>/<name>); a URL is used as it is."""
+    source = str(source or DEFAULT_INPUT)
+    if source.startswith(("http://", "https://", "ipfs://", "/ipfs/")):
+        return source
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise KitValueError("no input image there", expected="an image file, an http(s) URL or /ipfs/<cid>/<name>",
+                            got=source, hint="give --input a PNG or JPEG file, e.g. data/chelsea.png")
+    folder = sb.folder / "inputs" / path.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, folder / path.name)
+    cid = sb.storage.ipfs.add_path(folder)
+    return f"/ipfs/{cid}/{path.name}"
+
+
+def build_workerpool(sb, behaviours: list[Behaviour], *, stream: EventStream, runner: str = "process",
+                     seed: int = 0):
+    """The scheduler and one :class:`Worker` per sandbox worker account, with these behaviours."""
+    from iexec_kit.actors.scheduler import Scheduler
+    from iexec_kit.actors.worker import Worker
+    from iexec_kit.compute import get_runner
+
+    if len(behaviours) > len(sb.workers):
+        raise KitValueError("more worker behaviours than worker accounts",
+                            expected=f"at most {len(sb.workers)}", got=str(len(behaviours)),
+                            hint="start the sandbox with more workers")
+    storage = sb.storage
+    run = get_runner(runner, ipfs_cat=storage.ipfs.cat)
+    workers = [Worker(p, sb.hub, app_dir=sb.app_dir, folder=sb.folder / "workers", behaviour=b, runner=run,
+                      storage=storage, stream=stream) for p, b in zip(sb.workers, behaviours)]
+    return Scheduler(sb.hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=seed), workers
+
+
+def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStream | None = None,
+             restart_after=None) -> DemoReport:
+    """Run the demo end to end (see the module docstring). ``sandbox``: an existing one (else a
+    new one is started, and closed at the end); ``stream``: subscribe to it for live progress;
+    ``restart_after(event)``: when true, the scheduler is replaced by a fresh one (a restart)."""
+    from iexec_kit.actors.drive import Drive
+    from iexec_kit.actors.requester import quote_execution
+    from iexec_kit.actors.scheduler import Scheduler
+    from iexec_kit.market.providers import publish_app_order
+    from iexec_kit.poco.orders import RequestParams
+    from iexec_kit.sandbox import Sandbox
+
+    cfg = config or DemoConfig()
+    stream = stream if stream is not None else EventStream()
+    behaviours = cfg.behaviours()
+    if not behaviours:
+        raise KitValueError("the demo needs at least one worker", expected="--workers >= 1", got="0")
+    if cfg.volume < 1:
+        raise KitValueError("the demo buys at least one task", expected="--volume >= 1", got=str(cfg.volume))
+    if cfg.storage not in ("ipfs", "private"):
+        raise KitValueError("unknown result storage", expected="ipfs or private", got=cfg.storage)
+    timings: dict[str, float] = {}
+    t0 = tick = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal tick
+        now = time.monotonic()
+        timings[name] = round(now - tick, 3)
+        tick = now
+
+    own = sandbox is None
+    sb = sandbox or Sandbox.start(workers=len(behaviours), chain_url=cfg.chain_url, ipfs_api=cfg.ipfs_api,
+                                  seed=cfg.seed)
+    try:
+        phase("start")
+        hub, rng = sb.hub, random.Random(f"demo-{cfg.seed}")
+        accounts_before, hub_before, kitty_before = _accounts(sb), hub.hub_rlc(), _kitty(sb)
+        # storage set-up: the requester's token for the result proxy; the input on IPFS
+        storage = sb.storage
+        storage.storage_init(sb.requester.key)
+        input_url = publish_input(sb, cfg.input)
+        if cfg.encrypt:
+            storage.beneficiary_keys(sb.requester.address, bits=2048)
+        phase("storage")
+        # step 0: the app developer and the scheduler sell; everyone stakes
+        scheduler, workers = build_workerpool(sb, behaviours, stream=stream, runner=cfg.runner, seed=cfg.seed)
+        scheduler.from_block = sb.chain.block_number()
+        price = cfg.app_price + cfg.workerpool_price
+        cost = price * cfg.volume
+        pool_stake = cfg.workerpool_price * sb.workerpool.worker_stake_ratio // 100
+
+        def deposit(who, amount: int) -> None:
+            receipt = hub.deposit(who, amount)
+            stream.emit(Deposited(who.address, who.name, amount, time=sb.chain.now(), tx=Tx.of(receipt)))
+
+        budget = max(DEFAULT_DEPOSIT, cost) if cfg.deposit is None else cfg.deposit
+        if budget > 0:
+            deposit(sb.requester, budget)
+        for who, amount in [(sb.scheduler, pool_stake * cfg.volume)] + [(w.participant, pool_stake * cfg.volume)
+                                                                         for w in workers]:
+            missing = amount - hub.account(who.address).stake
+            if missing > 0:
+                deposit(who, missing)
+        app_entry = publish_app_order(hub, sb.book, sb.app_developer, sb.app_address, price=cfg.app_price,
+                                      volume=cfg.volume, rng=rng)
+        scheduler.publish_orders(sb.book, app_entry, price=cfg.workerpool_price, volume=cfg.volume,
+                                 category=cfg.category, trust=cfg.effective_trust(), rng=rng)
+        phase("orders")
+        # step 1: the requester buys; the funds are checked before anything is signed
+        params = RequestParams(args=cfg.app_args(), input_files=(input_url,),
+                               storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
+                               storage_proxy=storage.proxy_url, encryption=cfg.encrypt)
+        quote = quote_execution(hub, sb.book, sb.requester, sb.app_address, params=params, volume=cfg.volume,
+                                trust=cfg.effective_trust(), category=cfg.category, workerpool=sb.workerpool_address, rng=rng)
+        stake = hub.account(sb.requester.address).stake
+        if stake < quote.total:
+            raise InsufficientFundsError(
+                f"the requester cannot pay for {quote.volume} task(s): {quote.volume} x {nrlc(quote.match.price)} "
+                f"= {nrlc(quote.total)}; nothing was signed",
+                expected=f"a free stake of at least {nrlc(quote.total)} on the hub",
+                got=f"{nrlc(stake)} (missing {nrlc(quote.total - stake)})",
+                hint=f"deposit more: --deposit {quote.total / RLC:g} (RLC) or more; the wallet holds "
+                     f"{nrlc(hub.wallet(sb.requester.address))}")
+        app_order, dataset_order, pool_order = quote.match.orders()
+        match = hub.match_orders(app_order, dataset_order, pool_order, hub.sign_order(quote.request, sb.requester),
+                                 sender=sb.requester)
+        deal = match.deal
+        stream.emit(DealCreated(match.dealid, match.volume, deal.price_per_task, deal.trust, deal.requester,
+                                deal.workerpool.pointer, time=sb.chain.now(), tx=Tx.of(match.receipt)))
+        phase("deal")
+        # steps 2-3 (and the finalization of step 4): the workerpool at work
+        drive = Drive(scheduler, parallel=cfg.parallel)
+        if restart_after is not None:
+            drive.run_until(restart_after)
+            fresh = Scheduler(hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=cfg.seed + 1,
+                              from_block=scheduler.from_block)
+            drive.restart_scheduler(fresh)
+            scheduler = fresh
+        drive.run()
+        phase("deal_to_finalized")
+        # step 4: the requester downloads each result and checks it
+        out_root = Path(cfg.output) if cfg.output else sb.folder / "results"
+        tasks, ok = [], True
+        for tid in deal.task_ids():
+            entry, good = _download(sb, scheduler, stream, tid, out_root, cfg)
+            ok = ok and good
+            tasks.append(entry)
+        phase("download")
+        timings["total"] = round(time.monotonic() - t0, 3)
+        gas = stream.gas_by_operation()
+        summary = {
+            "ok": ok,
+            "chain": sb.chain.describe(),
+            "deal_id": match.dealid,
+            "app": sb.app_address,
+            "workerpool": sb.workerpool_address,
+            "input": input_url,
+            "params": deal.params,
+            "price_per_task": deal.price_per_task,
+            "volume": match.volume,
+            "trust": deal.trust,
+            "tasks": tasks,
+            "accounts": {"before": accounts_before, "after": _accounts(sb)},
+            "hub_rlc": {"before": hub_before, "after": hub.hub_rlc()},
+            "kitty": {"before": kitty_before, "after": _kitty(sb)},
+            "gas": {op: int(statistics.median(v)) for op, v in sorted(gas.items())},
+            "timings": timings,
+        }
+        return DemoReport(ok, summary, stream, sb if not own else None)
+    finally:
+        if own:
+            sb.close()
+
+
+def _download(sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig) -> tuple[dict, bool]:
+    from iexec_kit.poco.tasks import TaskStatus
+    from iexec_kit.storage.results import digest_of_zip, unzip_result
+
+    task = sb.hub.task(tid)
+    contributions = []
+    for w in task.contributors:
+        worker = scheduler.worker(w)
+        contributions.append({"worker": worker.name if worker else w, "address": w,
+                              "behaviour": worker.behaviour.value if worker else "unknown",
+                              "status": sb.hub.contribution(tid, w).status.name})
+    entry = {"task_id": tid, "status": task.status.name, "consensus": task.consensus_value,
+             "result_digest": task.result_digest, "result_cid": None, "result_path": None,
+             "contributions": contributions}
+    if task.status != TaskStatus.COMPLETED:
+        return entry, False
+    results = task.results_json() or {}
+    location = results.get("location", "")
+    entry["result_location"] = location
+    if location.startswith("/ipfs/"):
+        entry["result_cid"] = location.split("/")[2]
+    archive = sb.storage.fetch(location, token=sb.storage.token_for(sb.requester.address))
+    if cfg.encrypt:
+        from iexec_kit.storage.encryption import decrypt_result
+
+        archive = decrypt_result(archive, sb.storage.beneficiary_keys(sb.requester.address, bits=2048).private)
+    dest = out_root / tid[2:14]
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    unzip_result(archive, dest)
+    good = digest_of_zip(archive).lower() == task.result_digest.lower()
+    path = dest
+    try:
+        from iexec_kit.storage.results import read_computed
+
+        det = read_computed(dest).deterministic_output_path or ""
+        rel = det.split("/iexec_out/", 1)[1] if "/iexec_out/" in det else Path(det).name
+        if rel and (dest / rel).exists():
+            path = dest / rel
+    except Exception:  # noqa: BLE001 - the folder is still the result
+        pass
+    entry["result_path"] = str(path)
+    entry["files"] = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    stream.emit(ResultDownloaded(tid, location, str(path), good, time=sb.chain.now()))
+    return entry, good

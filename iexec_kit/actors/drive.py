@@ -1,0 +1,125 @@
+"""The deterministic drive: a scheduler and its workers moved forward in one process.
+
+``Drive(scheduler).events()`` is a generator of events for live views (a notebook cell, the
+CLI); ``Drive(scheduler).run()`` runs until every task is COMPLETED or FAILED. One round:
+
+1. the scheduler does what is due on chain (notice deals, initialize, authorize, reveal,
+   finalize, reopen, claim);
+2. the newly authorized workers compute (their apps run in threads, at most ``parallel`` at
+   once), then report and contribute in authorization order, so the chain sees the same
+   sequence every run;
+3. when nothing can move, chain time jumps to the next deadline (a slow worker's delay, a
+   reveal deadline, a final deadline): a timeout scenario takes seconds, not hours.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+from iexec_kit.actors.events import Event, TimeTravelled
+from iexec_kit.actors.scheduler import Assignment, Scheduler
+from iexec_kit.errors import IexecKitError
+
+
+class DriveStalledError(IexecKitError, RuntimeError):
+    """The drive went round too many times without finishing (a bug, or a task that cannot end)."""
+
+
+class Drive:
+    """Moves ``scheduler`` and its workers until every task of its deals is done."""
+
+    def __init__(self, scheduler: Scheduler, *, parallel: int = 2, max_rounds: int = 500):
+        self.scheduler = scheduler
+        self.chain = scheduler.hub.chain
+        self.stream = scheduler.stream
+        self.parallel = max(1, parallel)
+        self.max_rounds = max_rounds
+        self.pending: list[tuple[int, Assignment]] = []   # (chain time when ready, assignment)
+
+    def restart_scheduler(self, scheduler: Scheduler) -> None:
+        """Swap in a new scheduler (a restart): it knows only what the chain says."""
+        self.scheduler = scheduler
+
+    def events(self) -> Iterator[Event]:
+        """Run to the end, yielding each event as soon as it happened."""
+        queue: deque[Event] = deque()
+        unsubscribe = self.stream.subscribe(queue.append)
+        try:
+            for _ in self._rounds():
+                while queue:
+                    yield queue.popleft()
+            while queue:
+                yield queue.popleft()
+        finally:
+            unsubscribe()
+
+    def run(self) -> list[Event]:
+        """Run until every task is COMPLETED or FAILED; return the events of this run."""
+        return list(self.events())
+
+    def run_until(self, predicate) -> list[Event]:
+        """Run until ``predicate(event)`` is true for an event (then stop, mid-deal); return the
+        events so far. Used to show a scheduler restart."""
+        seen = []
+        for event in self.events():
+            seen.append(event)
+            if predicate(event):
+                break
+        return seen
+
+    # ----- rounds ------------------------------------------------------------------------------
+    def _rounds(self) -> Iterator[None]:
+        for _ in range(self.max_rounds):
+            moved, assignments = self.scheduler.step()
+            yield None
+            if assignments:
+                self._compute(assignments)
+                yield None
+            moved = self._contribute_ready() or moved or bool(assignments)
+            yield None
+            if self.scheduler.done() and not self.pending:
+                return
+            if not moved:
+                self._wait()
+                yield None
+        raise DriveStalledError(f"no end after {self.max_rounds} rounds",
+                                expected="every task COMPLETED or FAILED",
+                                got=f"{len(self.scheduler.tasks)} task(s), pending {len(self.pending)}",
+                                hint="look at the last events; report this as a bug")
+
+    def _compute(self, assignments: list[Assignment]) -> None:
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            results = list(pool.map(lambda a: a.worker.compute(a.spec), assignments))
+        now = self.chain.now()
+        for a, comp in zip(assignments, results):
+            a.worker.emit_computed(comp)
+            if comp.ok and a.worker.alive:
+                self.pending.append((now + a.worker.delay, a))
+            else:
+                self.scheduler.report_failure(a.worker, a.spec.taskid)
+
+    def _contribute_ready(self) -> bool:
+        now = self.chain.now()
+        ready = [p for p in self.pending if p[0] <= now]
+        self.pending = [p for p in self.pending if p[0] > now]
+        for _, a in ready:
+            if a.worker.contribute(a.spec, a.authorization) is None:
+                self.scheduler.report_failure(a.worker, a.spec.taskid)
+        return bool(ready)
+
+    def _wait(self) -> None:
+        now = self.chain.now()
+        targets = [(t, "a slow worker finishes") for t, _ in self.pending]
+        deadline = self.scheduler.next_deadline()
+        if deadline is not None:
+            targets.append((deadline, "waiting for a deadline"))
+        if not targets:
+            raise DriveStalledError("nothing to do and no deadline ahead",
+                                    expected="a task that can still move", got="every task stuck",
+                                    hint="look at the last events; report this as a bug")
+        target, reason = min(targets)
+        seconds = max(target - now, 0) + 1
+        self.chain.time_travel(seconds)
+        self.stream.emit(TimeTravelled(seconds, reason, time=self.chain.now()))

@@ -1,0 +1,287 @@
+"""The scheduler of one workerpool, like iexec-core: it reads the chain, decides, and signs.
+
+Each :meth:`Scheduler.step` looks at the chain and does what is due, task by task:
+
+- a deal it has not seen (a ``SchedulerNotice`` for its workerpool): its tasks are noticed;
+- ``UNSET``: ``initialize`` the task (its deadlines start);
+- ``ACTIVE``: add workers until the consensus *can* be reached (the off-chain consensus math of
+  :mod:`iexec_kit.poco.consensus`, assuming the workers still computing agree with the leading
+  answer), picked at random with a seeded RNG among the alive workers; sign their
+  authorizations; after the final deadline, ``claim``;
+- ``REVEALING``: ask the winners to reveal; once all did (or the reveal deadline passed with at
+  least one), pick one revealed worker (seeded) to upload the result through the result proxy,
+  then ``finalize`` with ``{"storage", "location"}``; with no reveal by the deadline, ``reopen``;
+- ``COMPLETED`` / ``FAILED``: nothing more.
+
+Everything it needs is on chain except which workers are computing right now, so a scheduler
+restarted mid-deal (a new :class:`Scheduler` on the same chain) resumes where the chain is.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from eth_utils import to_checksum_address
+
+from iexec_kit.actors.events import (ConsensusReached, EventStream, OrdersPublished, RewardPaid, StakeSeized,
+                                     TaskClaimed, TaskFinalized, TaskInitialized, TaskReopened, Tx,
+                                     WorkerAuthorized, WorkerFailed)
+from iexec_kit.actors.worker import TaskSpec, Worker
+from iexec_kit.chain.accounts import Participant
+from iexec_kit.errors import IexecKitError
+from iexec_kit.poco.consensus import ConsensusState, reached
+from iexec_kit.poco.tasks import ContributionStatus, TaskStatus, sign_authorization, task_id
+
+KITTY_ADDRESS = "0x99c2268479b93fDe36232351229815DF80837e23"
+CATEGORY_CLOCK = {0: 300, 1: 1200, 2: 3600, 3: 10800, 4: 36000}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A worker authorized on a task: the drive has it compute and contribute."""
+
+    worker: Worker
+    spec: TaskSpec
+    authorization: bytes
+
+
+class Scheduler:
+    """The workerpool manager's scheduler (see the module docstring)."""
+
+    def __init__(self, hub, manager: Participant, workerpool: str, workers: list[Worker], *,
+                 stream: EventStream | None = None, seed: int = 0, from_block: int = 0):
+        self.hub = hub
+        self.manager = manager
+        self.workerpool = to_checksum_address(workerpool)
+        self.workers = list(workers)
+        self.stream = stream if stream is not None else EventStream()
+        self.rng = random.Random(f"scheduler-{seed}")
+        self.from_block = from_block
+        self.deals: dict[str, object] = {}          # dealid -> Deal
+        self.tasks: dict[str, tuple[str, int]] = {}  # taskid -> (dealid, idx), in deal order
+        self.specs: dict[str, TaskSpec] = {}
+        self.assigned: dict[str, list[str]] = {}    # taskid -> worker addresses computing or done
+        self.failed: dict[str, set[str]] = {}       # taskid -> workers that could not contribute
+        self.asked: set[tuple[str, str]] = set()    # (taskid, worker) asked to reveal
+        self.announced: set[str] = set()            # tasks whose consensus was announced
+        self.finished: set[str] = set()
+
+    # ----- orders --------------------------------------------------------------------------
+    def publish_orders(self, book, app_entry, *, price: int, volume: int, category: int = 0, trust: int = 0,
+                       rng: random.Random | None = None):
+        """Sign and publish the workerpool's order (price per task, volume, category, trust)."""
+        from iexec_kit.market.providers import publish_workerpool_order
+
+        entry = publish_workerpool_order(self.hub, book, self.manager, self.workerpool, price=price,
+                                         volume=volume, category=category, trust=trust, rng=rng)
+        self.stream.emit(OrdersPublished(app_entry.hash, app_entry.order.appprice, entry.hash, price, volume, trust,
+                                         category, time=self.hub.chain.now()))
+        return entry
+
+    # ----- reading the chain ---------------------------------------------------------------
+    def notice_deals(self) -> list[str]:
+        """Deals of this workerpool not seen before (SchedulerNotice events), oldest first."""
+        new = []
+        logs = self.hub.contract.events.SchedulerNotice.get_logs(
+            from_block=self.from_block, argument_filters={"workerpool": self.workerpool})
+        for log in logs:
+            dealid = "0x" + bytes(log["args"]["dealid"]).hex()
+            if dealid in self.deals:
+                continue
+            deal = self.hub.deal(dealid)
+            self.deals[dealid] = deal
+            params = deal.request_params()
+            for idx in range(deal.bot_first, deal.bot_first + deal.bot_size):
+                tid = task_id(dealid, idx)
+                self.tasks[tid] = (dealid, idx)
+                self.specs[tid] = TaskSpec(
+                    taskid=tid, dealid=dealid, idx=idx, bot_first=deal.bot_first, bot_size=deal.bot_size,
+                    args=params.args, input_files=tuple(params.input_files), requester=deal.requester,
+                    beneficiary=deal.beneficiary, encryption=bool(params.encryption),
+                    timeout=CATEGORY_CLOCK.get(deal.category, 300))
+            new.append(dealid)
+        return new
+
+    def worker(self, address: str) -> Worker | None:
+        for w in self.workers:
+            if w.address.lower() == address.lower():
+                return w
+        return None
+
+    def _name(self, address: str) -> str:
+        w = self.worker(address)
+        if w is not None:
+            return w.name
+        try:
+            return self.hub.chain.participant_by_address(address).name
+        except Exception:  # noqa: BLE001 - the kitty and strangers have no name
+            return "kitty" if address.lower() == KITTY_ADDRESS.lower() else address
+
+    def done(self) -> bool:
+        """Every task of every noticed deal is COMPLETED or FAILED."""
+        return bool(self.tasks) and all(self.hub.task(t).status in (TaskStatus.COMPLETED, TaskStatus.FAILED)
+                                        for t in self.tasks)
+
+    def next_deadline(self) -> int | None:
+        """The earliest deadline still ahead of an unfinished task (what the drive waits for)."""
+        now = self.hub.chain.now()
+        ahead = []
+        for tid in self.tasks:
+            t = self.hub.task(tid)
+            if t.status == TaskStatus.ACTIVE:
+                ahead += [t.contribution_deadline, t.final_deadline]
+            elif t.status == TaskStatus.REVEALING:
+                ahead += [t.reveal_deadline, t.final_deadline]
+        ahead = [d for d in ahead if d >= now]
+        return min(ahead) if ahead else None
+
+    # ----- the loop --------------------------------------------------------------------------
+    def step(self) -> tuple[bool, list[Assignment]]:
+        """Do what is due now; return (whether anything happened, new assignments)."""
+        progressed = bool(self.notice_deals())
+        assignments: list[Assignment] = []
+        for tid in self.tasks:
+            if tid in self.finished:
+                continue
+            moved, new = self._task_step(tid)
+            progressed = progressed or moved
+            assignments += new
+        return progressed or bool(assignments), assignments
+
+    def report_failure(self, worker: Worker, taskid: str) -> None:
+        """A worker could not contribute to a task: do not count on it there."""
+        self.failed.setdefault(taskid, set()).add(worker.address)
+
+    def _task_step(self, tid: str) -> tuple[bool, list[Assignment]]:
+        dealid, idx = self.tasks[tid]
+        task = self.hub.task(tid)
+        now = self.hub.chain.now()
+        if task.status == TaskStatus.UNSET:
+            _, receipt = self.hub.initialize(dealid, idx, self.manager)
+            task = self.hub.task(tid)
+            self.stream.emit(TaskInitialized(tid, dealid, idx, task.contribution_deadline, task.final_deadline,
+                                             time=now, tx=Tx.of(receipt)))
+            return True, self._assign(tid, task)
+        if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
+            self.finished.add(tid)
+            return False, []
+        if now >= task.final_deadline:
+            receipt = self.hub.claim(tid, self.manager)
+            self.stream.emit(TaskClaimed(tid, time=now, tx=Tx.of(receipt)))
+            self._money_events(tid, receipt)
+            self.finished.add(tid)
+            return True, []
+        if task.status == TaskStatus.ACTIVE:
+            if now >= task.contribution_deadline:
+                return False, []
+            new = self._assign(tid, task)
+            return bool(new), new
+        return self._revealing(tid, task, now), []
+
+    def _contributions(self, tid: str, task):
+        return [(w, self.hub.contribution(tid, w)) for w in task.contributors]
+
+    def _assign(self, tid: str, task) -> list[Assignment]:
+        """Authorize workers until the consensus can be reached (off-chain consensus math)."""
+        trust = max(self.deals[task.dealid].trust, 1)
+        state = ConsensusState(trust)
+        contribs = self._contributions(tid, task)
+        for w, c in contribs:
+            state.add(c.result_hash, self.hub.score(w))
+        for h in {c.result_hash for _, c in contribs if c.status == ContributionStatus.REJECTED}:
+            state.winner = h
+            state.reopen()
+        state.winner = None
+        live = {c.result_hash: state.groups.get(c.result_hash, 0) for _, c in contribs
+                if c.status == ContributionStatus.CONTRIBUTED}
+        leading = max(live, key=live.get) if live else "the answer to come"
+        contributed = {w.lower() for w in task.contributors}
+        failed = {a.lower() for a in self.failed.get(tid, set())}
+        computing = [a for a in self.assigned.get(tid, []) if a.lower() not in contributed | failed]
+        for a in computing:  # assume the workers still computing agree with the leading answer
+            if state.add(leading, self.hub.score(a)):
+                return []
+        if computing and reached(state.groups.get(leading, 0), state.total, trust):
+            return []
+        taken = contributed | failed | {a.lower() for a in self.assigned.get(tid, [])}
+        candidates = [w for w in self.workers if w.alive and w.address.lower() not in taken]
+        self.rng.shuffle(candidates)
+        new: list[Assignment] = []
+        for w in candidates:
+            new.append(Assignment(w, self.specs[tid], sign_authorization(self.manager, w.address, tid)))
+            self.assigned.setdefault(tid, []).append(w.address)
+            self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self.hub.chain.now()))
+            if state.add(leading, self.hub.score(w.address)):
+                break
+        return new
+
+    def _revealing(self, tid: str, task, now: int) -> bool:
+        contribs = self._contributions(tid, task)
+        winners = [(w, c) for w, c in contribs if c.result_hash == task.consensus_value
+                   and c.status in (ContributionStatus.CONTRIBUTED, ContributionStatus.PROVED)]
+        moved = False
+        if tid not in self.announced:
+            self.announced.add(tid)
+            self.stream.emit(ConsensusReached(tid, task.consensus_value, tuple(self._name(w) for w, _ in winners),
+                                              task.reveal_deadline, time=now))
+            moved = True
+        for w, c in winners:
+            worker = self.worker(w)
+            if c.status == ContributionStatus.CONTRIBUTED and (tid, w) not in self.asked and worker is not None:
+                self.asked.add((tid, w))
+                if now < task.reveal_deadline and worker.reveal(tid) is not None:
+                    moved = True
+        task = self.hub.task(tid)
+        if task.reveal_counter and (task.reveal_counter == task.winner_counter or now >= task.reveal_deadline):
+            return self._upload_and_finalize(tid, task) or moved
+        if task.reveal_counter == 0 and now >= task.reveal_deadline:
+            receipt = self.hub.reopen(tid, self.manager)
+            self.announced.discard(tid)
+            self.stream.emit(TaskReopened(tid, time=now, tx=Tx.of(receipt)))
+            return True
+        return moved
+
+    def _upload_and_finalize(self, tid: str, task) -> bool:
+        revealed = [w for w in task.contributors
+                    if self.hub.contribution(tid, w).status == ContributionStatus.PROVED]
+        self.rng.shuffle(revealed)
+        for address in revealed:
+            worker = self.worker(address)
+            if worker is None:
+                continue
+            try:
+                upload = worker.upload(self.specs[tid])
+            except IexecKitError as exc:
+                self.stream.emit(WorkerFailed(tid, address, worker.name, worker.behaviour.value,
+                                              f"upload failed: {exc}", time=self.hub.chain.now()))
+                continue
+            receipt = self.hub.finalize(tid, upload.results, self.manager)
+            self.stream.emit(TaskFinalized(tid, upload.results, time=self.hub.chain.now(), tx=Tx.of(receipt)))
+            self._money_events(tid, receipt)
+            self.finished.add(tid)
+            return True
+        return False  # nobody could upload: the final deadline will let anyone claim
+
+    def _money_events(self, tid: str, receipt) -> None:
+        """Reward and Seize events of a finalize or claim receipt, in words."""
+        events = self.hub.contract.events
+        for ev, cls in ((events.Reward(), RewardPaid), (events.Seize(), StakeSeized)):
+            for log in ev.process_receipt(receipt.raw, errors=_DISCARD):
+                owner, amount = log["args"]["owner"], log["args"]["amount"]
+                extra = {}
+                if cls is StakeSeized:
+                    deal = self.deals[self.tasks[tid][0]]
+                    extra["reason"] = ("payment" if owner == deal.requester else "workerpool stake"
+                                       if owner == deal.workerpool.owner else "stake lost")
+                self.stream.emit(cls(tid, owner, self._name(owner), amount, **extra, time=self.hub.chain.now(),
+                                     tx=Tx.of(receipt)))
+
+
+def _discard():
+    from web3.logs import DISCARD
+
+    return DISCARD
+
+
+_DISCARD = _discard()

@@ -1,0 +1,128 @@
+"""The workerpool at work, end to end: scheduler, workers, consensus, storage, money.
+
+Each scenario runs the demo on a fresh sandbox (its own chain, IPFS node and result proxy) with
+the app's NumPy engine on a small image, and ends COMPLETED or FAILED with the money where
+POCO.md says.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iexec_kit.actors.demo import DemoConfig, run_demo
+from iexec_kit.actors.events import (ConsensusReached, ContributionCommitted, EventStream, StakeSeized,
+                                     TaskClaimed, TaskFinalized, TaskReopened, TimeTravelled, WorkerFailed)
+from iexec_kit.errors import InsufficientFundsError
+from workerpool_checks import by_name, money_conserved, total
+
+RLC = 10**9
+STAKE = RLC * 30 // 100  # the workers' stake per task: 30% of the workerpool price (1 RLC)
+
+
+def demo(small_png, stream=None, **kw):
+    cfg = DemoConfig(engine="numpy", input=str(small_png), **kw)
+    return run_demo(cfg, stream=stream or EventStream())
+
+
+def test_two_colluding_cheaters_lose_their_stakes(small_png):
+    """Issue 7's done-when: 5 honest workers, trust 5, 2 colluding cheaters."""
+    report = demo(small_png, workers=5, trust=5, cheaters=2)
+    s = report.summary
+    assert report.ok, s["tasks"]
+    task = s["tasks"][0]
+    assert task["status"] == "COMPLETED" and task["result_cid"]
+    behaviours = {c["worker"]: (c["behaviour"], c["status"]) for c in task["contributions"]}
+    assert sorted(b for b, _ in behaviours.values()).count("colluding") == 2  # both cheaters contributed
+    for name, (behaviour, status) in behaviours.items():
+        assert status == ("CONTRIBUTED" if behaviour == "colluding" else "PROVED"), name
+    before, after = by_name(s, "before"), by_name(s, "after")
+    for name, (behaviour, _) in behaviours.items():
+        change = total(after[name]) - total(before[name])
+        if behaviour == "colluding":
+            assert change == -STAKE and after[name]["locked"] == 0
+        else:
+            assert change > 0
+    seized = {e.name for e in report.stream.of(StakeSeized) if e.reason == "stake lost"}
+    assert seized == {n for n, (b, _) in behaviours.items() if b == "colluding"}
+    # the consensus is the honest digest: the downloaded result recomputes to it
+    assert task["result_digest"] == next(e.digest for e in report.stream
+                                         if getattr(e, "behaviour", None) == "honest" and hasattr(e, "digest"))
+    assert total(after["requester"]) - total(before["requester"]) == -s["price_per_task"]
+    assert money_conserved(s)
+    assert set(s["gas"]) >= {"matchOrders", "initialize", "contribute", "reveal", "finalize"}
+
+
+def test_all_workers_lazy_reopen_then_claim_refunds_the_requester(small_png):
+    report = demo(small_png, workers=0, lazy=3, trust=5)
+    s, events = report.summary, report.stream
+    assert not report.ok and s["tasks"][0]["status"] == "FAILED"
+    assert events.of(ConsensusReached) and events.of(TaskReopened) and events.of(TaskClaimed)
+    assert events.of(TimeTravelled)  # deadlines were waited for in chain time, not wall time
+    before, after = by_name(s, "before"), by_name(s, "after")
+    assert total(after["requester"]) == total(before["requester"]) and after["requester"]["locked"] == 0
+    for name in ("worker1", "worker2", "worker3"):  # claim unlocks the contributors' stakes
+        assert total(after[name]) == total(before[name]) and after[name]["locked"] == 0
+    assert s["kitty"]["after"] - s["kitty"]["before"] == STAKE  # the pool's stake went to the kitty
+    assert total(after["scheduler"]) == total(before["scheduler"]) - STAKE
+    assert money_conserved(s)
+
+
+def test_a_crashing_worker_is_replaced(small_png):
+    report = demo(small_png, workers=3, crashing=2, trust=5)
+    s = report.summary
+    assert report.ok and s["tasks"][0]["status"] == "COMPLETED"
+    crashed = [e for e in report.stream.of(WorkerFailed) if e.behaviour == "crashing"]
+    assert crashed, "the seed should pick a crashing worker first"
+    assert {c["behaviour"] for c in s["tasks"][0]["contributions"]} == {"honest"}
+    assert money_conserved(s)
+
+
+def test_too_little_rlc_is_said_before_anything_is_signed(small_png):
+    from iexec_kit.sandbox import Sandbox
+
+    with Sandbox.start(workers=3) as sb:
+        with pytest.raises(InsufficientFundsError) as err:
+            run_demo(DemoConfig(engine="numpy", input=str(small_png), deposit=RLC), sandbox=sb)
+        text = str(err.value)
+        assert "nothing was signed" in text and "missing 1 RLC" in text and "--deposit" in text
+        assert not sb.hub.contract.events.SchedulerNotice.get_logs(from_block=0)  # no deal
+        assert sb.hub.account(sb.requester.address).locked == 0
+
+
+def test_a_scheduler_restarted_mid_deal_resumes_from_the_chain(small_png):
+    first = []
+
+    def restart(event):
+        if isinstance(event, ContributionCommitted):
+            first.append(event)
+            return len(first) == 2
+        return False
+
+    report = run_demo(DemoConfig(engine="numpy", input=str(small_png), workers=3, trust=5, volume=2),
+                      stream=EventStream(), restart_after=restart)
+    s = report.summary
+    assert report.ok, s["tasks"]
+    assert [t["status"] for t in s["tasks"]] == ["COMPLETED", "COMPLETED"]
+    assert len(report.stream.of(TaskFinalized)) == 2
+    assert money_conserved(s)
+
+
+def test_an_unreachable_input_url_fails_the_task_and_refunds(small_png):
+    report = run_demo(DemoConfig(engine="numpy", input="http://127.0.0.1:9/missing.png", workers=3, trust=5),
+                      stream=EventStream())
+    s = report.summary
+    assert not report.ok and s["tasks"][0]["status"] == "FAILED"
+    failures = report.stream.of(WorkerFailed)
+    assert len(failures) == 3 and all("127.0.0.1:9" in e.reason for e in failures)
+    before, after = by_name(s, "before"), by_name(s, "after")
+    assert total(after["requester"]) == total(before["requester"])
+    assert money_conserved(s)
+
+
+def test_an_input_that_is_not_an_image_fails_the_task(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture\n")
+    report = run_demo(DemoConfig(engine="numpy", input=str(text), workers=3, trust=5), stream=EventStream())
+    assert report.summary["tasks"][0]["status"] == "FAILED"
+    assert report.stream.of(WorkerFailed)
+    assert money_conserved(report.summary)
