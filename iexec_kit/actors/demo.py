@@ -71,7 +71,7 @@ class DemoConfig:
 
     def effective_trust(self) -> int:
         """The request's trust: as given, else 5 when the honest workers can reach it alone, else
-        the highest trust they can (3 with 2 workers, 1 with 1)."""
+        the highest trust they can (4 with 2 workers, 2 with 1)."""
         if self.trust is not None:
             return self.trust
         from iexec_kit.poco.consensus import contributions_needed
