@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
-SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap
+SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
 
 .PHONY: install lab demo test contracts bench sysdeps node clean help docker-app
 

@@ -69,9 +69,14 @@ class ConsensusState:
 def contributions_needed(trust: int, scores: list[int] | None = None, dissent: int = 0) -> int:
     """How many agreeing contributions reach the consensus at ``trust``, from workers with
     ``scores`` (new workers when omitted), after ``dissent`` new workers gave another answer."""
+    from iexec_kit.errors import KitValueError
+
     state = ConsensusState(max(trust, 1))
     for i in range(dissent):
-        state.add(("dissent", i), 0)
+        if state.add(("dissent", i), 0):
+            raise KitValueError(f"at trust {trust} a single dissenting worker already wins the consensus",
+                                expected="a trust where one answer alone is not enough (3 or more)",
+                                got=f"trust {trust} with {dissent} dissent(s)")
     scores = list(scores or [])
     n = 0
     while True:
@@ -80,7 +85,7 @@ def contributions_needed(trust: int, scores: list[int] | None = None, dissent: i
         if state.add("agree", score):
             return n
         if n > 10_000:  # unreachable for any trust a deal can have; a guard, not a rule
-            raise RuntimeError("no consensus after 10,000 contributions")
+            raise KitValueError("no consensus after 10,000 contributions", got=f"trust {trust}")
 
 
 def probe_simulate(chain, probe_address: str, hashes: list[bytes], scores: list[int], trust: int):
@@ -91,3 +96,28 @@ def probe_simulate(chain, probe_address: str, hashes: list[bytes], scores: list[
     probe = chain.contract(artifacts.abi("ConsensusProbe"), probe_address)
     reached_at, groups, total, logw = chain.call(probe.functions.simulate(hashes, scores, trust))
     return (None if reached_at == 2**256 - 1 else reached_at), list(groups), total, list(logw)
+
+
+def attack_success_rate(trust: int, cheater_fraction: float, *, trials: int = 2000, pool_size: int = 100,
+                        max_contributions: int = 60, rng=None) -> float:
+    """Monte Carlo: the share of tasks where colluding cheaters' wrong answer wins the consensus.
+
+    A pool of ``pool_size`` new workers, a ``cheater_fraction`` of them colluding (all give the
+    same wrong answer); the scheduler draws workers at random, one at a time, until an answer
+    reaches the consensus at ``trust`` (or ``max_contributions`` were tried: no result, counted
+    as not wrong). Scores are all 0, the worst case for the protocol: reputation only helps it.
+    """
+    import random
+
+    rng = rng or random.Random(0)
+    cheaters = round(pool_size * cheater_fraction)
+    wrong = 0
+    for _ in range(trials):
+        state = ConsensusState(max(trust, 1))
+        order = rng.sample(range(pool_size), min(pool_size, max_contributions))
+        for worker in order:
+            answer = "wrong" if worker < cheaters else "right"
+            if state.add(answer, 0):
+                wrong += state.winner == "wrong"
+                break
+    return wrong / trials

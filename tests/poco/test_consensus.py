@@ -91,3 +91,16 @@ def test_mirror_predicts_the_hub_for_fresh_workers(sandbox_session, trust, answe
                 break
     finally:
         sb.revert(snap)
+
+
+def test_attack_success_rate_monte_carlo():
+    import random
+
+    from iexec_kit.poco.consensus import attack_success_rate
+
+    # trust 1: the first worker decides, so the wrong-result rate is the cheaters' share
+    assert abs(attack_success_rate(1, 0.3, trials=4000, rng=random.Random(1)) - 0.3) < 0.03
+    # more trust, fewer wrong results, for a minority of cheaters
+    rates = [attack_success_rate(t, 0.3, trials=2000, rng=random.Random(2)) for t in (1, 3, 5, 10)]
+    assert rates == sorted(rates, reverse=True) and rates[-1] < 0.05
+    assert attack_success_rate(5, 0.0, trials=200) == 0.0
