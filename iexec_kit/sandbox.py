@@ -155,6 +155,16 @@ class Sandbox:
             self._book = OrderBook(self.hub, self.folder)
         return self._book
 
+    def workerpool_drive(self, behaviours=None, *, stream=None, runner: str = "process", seed: int | None = None):
+        """The workerpool at work: a :class:`iexec_kit.actors.drive.Drive` over a scheduler and one
+        worker per worker account (``behaviours``: "honest", "cheater", "colluding", "lazy",
+        "crashing", "slow"; honest by default). ``drive.run()`` takes this workerpool's deals to
+        the end; ``for event in drive.events()`` shows them live. Starts :attr:`storage`."""
+        from iexec_kit.actors.drive import Drive, build_workerpool
+
+        scheduler, _ = build_workerpool(self, behaviours, stream=stream, runner=runner, seed=seed)
+        return Drive(scheduler)
+
     def close(self) -> None:
         """Stop what the sandbox started (result proxy, IPFS daemon, order book); idempotent."""
         if self._storage is not None:

@@ -14,6 +14,7 @@ result uploaded, finalized, downloaded and checked against the consensus digest)
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import statistics
@@ -58,7 +59,7 @@ class DemoConfig:
     deposit: int | None = None      # the requester's deposit (nRLC); None: what the deal costs
     category: int = 0
     seed: int = 0
-    parallel: int = 2
+    parallel: int = (os.cpu_count() or 1) + 1  # apps running at once (GIMP waits on I/O too)
 
     def behaviours(self) -> list[Behaviour]:
         """One behaviour per worker account, honest ones first."""
@@ -121,30 +122,12 @@ def publish_input(sb, source: str | None) -> str:
     return f"/ipfs/{cid}/{path.name}"
 
 
-def build_workerpool(sb, behaviours: list[Behaviour], *, stream: EventStream, runner: str = "process",
-                     seed: int = 0):
-    """The scheduler and one :class:`Worker` per sandbox worker account, with these behaviours."""
-    from iexec_kit.actors.scheduler import Scheduler
-    from iexec_kit.actors.worker import Worker
-    from iexec_kit.compute import get_runner
-
-    if len(behaviours) > len(sb.workers):
-        raise KitValueError("more worker behaviours than worker accounts",
-                            expected=f"at most {len(sb.workers)}", got=str(len(behaviours)),
-                            hint="start the sandbox with more workers")
-    storage = sb.storage
-    run = get_runner(runner, ipfs_cat=storage.ipfs.cat)
-    workers = [Worker(p, sb.hub, app_dir=sb.app_dir, folder=sb.folder / "workers", behaviour=b, runner=run,
-                      storage=storage, stream=stream) for p, b in zip(sb.workers, behaviours)]
-    return Scheduler(sb.hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=seed), workers
-
-
 def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStream | None = None,
              restart_after=None) -> DemoReport:
     """Run the demo end to end (see the module docstring). ``sandbox``: an existing one (else a
     new one is started, and closed at the end); ``stream``: subscribe to it for live progress;
     ``restart_after(event)``: when true, the scheduler is replaced by a fresh one (a restart)."""
-    from iexec_kit.actors.drive import Drive
+    from iexec_kit.actors.drive import Drive, build_workerpool
     from iexec_kit.actors.requester import quote_execution
     from iexec_kit.actors.scheduler import Scheduler
     from iexec_kit.market.providers import publish_app_order
@@ -197,11 +180,15 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
         budget = max(DEFAULT_DEPOSIT, cost) if cfg.deposit is None else cfg.deposit
         if budget > 0:
             deposit(sb.requester, budget)
-        for who, amount in [(sb.scheduler, pool_stake * cfg.volume)] + [(w.participant, pool_stake * cfg.volume)
-                                                                         for w in workers]:
-            missing = amount - hub.account(who.address).stake
-            if missing > 0:
-                deposit(who, missing)
+        missing = pool_stake * cfg.volume - hub.account(sb.scheduler.address).stake
+        if missing > 0:
+            deposit(sb.scheduler, missing)
+        for w in workers:  # each worker stakes what its contributions will lock
+            before = hub.account(w.address).stake
+            receipt = w.ensure_stake(pool_stake * cfg.volume)
+            if receipt is not None:
+                stream.emit(Deposited(w.address, w.name, hub.account(w.address).stake - before, time=sb.chain.now(),
+                                      tx=Tx.of(receipt)))
         app_entry = publish_app_order(hub, sb.book, sb.app_developer, sb.app_address, price=cfg.app_price,
                                       volume=cfg.volume, rng=rng)
         scheduler.publish_orders(sb.book, app_entry, price=cfg.workerpool_price, volume=cfg.volume,

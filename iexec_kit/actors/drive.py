@@ -18,9 +18,10 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
-from iexec_kit.actors.events import Event, TimeTravelled
+from iexec_kit.actors.events import Event, EventStream, TimeTravelled
 from iexec_kit.actors.scheduler import Assignment, Scheduler
-from iexec_kit.errors import IexecKitError
+from iexec_kit.actors.worker import Behaviour
+from iexec_kit.errors import IexecKitError, KitValueError
 
 
 class DriveStalledError(IexecKitError, RuntimeError):
@@ -123,3 +124,31 @@ class Drive:
         seconds = max(target - now, 0) + 1
         self.chain.time_travel(seconds)
         self.stream.emit(TimeTravelled(seconds, reason, time=self.chain.now()))
+
+
+def build_workerpool(sb, behaviours=None, *, stream: EventStream | None = None, runner: str = "process",
+                     seed: int | None = None):
+    """The scheduler and one :class:`Worker` per sandbox worker account: ``(scheduler, workers)``.
+
+    ``behaviours``: one per worker, names or :class:`Behaviour` (default: every worker honest);
+    ``runner``: "process" or "docker"; ``seed``: the scheduler's picks (default: the sandbox's).
+    The workers' apps read IPFS inputs and upload results through ``sb.storage``.
+    """
+    from iexec_kit.actors.scheduler import Scheduler
+    from iexec_kit.actors.worker import Worker
+    from iexec_kit.compute import get_runner
+
+    behaviours = [Behaviour.parse(b) for b in (behaviours or [Behaviour.HONEST] * len(sb.workers))]
+    stream = stream if stream is not None else EventStream()
+    seed = sb.seed if seed is None else seed
+    if len(behaviours) > len(sb.workers):
+        raise KitValueError("more worker behaviours than worker accounts",
+                            expected=f"at most {len(sb.workers)}", got=str(len(behaviours)),
+                            hint="start the sandbox with more workers")
+    storage = sb.storage
+    run = get_runner(runner, ipfs_cat=storage.ipfs.cat)
+    if runner == "docker":  # say it now, before anything is deposited or signed
+        run.image_id(sb.app_dir)
+    workers = [Worker(p, sb.hub, app_dir=sb.app_dir, folder=sb.folder / "workers", behaviour=b, runner=run,
+                      storage=storage, stream=stream) for p, b in zip(sb.workers, behaviours)]
+    return Scheduler(sb.hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=seed), workers

@@ -154,7 +154,7 @@ class Worker:
                 self._tamper(result.deterministic_path)
             self._container_paths(result, out)
             digest = result.digest()
-        except IexecKitError as exc:
+        except (IexecKitError, OSError) as exc:  # a failed input, app or disk: no contribution
             comp = Computation(spec.taskid, self.address, None, None, time.monotonic() - started, str(exc))
         else:
             comp = Computation(spec.taskid, self.address, digest, out, time.monotonic() - started)

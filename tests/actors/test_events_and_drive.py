@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from iexec_kit.actors.demo import DemoConfig, build_workerpool, run_demo
-from iexec_kit.actors.drive import Drive
+from iexec_kit.actors.demo import DemoConfig, run_demo
+from iexec_kit.actors.drive import Drive, build_workerpool
 from iexec_kit.actors.events import (EVENT_TYPES, AppComputed, ContributionCommitted, DealCreated, Event,
                                      EventStream, ResultUploaded, TaskFinalized, TimeTravelled, Tx)
 from iexec_kit.actors.worker import Behaviour
@@ -109,3 +109,29 @@ def test_deal_created_event_has_its_transaction(small_png):
     report = run_demo(DemoConfig(engine="numpy", input=str(small_png), workers=1), stream=EventStream())
     deal = report.stream.of(DealCreated)[0]
     assert deal.tx.gas > 500_000 and deal.dealid == report.summary["deal_id"] and report.summary["trust"] == 2  # one worker is enough at trust 2
+
+
+def test_sandbox_workerpool_drive_runs_a_deal_bought_by_hand(small_png):
+    """The notebooks' road: buy with buy_execution, then let the sandbox's workerpool work."""
+    import random
+
+    from iexec_kit.actors.demo import publish_input
+    from iexec_kit.actors.requester import buy_execution
+    from iexec_kit.market.providers import publish_app_order, publish_workerpool_order
+    from iexec_kit.poco.orders import RequestParams
+    from iexec_kit.sandbox import Sandbox
+
+    with Sandbox.start(workers=2) as sb:
+        rng, hub, RLC = random.Random(1), sb.hub, 10**9
+        for p in [sb.requester, sb.scheduler, *sb.workers]:
+            sb.deposit(p, 5 * RLC)
+        publish_app_order(hub, sb.book, sb.app_developer, sb.app_address, price=RLC, rng=rng)
+        publish_workerpool_order(hub, sb.book, sb.scheduler, sb.workerpool_address, price=RLC, trust=3, rng=rng)
+        sb.storage.storage_init(sb.requester.key)
+        params = RequestParams(args="--engine numpy", input_files=(publish_input(sb, small_png),))
+        deal = buy_execution(hub, sb.book, sb.requester, sb.app_address, params=params, trust=3, rng=rng)
+        drive = sb.workerpool_drive(["honest", "honest"])
+        events = drive.run()
+        assert isinstance(events[-1], TaskFinalized) or any(isinstance(e, TaskFinalized) for e in events)
+        task = hub.task(deal.deal.task_id(0))
+        assert task.status.name == "COMPLETED" and task.results_json()["storage"] == "ipfs"
