@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iexec_kit.actors.events import DealCreated, Deposited, EventStream, ResultDownloaded, Tx
+from iexec_kit.actors.events import DealCreated, Deposited, EventStream, NetworkReady, ResultDownloaded, Tx
 from iexec_kit.actors.worker import Behaviour
 from iexec_kit.errors import InsufficientFundsError, KitValueError
 from iexec_kit.messages import nrlc
@@ -163,6 +163,9 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
         storage = sb.storage
         storage.storage_init(sb.requester.key)
         input_url = publish_input(sb, cfg.input)
+        stream.emit(NetworkReady(sb.chain.describe(), sb.deployment.hub, sb.app_address, sb.app.name,
+                                 sb.workerpool_address, f"IPFS {storage.gateway_url}, result proxy {storage.proxy_url}",
+                                 input_url, time=sb.chain.now()))
         if cfg.encrypt:
             storage.beneficiary_keys(sb.requester.address, bits=2048)
         phase("storage")

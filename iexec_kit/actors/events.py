@@ -81,6 +81,25 @@ class OrdersPublished(Event):
                 f"(volume {self.volume}, trust {self.trust}, category {self.category})")
 
 
+@_event("network_ready")
+class NetworkReady(Event):
+    """The sandbox is up: which chain, hub, app and workerpool the run uses."""
+
+    chain: str
+    hub: str
+    app: str
+    app_name: str
+    workerpool: str
+    storage: str
+    input: str = ""
+    time: int = 0
+    tx: Tx | None = None
+
+    def describe(self) -> str:
+        return (f"{self.chain}, hub {self.hub}\napp {self.app_name} at {self.app}, workerpool {self.workerpool}\n"
+                f"storage: {self.storage}" + (f"\ninput: {self.input}" if self.input else ""))
+
+
 @_event("deposited", "deposit")
 class Deposited(Event):
     """RLC moved from a wallet to the hub (approveAndCall, one transaction): a requester's
@@ -345,7 +364,7 @@ class ResultDownloaded(Event):
 
 
 EVENT_TYPES: dict[str, type] = {c.kind: c for c in (
-    Deposited, OrdersPublished, DealCreated, TaskInitialized, WorkerAuthorized, AppComputed, WorkerFailed,
+    NetworkReady, Deposited, OrdersPublished, DealCreated, TaskInitialized, WorkerAuthorized, AppComputed, WorkerFailed,
     ContributionCommitted, ConsensusReached, ContributionRevealed, ResultUploaded, TaskFinalized,
     TaskReopened, TaskClaimed, RewardPaid, StakeSeized, TimeTravelled, ResultDownloaded)}
 

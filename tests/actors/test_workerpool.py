@@ -126,3 +126,24 @@ def test_an_input_that_is_not_an_image_fails_the_task(tmp_path):
     assert report.summary["tasks"][0]["status"] == "FAILED"
     assert report.stream.of(WorkerFailed)
     assert money_conserved(report.summary)
+
+
+def test_an_http_input_url(small_png):
+    """Workers download an http:// input (a server on 127.0.0.1, stopped at the end)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(small_png.parent))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{small_png.name}"
+        report = run_demo(DemoConfig(engine="numpy", input=url, workers=2), stream=EventStream())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.ok and report.summary["input"] == url
+    assert report.summary["tasks"][0]["files"] == ["computed.json", f"images/{small_png.name}"]
