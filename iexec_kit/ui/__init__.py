@@ -1,8 +1,26 @@
-"""Views for notebooks: HTML tables and (with the tutorial issue) ipywidgets panels.
+"""Views for notebooks: HTML tables and ipywidgets panels, one per demo step.
 
-Each is a view over kit objects; it holds no state the kit cannot rebuild.
+Each is a view over kit objects; it holds no state the kit cannot rebuild. The tables import
+nothing heavy; the panels (:mod:`iexec_kit.ui.widgets`) import ipywidgets on first use, so a
+script that only prints a table does not load it.
 """
 
 from iexec_kit.ui.tables import accounts_table, app_table, workerpool_table
 
-__all__ = ["accounts_table", "app_table", "workerpool_table"]
+WIDGETS = ("StorageSetupPanel", "OrderInspector", "RequestBuilder", "DealView", "ContributionWatcher",
+           "ResultViewer")
+
+__all__ = ["accounts_table", "app_table", "workerpool_table", *WIDGETS]
+
+
+def __getattr__(name: str):
+    # ipywidgets is imported only when a panel is asked for (it pulls in IPython and comm)
+    if name in WIDGETS:
+        from iexec_kit.ui import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'iexec_kit.ui' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,266 @@
+"""The panels of iexec_kit.ui without a browser: real runs and real events in, rendered HTML,
+widget state and Output contents checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+W = pytest.importorskip("ipywidgets")
+
+from iexec_kit.actors import events as E  # noqa: E402
+from iexec_kit.ui.widgets import (CONSENSUS_CLASS, ContributionWatcher, DealView, OrderInspector,  # noqa: E402
+                                  RequestBuilder, ResultViewer, StorageSetupPanel, watch_state)
+
+RLC = 10**9
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def errors(panel) -> str:
+    return "".join(o.get("text", "") for o in panel.output.outputs if o.get("name") == "stderr")
+
+
+def test_importing_the_tables_does_not_load_ipywidgets():
+    code = ("import sys; from iexec_kit.ui import accounts_table; "
+            "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported eagerly'; "
+            "from iexec_kit.ui import ContributionWatcher; assert 'ipywidgets' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----- the watcher over a real run -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo():
+    """A real demo run (5 honest workers, 2 colluding cheaters, trust 5) watched from the start;
+    every value the watcher's HTML took is recorded."""
+    from iexec_kit.actors.demo import DemoConfig, run_demo
+    from iexec_kit.sandbox import Sandbox
+
+    sb = Sandbox.start(workers=7)
+    stream = E.EventStream()
+    watcher = ContributionWatcher(stream)
+    seen = [watcher.view.value]
+    watcher.view.observe(lambda change: seen.append(change["new"]), names="value")
+    report = run_demo(DemoConfig(workers=5, cheaters=2, trust=5, engine="numpy", seed=1), sandbox=sb, stream=stream)
+    yield sb, stream, watcher, report, seen
+    watcher.close()
+    sb.close()
+
+
+def test_watcher_shows_the_consensus_of_a_real_run(demo):
+    sb, stream, watcher, report, _ = demo
+    assert report.ok
+    task = report.summary["tasks"][0]
+    assert watcher.reached
+    assert CONSENSUS_CLASS + "-box" in watcher._dom_classes
+    html = watcher.view.value
+    assert f"class='{CONSENSUS_CLASS}'" in html and "Consensus reached" in html
+    assert "COMPLETED" in html and "colluding" in html and "honest" in html
+    state = watch_state(list(stream))[task["task_id"]]
+    assert state["consensus"].lower() == task["consensus"].lower()
+    assert state["trust"] == 5
+    # every contributor on chain is a row with its commit; the winners revealed
+    committed = {a.lower() for a, w in state["workers"].items() if w["commit"]}
+    assert committed == {c["address"].lower() for c in task["contributions"]}
+    for c in task["contributions"]:
+        row = state["workers"][c["address"]]
+        assert row["revealed"] == (c["status"] == "PROVED")
+    # the winning answer's credibility passed the threshold, the cheaters' did not
+    cred = state["credibility"]
+    assert cred[state["consensus"]] > state["threshold"]
+    assert all(v <= state["threshold"] for h, v in cred.items() if h != state["consensus"])
+
+
+def test_watcher_updated_live_as_events_came(demo):
+    *_, seen = demo
+    assert "waiting for the scheduler" in seen[0]
+    before = [v for v in seen if CONSENSUS_CLASS + "'" not in v]
+    assert len(before) >= 3, "the watcher should redraw as contributions arrive, before the consensus"
+    assert any("committed" in v and "no consensus yet" in v for v in before)
+    assert f"class='{CONSENSUS_CLASS}'" in seen[-1]
+
+
+def test_watcher_holds_no_state_the_stream_cannot_rebuild(demo):
+    _, stream, watcher, *_ = demo
+    again = ContributionWatcher(stream)   # made after the run: replays the stream's history
+    try:
+        assert again.view.value == watcher.view.value
+        assert again.reached
+    finally:
+        again.close()
+
+
+def test_result_viewer_fetches_and_checks_a_real_result(demo):
+    from iexec_kit.actors.demo import DEFAULT_INPUT
+
+    sb, _, _, report, _ = demo
+    task = report.summary["tasks"][0]
+    viewer = ResultViewer.for_task(sb, task["task_id"], DEFAULT_INPUT)
+    assert viewer.ok is True
+    assert viewer.cid == task["result_cid"]
+    assert bytes(viewer.before_image.value) == DEFAULT_INPUT.read_bytes()
+    assert bytes(viewer.after_image.value).startswith(b"\x89PNG") and viewer.after_image.format == "png"
+    assert bytes(viewer.after_image.value) != bytes(viewer.before_image.value)
+    assert "same digest" in viewer.info.value and task["result_cid"] in viewer.info.value
+
+
+# ----- the watcher with synthetic (real) events ------------------------------------------------
+
+TASK, DEAL = "0x" + "11" * 32, "0x" + "22" * 32
+GOOD, BAD = "0x" + "aa" * 32, "0x" + "bb" * 32
+
+
+def commit(i: int, answer: str, behaviour="honest"):
+    return E.ContributionCommitted(TASK, f"0x{i:040x}", f"worker{i}", behaviour, answer)
+
+
+def test_watcher_credibility_follows_the_consensus_math():
+    from iexec_kit.poco.consensus import ConsensusState
+
+    stream = E.EventStream()
+    w = ContributionWatcher(stream)
+    stream.emit(E.DealCreated(DEAL, 1, 2 * RLC, 5, "0x" + "00" * 20, "0x" + "01" * 20))
+    stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))
+    math = ConsensusState(5)
+    for i, (answer, who) in enumerate([(GOOD, "honest"), (BAD, "colluding"), (GOOD, "honest"), (GOOD, "honest")]):
+        stream.emit(commit(i, answer, who))
+        math.add(answer, 0)
+        row = w.state()[TASK]["workers"][f"0x{i:040x}"]
+        assert row["credibility"] == pytest.approx(math.credibility(answer))
+        assert f"{math.credibility(answer):.2f}" in w.view.value
+    assert not w.reached and "no consensus yet" in w.view.value
+    stream.emit(commit(4, GOOD))
+    stream.emit(E.ConsensusReached(TASK, GOOD, tuple(f"0x{i:040x}" for i in (0, 2, 3, 4)), 300))
+    assert w.reached and f"class='{CONSENSUS_CLASS}'" in w.view.value and "4 winner(s)" in w.view.value
+    # a reopen takes the consensus back
+    stream.emit(E.TaskReopened(TASK))
+    assert not w.reached and "reopened" in w.view.value
+    assert CONSENSUS_CLASS + "-box" not in w._dom_classes
+    w.close()
+    stream.emit(E.TaskFinalized(TASK, "{}"))   # unsubscribed: no redraw
+    assert "COMPLETED" not in w.view.value
+
+
+def test_watcher_is_thread_safe():
+    stream = E.EventStream()
+    w = ContributionWatcher(stream)
+    stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))
+    n = 40
+    threads = [threading.Thread(target=lambda i=i: stream.emit(commit(i, GOOD if i % 3 else BAD))) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.refresh()
+    rows = w.state()[TASK]["workers"]
+    assert len(rows) == n and all(r["commit"] for r in rows.values())
+    assert w.view.value.count("<tr>") == (n + 1) + (2 + 1)  # worker rows + header, answer rows + header
+    w.close()
+
+
+def test_a_failing_redraw_shows_in_the_output_and_spares_the_actors(monkeypatch):
+    stream = E.EventStream()
+    w = ContributionWatcher(stream)
+    monkeypatch.setattr(w, "state", lambda: 1 / 0)
+    stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))   # does not raise in the emitter
+    assert "ZeroDivisionError" in errors(w)
+    assert w.output.layout.display is None
+    w.close()
+
+
+def test_result_viewer_from_bytes_flags_a_different_digest():
+    v = ResultViewer(PNG, PNG, cid="QmX", digest="0x" + "01" * 32, chain_digest="0x" + "02" * 32)
+    assert v.ok is False and "the digests differ" in v.info.value
+    assert v.before_image.format == "png" and v.after_image.layout.width == "320px"
+
+
+# ----- the step panels on a real sandbox ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tutorial():
+    """A sandbox whose orders are published (the start of notebook 03)."""
+    from iexec_kit.ui.steps import at
+
+    t = at("request")
+    yield t
+    t.sb.close()
+
+
+def test_storage_panel_signs_in_and_shows_challenge_signature_token(tutorial):
+    sb = tutorial.sb
+    panel = StorageSetupPanel(sb)
+    assert panel.params()["storage_provider"] == "ipfs" and panel.params()["encryption"] is False
+    panel.sign_in.click()
+    assert errors(panel) == ""
+    token = sb.storage.token_for(sb.requester.address)
+    assert token and token[:20] in panel.challenge.value
+    assert "iExec Result Repository" in panel.challenge.value and "signature" in panel.challenge.value
+    assert "signed in as requester" in panel.texts()
+    panel.choice.value = "private"
+    assert panel.params()["storage_provider"] == "dropbox" and "dropbox" in panel.help.value
+    panel.choice.value = "encrypted IPFS"
+    assert panel.params()["encryption"] is True
+    panel.sign_in.click()
+    assert "beneficiary key" in panel.challenge.value
+
+
+def test_order_inspector_shows_signer_and_hash(tutorial):
+    sb = tutorial.sb
+    panel = OrderInspector(sb, [tutorial.app_entry, tutorial.workerpool_entry])
+    assert sb.app.owner in panel.view.value
+    assert tutorial.app_entry.hash in panel.view.value and "✔ same" in panel.view.value
+    panel.pick.value = 1
+    assert sb.scheduler.address in panel.view.value and "workerpoolprice" in panel.view.value
+    single = OrderInspector(sb, tutorial.app_entry.order)
+    assert "0x" + tutorial.app_entry.order.hash(sb.hub.domain()).hex() in single.view.value
+
+
+def test_request_builder_errors_in_the_output_then_buys(tutorial):
+    sb = tutorial.sb
+    panel = RequestBuilder(sb)
+    buy = next(c for c in panel.children if isinstance(c, W.Button) and c.description == "Buy")
+    panel.app_max.value = 0.0   # below the app's price: no order matches
+    buy.click()
+    err = errors(panel)
+    assert err and "Error" in err and "iexec_kit/" not in err, err   # a kit error: its message, no kit frames
+    assert panel.deal.value == ""
+    panel.app_max.value = 1.0
+    panel.use_sample()
+    assert panel.image.value.startswith("/ipfs/")
+    before = [sb.account(sb.requester), sb.account(sb.scheduler)]
+    buy.click()
+    assert "InsufficientFundsError" in errors(panel) and "deposit" in errors(panel)
+    sb.deposit(sb.requester, 10 * RLC)
+    buy.click()
+    assert errors(panel) == "", errors(panel)
+    assert "iexec-deal-id" in panel.deal.value and "matchOrders made deal" in panel.texts()
+    dealid = panel.texts().split("made deal ")[1].split()[0]
+    deal = sb.hub.deal(dealid)
+    assert deal.request_params().input_files == (panel.image.value,)
+    view = DealView(sb, dealid, before=before)
+    assert "contribution deadline" in view.view.value and "final deadline" in view.view.value
+    assert f"{deal.price_per_task / RLC:g} per task" in view.view.value
+    assert sb.requester.address in view.view.value
+    # locked before 0, after the price of the task
+    assert f"<td style='padding:2px 8px'>{deal.price_per_task / RLC:g}</td>" in view.view.value
+
+
+def test_a_button_error_ends_in_the_learners_code():
+    from iexec_kit.ui.widgets import Panel
+
+    panel = Panel()
+
+    def learners_callback():
+        return {}["missing"]
+    button = panel._button("go", learners_callback)
+    button.click()
+    err = errors(panel)
+    assert "KeyError" in err and "learners_callback" in err
+    assert "ipywidgets" not in err and "iexec_kit/ui" not in err
+    panel.say("next click clears the output")
+    button.click()
+    assert "next click" not in panel.texts()
