@@ -115,6 +115,14 @@ def publish_input(sb, source: str | None) -> str:
     if not path.is_file():
         raise KitValueError("no input image there", expected="an image file, an http(s) URL or /ipfs/<cid>/<name>",
                             got=source, hint="give --input a PNG or JPEG file, e.g. data/chelsea.png")
+    from iexec_kit.compute.fetch import sniff
+
+    with open(path, "rb") as fh:
+        kind = sniff(fh.read(16))
+    if kind not in ("png", "jpeg"):
+        raise KitValueError(f"{path} is not a PNG or JPEG picture; nothing was signed",
+                            expected="a PNG or JPEG file (the app cartoonizes pictures)", got=f"{kind} content",
+                            hint="give --input a picture, e.g. data/chelsea.png")
     folder = sb.folder / "inputs" / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, folder / path.name)

@@ -12,7 +12,7 @@ import pytest
 from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.actors.events import (ConsensusReached, ContributionCommitted, EventStream, StakeSeized,
                                      TaskClaimed, TaskFinalized, TaskReopened, TimeTravelled, WorkerFailed)
-from iexec_kit.errors import InsufficientFundsError
+from iexec_kit.errors import InsufficientFundsError, KitValueError
 from workerpool_checks import by_name, money_conserved, total
 
 RLC = 10**9
@@ -119,31 +119,56 @@ def test_an_unreachable_input_url_fails_the_task_and_refunds(small_png):
     assert money_conserved(s)
 
 
-def test_an_input_that_is_not_an_image_fails_the_task(tmp_path):
+def test_a_local_input_that_is_not_an_image_is_refused_before_signing(tmp_path):
+    from iexec_kit.sandbox import Sandbox
+
     text = tmp_path / "notes.png"
     text.write_text("this is not a picture\n")
-    report = run_demo(DemoConfig(engine="numpy", input=str(text), workers=3, trust=5), stream=EventStream())
-    assert report.summary["tasks"][0]["status"] == "FAILED"
-    assert report.stream.of(WorkerFailed)
-    assert money_conserved(report.summary)
+    with Sandbox.start(workers=3) as sb:
+        with pytest.raises(KitValueError, match="not a PNG or JPEG picture; nothing was signed"):
+            run_demo(DemoConfig(engine="numpy", input=str(text)), sandbox=sb)
+        assert sb.hub.hub_rlc() == 0
 
 
-def test_an_http_input_url(small_png):
-    """Workers download an http:// input (a server on 127.0.0.1, stopped at the end)."""
+def serve(folder):
+    """An HTTP server of ``folder`` on 127.0.0.1 (a thread); returns (base URL, stop)."""
     import functools
     import http.server
     import threading
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(small_png.parent))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/{small_png.name}"
-        report = run_demo(DemoConfig(engine="numpy", input=url, workers=2), stream=EventStream())
-    finally:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop():
         server.shutdown()
         server.server_close()
+    return f"http://127.0.0.1:{server.server_address[1]}", stop
+
+
+def test_a_downloaded_input_that_is_not_an_image_fails_the_task(tmp_path):
+    (tmp_path / "notes.png").write_text("this is not a picture\n")
+    base, stop = serve(tmp_path)
+    try:
+        report = run_demo(DemoConfig(engine="numpy", input=f"{base}/notes.png", workers=3, trust=5),
+                          stream=EventStream())
+    finally:
+        stop()
+    s = report.summary
+    assert s["tasks"][0]["status"] == "FAILED" and len(report.stream.of(WorkerFailed)) == 3
+    before, after = by_name(s, "before"), by_name(s, "after")
+    assert total(after["requester"]) == total(before["requester"])  # refunded
+    assert money_conserved(s)
+
+
+def test_an_http_input_url(small_png):
+    """Workers download an http:// input (a server on 127.0.0.1, stopped at the end)."""
+    base, stop = serve(small_png.parent)
+    try:
+        url = f"{base}/{small_png.name}"
+        report = run_demo(DemoConfig(engine="numpy", input=url, workers=2), stream=EventStream())
+    finally:
+        stop()
     assert report.ok and report.summary["input"] == url
     assert report.summary["tasks"][0]["files"] == ["computed.json", f"images/{small_png.name}"]
