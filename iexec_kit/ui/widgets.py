@@ -330,7 +330,7 @@ def watch_state(events, scores: dict | None = None) -> dict:
 
     def worker(t, e):
         return t["workers"].setdefault(e.worker, {"name": getattr(e, "name", e.worker), "behaviour": "",
-                                                  "digest": None, "commit": None, "credibility": None,
+                                                  "authorized": False, "digest": None, "commit": None, "credibility": None,
                                                   "revealed": False, "uploaded": False, "failed": None})
 
     for e in events:
@@ -338,6 +338,8 @@ def watch_state(events, scores: dict | None = None) -> dict:
             trusts[e.dealid] = e.trust
         elif isinstance(e, E.TaskInitialized):
             task(e.taskid, e.dealid)
+        elif isinstance(e, E.WorkerAuthorized):
+            worker(task(e.taskid), e)["authorized"] = True
         elif isinstance(e, E.AppComputed):
             w = worker(task(e.taskid), e)
             w["behaviour"], w["digest"] = e.behaviour, e.digest
@@ -385,7 +387,7 @@ def render_watch(tasks: dict) -> str:
         for w in t["workers"].values():
             cred = "" if w["credibility"] is None else f"{w['credibility']:.2f}"
             win = w["commit"] is not None and w["commit"] == t["consensus"]
-            rows.append([_e(w["name"]), _e(w["behaviour"]),
+            rows.append([_e(w["name"]), _e(w["behaviour"] or "…"), "✔" if w["authorized"] else "",
                          f"<code>{_e(_short(w['digest'] or ''))}</code>" if w["digest"] else (_e(w["failed"] or "…")),
                          f"<code>{_e(_short(w['commit']))}</code>" if w["commit"] else "…", cred,
                          "✔" if w["revealed"] else ("winner" if win else ""), "✔" if w["uploaded"] else ""])
@@ -398,8 +400,10 @@ def render_watch(tasks: dict) -> str:
         else:
             status = (f"<div class='{WAITING_CLASS}'>no consensus yet (an answer needs credibility &gt; "
                       f"{t['threshold']:.2f}) · {_e(t['status'])}</div>")
-        parts.append(f"<div class='iexec-task'><b>task <code>{_e(_short(t['taskid'], 14))}</code></b>, trust {t['trust']}"
-                     + _table(["worker", "behaviour", "computed", "committed", "credibility", "revealed", "uploaded"],
+        parts.append(f"<div class='iexec-task'><b>task <code>{_e(_short(t['taskid'], 14))}</code></b>, trust {t['trust']}: "
+                     f"an answer wins with credibility &gt; {t['threshold']:.2f} (workers counted as new)"
+                     + _table(["worker", "behaviour", "authorized", "computed", "committed", "credibility at commit",
+                               "revealed", "uploaded"],
                               rows, "iexec-watcher")
                      + _table(["answer (result hash)", "workers", "credibility", ""], answers, "iexec-answers")
                      + status + "</div>")

@@ -69,6 +69,7 @@ def test_watcher_shows_the_consensus_of_a_real_run(demo):
     for c in task["contributions"]:
         row = state["workers"][c["address"]]
         assert row["revealed"] == (c["status"] == "PROVED")
+        assert row["authorized"] and row["digest"]
     # the winning answer's credibility passed the threshold, the cheaters' did not
     cred = state["credibility"]
     assert cred[state["consensus"]] > state["threshold"]
