@@ -80,7 +80,8 @@ class Drive:
                 yield None
             moved = self._contribute_ready() or moved or bool(assignments)
             yield None
-            if self.scheduler.done() and not self.pending:
+            if self.scheduler.done():  # a late worker's contribution has no task left to go to
+                self.pending.clear()
                 return
             if not moved:
                 self._wait()
