@@ -24,7 +24,7 @@ from iexec_kit.errors import IexecKitError
 
 RLC = 10**9
 KIT_DIR = str(Path(__file__).resolve().parents[1])
-_INTERNAL = (KIT_DIR, "/ipywidgets/", "/traitlets/", "/comm/", "/ipykernel/")
+_INTERNAL = ("/ipywidgets/", "/traitlets/", "/comm/", "/ipykernel/")  # frames a learner need not read
 CONSENSUS_CLASS = "iexec-consensus"   # the "Consensus reached" marker (the browser test waits for it)
 WAITING_CLASS = "iexec-waiting"
 
@@ -43,8 +43,8 @@ def trimmed_traceback(exc: BaseException) -> str:
     what happened, what to do); another error keeps only the frames outside the kit and widgets."""
     if isinstance(exc, IexecKitError):
         return f"{type(exc).__name__}: {exc}\n"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_INTERNAL)
-              and not any(part in f.filename for part in _INTERNAL[1:])]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(KIT_DIR) and not any(part in f.filename for part in _INTERNAL)]
     head = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) if frames else ""
     return head + "".join(traceback.format_exception_only(type(exc), exc))
 
