@@ -70,3 +70,12 @@ def test_too_little_rlc_exits_with_words(small_png):
 
     with pytest.raises(InsufficientFundsError, match="nothing was signed"):
         run("--deposit", "0.5", "--engine", "numpy", "--input", str(small_png))
+
+
+def test_lone_cheaters_each_lose_their_stake(small_png):
+    res = run("--workers", "4", "--lone-cheaters", "2", "--trust", "3", "--engine", "numpy", "--input",
+              str(small_png), "--json")
+    assert res.exit_code == 0, res.output
+    task = json.loads(res.output)["tasks"][0]
+    cheaters = [c for c in task["contributions"] if c["behaviour"] == "cheater"]
+    assert cheaters and all(c["status"] == "CONTRIBUTED" for c in cheaters)  # outside the consensus

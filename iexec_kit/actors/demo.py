@@ -36,11 +36,14 @@ DEFAULT_DEPOSIT = 100 * RLC  # what the requester deposits unless told (more whe
 @dataclass
 class DemoConfig:
     """What ``iexec-kit demo`` runs. ``workers`` counts the honest workers; ``cheaters``
-    (colluding), ``lazy``, ``crashing`` and ``slow`` workers come on top of them."""
+    (colluding), ``lone_cheaters``, ``lazy``, ``crashing`` and ``slow`` workers come on top of
+    them (so ``workers=5, cheaters=2`` is seven accounts: at trust 5, five fresh honest workers
+    outweigh two colluders; PoCo's formula needs that many)."""
 
     workers: int = 3
     trust: int | None = None        # None: 5, or the most the honest workers can reach alone
     cheaters: int = 0
+    lone_cheaters: int = 0          # cheaters each with a wrong result of its own
     lazy: int = 0
     crashing: int = 0
     slow: int = 0
@@ -63,11 +66,11 @@ class DemoConfig:
 
     def behaviours(self) -> list[Behaviour]:
         """One behaviour per worker account, honest ones first."""
-        for name in ("workers", "cheaters", "lazy", "crashing", "slow"):
+        for name in ("workers", "cheaters", "lone_cheaters", "lazy", "crashing", "slow"):
             if getattr(self, name) < 0:
-                raise KitValueError(f"--{name} cannot be negative", got=str(getattr(self, name)))
+                raise KitValueError(f"--{name.replace('_', '-')} cannot be negative", got=str(getattr(self, name)))
         return ([Behaviour.HONEST] * self.workers + [Behaviour.COLLUDING] * self.cheaters
-                + [Behaviour.LAZY] * self.lazy + [Behaviour.CRASHING] * self.crashing
+                + [Behaviour.CHEATER] * self.lone_cheaters + [Behaviour.LAZY] * self.lazy + [Behaviour.CRASHING] * self.crashing
                 + [Behaviour.SLOW] * self.slow)
 
     def effective_trust(self) -> int:

@@ -52,6 +52,8 @@ def demo(
                                         help="The request's trust (default 5: three fresh workers must agree; "
                                              "less when fewer honest workers)."),
     cheaters: int = typer.Option(0, "--cheaters", min=0, help="Colluding cheaters (the same wrong result), on top."),
+    lone_cheaters: int = typer.Option(0, "--lone-cheaters", min=0,
+                                      help="Cheaters each with a wrong result of its own, on top."),
     lazy: int = typer.Option(0, "--lazy", min=0, help="Lazy workers (contribute, never reveal), on top."),
     crashing: int = typer.Option(0, "--crashing", min=0, help="Workers that die mid-task, on top."),
     slow: int = typer.Option(0, "--slow", min=0, help="Workers that contribute 15 minutes (chain time) late, on top."),
@@ -78,7 +80,8 @@ def demo(
     from iexec_kit.actors.events import EventStream
     from iexec_kit.cli.info import _console
 
-    cfg = DemoConfig(workers=workers, trust=trust, cheaters=cheaters, lazy=lazy, crashing=crashing, slow=slow,
+    cfg = DemoConfig(workers=workers, trust=trust, cheaters=cheaters, lone_cheaters=lone_cheaters, lazy=lazy,
+                     crashing=crashing, slow=slow,
                      volume=volume, style=style, engine=engine, input=input, encrypt=encrypt, storage=storage,
                      runner=runner, chain_url=chain, ipfs_api=ipfs, output=output, seed=seed,
                      deposit=None if deposit is None else int(round(deposit * RLC)))
@@ -87,7 +90,8 @@ def demo(
     if not as_json:
         con.rule("iexec-kit demo")
         con.print(f"app apps/gimp-cartoon, args {cfg.app_args()!r}; {len(cfg.behaviours())} worker(s) "
-                  f"({workers} honest, {cheaters} colluding, {lazy} lazy, {crashing} crashing, {slow} slow); "
+                  f"({workers} honest, {cheaters} colluding, {lone_cheaters} lone cheaters, {lazy} lazy, "
+                  f"{crashing} crashing, {slow} slow); "
                   f"trust {cfg.effective_trust()}, volume {volume}, runner {runner}")
         stream.subscribe(lambda e: con.print(e.describe(), highlight=False))
     report = run_demo(cfg, stream=stream)
