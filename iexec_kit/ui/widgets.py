@@ -61,7 +61,8 @@ class Panel(W.VBox):
     title = "panel"
 
     def __init__(self, children=(), **kwargs):
-        self.output = W.Output(layout=W.Layout(border="1px solid #ddd", padding="4px", min_height="1.5em"))
+        # hidden until a callback writes to it
+        self.output = W.Output(layout=W.Layout(border="1px solid #ddd", padding="4px", display="none"))
         self._out_lock = threading.Lock()
         super().__init__([W.HTML(f"<b>{_e(self.title)}</b>"), *children, self.output], **kwargs)
         self.add_class("iexec-panel")
@@ -70,10 +71,12 @@ class Panel(W.VBox):
     def say(self, text: str) -> None:
         """Append a line to the panel's output."""
         with self._out_lock:
+            self.output.layout.display = None
             self.output.append_stdout(text if text.endswith("\n") else text + "\n")
 
     def show_error(self, exc: BaseException) -> None:
         with self._out_lock:
+            self.output.layout.display = None
             self.output.append_stderr(trimmed_traceback(exc))
 
     def clear(self) -> None:
@@ -82,7 +85,7 @@ class Panel(W.VBox):
 
     def _button(self, description: str, action, **kwargs) -> W.Button:
         """A button whose click runs ``action()``; what it raises lands in the output."""
-        button = W.Button(description=description, layout=W.Layout(width="auto"), **kwargs)
+        button = W.Button(description=description, layout=W.Layout(width="auto", align_self="flex-start"), **kwargs)
 
         def on_click(_):
             self.clear()
@@ -129,8 +132,10 @@ class StorageSetupPanel(Panel):
         self._render()
 
     def params(self) -> dict:
-        """The request params this choice gives (fields of :class:`iexec_kit.poco.orders.RequestParams`)."""
-        return dict(STORAGE_CHOICES[self.choice.value], storage_proxy=self.sb.storage.proxy_url)
+        """The request params this choice gives (fields of :class:`iexec_kit.poco.orders.RequestParams`).
+        The proxy is the sandbox's own, left out as in :func:`iexec_kit.ui.steps.request_params`
+        (its port changes every run; left out, the deal id repeats)."""
+        return dict(STORAGE_CHOICES[self.choice.value])
 
     def _render(self) -> None:
         token = self.sb.storage.token_for(self.sb.requester.address)
@@ -422,7 +427,6 @@ class ContributionWatcher(Panel):
         self.view = W.HTML()
         self._lock = threading.Lock()
         super().__init__([self.view])
-        self.output.layout.display = "none"  # shown only if a redraw fails
         self.refresh()
         self.unsubscribe = stream.subscribe(self._on_event)
 
@@ -447,7 +451,6 @@ class ContributionWatcher(Panel):
         try:
             self.refresh()
         except Exception as exc:  # noqa: BLE001 - never break the actors; show it instead
-            self.output.layout.display = None
             self.show_error(exc)
 
     def close(self) -> None:
@@ -488,7 +491,6 @@ class ResultViewer(Panel):
         self.before_image, self.after_image = (box.children[1] for box in images)
         self.info = W.HTML(self._info())
         super().__init__([W.HBox(images), self.info])
-        self.output.layout.display = "none"  # no button: nothing writes there
 
     @property
     def ok(self) -> bool | None:

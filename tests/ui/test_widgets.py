@@ -254,13 +254,14 @@ def test_a_button_error_ends_in_the_learners_code():
     from iexec_kit.ui.widgets import Panel
 
     panel = Panel()
+    assert panel.output.layout.display == "none"   # hidden until written to
 
     def learners_callback():
         return {}["missing"]
     button = panel._button("go", learners_callback)
     button.click()
     err = errors(panel)
-    assert "KeyError" in err and "learners_callback" in err
+    assert "KeyError" in err and "learners_callback" in err and panel.output.layout.display is None
     assert "ipywidgets" not in err and "iexec_kit/ui" not in err
     panel.say("next click clears the output")
     button.click()
