@@ -209,9 +209,11 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
                                  category=cfg.category, trust=cfg.effective_trust(), rng=rng)
         phase("orders")
         # step 1: the requester buys; the funds are checked before anything is signed
+        # the proxy is the sandbox's own and its port changes every run: left out of the params,
+        # the same demo gives the same deal id, task ids and hashes every run
         params = RequestParams(args=cfg.app_args(), input_files=(input_url,),
                                storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
-                               storage_proxy=storage.proxy_url, encryption=cfg.encrypt)
+                               encryption=cfg.encrypt)
         quote = quote_execution(hub, sb.book, sb.requester, sb.app_address, params=params, volume=cfg.volume,
                                 trust=cfg.effective_trust(), category=cfg.category, workerpool=sb.workerpool_address, rng=rng)
         stake = hub.account(sb.requester.address).stake
