@@ -7,6 +7,7 @@ import pytest
 from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.compute.errors import DockerUnavailableError
 
+
 def test_no_docker_engine_is_said_before_any_deposit(small_png, monkeypatch):
     from iexec_kit.sandbox import Sandbox
 
