@@ -10,6 +10,9 @@ from eth_utils import keccak, to_bytes, to_checksum_address
 
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.chain.node import Receipt
+# what a worker commits: keccak256(taskid ++ digest) and keccak256(worker ++ taskid ++ digest),
+# defined once with the results they hash
+from iexec_kit.storage.results import result_hash, result_seal
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -47,17 +50,6 @@ def _hex(b) -> str:
 def task_id(dealid, idx: int) -> str:
     """keccak256(dealid ++ idx): the id of task ``idx`` of a deal."""
     return _hex(keccak(_b32(dealid) + int(idx).to_bytes(32, "big")))
-
-
-def result_hash(taskid, digest) -> str:
-    """What a worker commits: keccak256(taskid ++ resultDigest). Equal for workers who agree."""
-    return _hex(keccak(_b32(taskid) + _b32(digest)))
-
-
-def result_seal(worker: str, taskid, digest) -> str:
-    """keccak256(worker ++ taskid ++ resultDigest): binds the commitment to its worker, so no one
-    can copy another's hash and reveal it."""
-    return _hex(keccak(to_bytes(hexstr=to_checksum_address(worker)) + _b32(taskid) + _b32(digest)))
 
 
 def authorization_message(worker: str, taskid, enclave: str = ZERO_ADDRESS) -> bytes:
