@@ -193,33 +193,28 @@ class Chain:
         A revert raises :class:`ContractRevertError` with the reason in words; ``context`` (e.g.
         ``detail=": asked 5 RLC, stake 2 RLC"``) makes the sentence precise.
         """
-        tx = {"from": sender.address, "value": value}
-        try:
-            if gas is None and self.kind != IN_PROCESS:
-                gas = int(fn.estimate_gas(tx) * 1.2) + 20_000
-            tx = fn.build_transaction({**tx, **self._fees(), "gas": gas or DEFAULT_GAS,
-                                       "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
-        except Exception as exc:  # noqa: BLE001
-            self._nonces.pop(sender.address, None)
-            raise self._as_kit_error(exc, fn, context) from None
+        tx = self._build(fn, sender, value=value, gas=gas, margin=20_000, named=fn, context=context)
         return self._send(tx, sender, fn, context)
 
     def deploy(self, artifact: dict, sender: Participant, *args) -> tuple[str, Receipt]:
         """Deploy a contract from its artifact; return (address, receipt)."""
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        fn = factory.constructor(*args)
-        tx = {"from": sender.address, "value": 0}
-        gas = None if self.kind != IN_PROCESS else DEFAULT_GAS
-        try:
-            if gas is None:
-                gas = int(fn.estimate_gas(tx) * 1.2) + 50_000
-            tx = fn.build_transaction({**tx, **self._fees(), "gas": gas,
-                                       "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
-        except Exception as exc:  # noqa: BLE001
-            self._nonces.pop(sender.address, None)
-            raise self._as_kit_error(exc, None, {}) from None
+        tx = self._build(factory.constructor(*args), sender, value=0, gas=None, margin=50_000, named=None, context={})
         receipt = self._send(tx, sender, None, {})
         return receipt.raw["contractAddress"], receipt
+
+    def _build(self, fn, sender: Participant, *, value: int, gas: int | None, margin: int, named, context) -> dict:
+        """The signed-to-be transaction of a call or a deployment: the explicit gas limit
+        in-process, the node's estimate (plus ``margin``) over RPC; a refusal becomes a kit error."""
+        tx = {"from": sender.address, "value": value}
+        try:
+            if gas is None:
+                gas = DEFAULT_GAS if self.kind == IN_PROCESS else int(fn.estimate_gas(tx) * 1.2) + margin
+            return fn.build_transaction({**tx, **self._fees(), "gas": gas,
+                                         "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
+        except Exception as exc:  # noqa: BLE001
+            self._nonces.pop(sender.address, None)
+            raise self._as_kit_error(exc, named, context) from None
 
     def send_eth(self, sender: Participant, to: str, value: int) -> Receipt:
         tx = {"from": sender.address, "to": self.w3.to_checksum_address(to), "value": value, "gas": 21_000,
