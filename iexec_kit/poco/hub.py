@@ -180,14 +180,19 @@ class Hub(TaskCalls):
         return Deal.from_chain(raw_id, self.chain.call(self.fn.viewDeal(raw_id)))
 
     # ----- registries ---------------------------------------------------------------------
-    def _predict(self, registry, artifact: str, args_types: list[str], args: list, salt_fields) -> str:
-        """The CREATE2 address an asset gets (PoCo's registries forbid duplicates the same way)."""
+    def _register(self, registry, artifact: str, create, owner: Participant, types: list[str], args: list) -> str:
+        """Create an asset through ``registry`` unless the very same one exists; return its address.
+
+        The address is the CREATE2 one the registry gives it (salt = keccak of the fields), which
+        is also why PoCo's registries refuse duplicates."""
         from eth_abi import encode
 
-        init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(args_types, args)
-        salt = keccak(encode(*salt_fields))
-        raw = keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
-        return to_checksum_address(raw)
+        init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(types, args)
+        salt = keccak(encode(types, args))
+        address = to_checksum_address(keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:])
+        if not self.chain.call(registry.functions.isRegistered(address)):
+            self.chain.transact(create(*args), owner)
+        return address
 
     def create_app(self, owner: Participant, name: str, multiaddr: str, checksum: bytes,
                    app_type: str = "DOCKER", mrenclave: bytes = b"") -> str:
@@ -195,30 +200,20 @@ class Hub(TaskCalls):
         same app is already registered)."""
         if len(checksum) != 32:
             raise KitValueError("an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes")
-        types = ["address", "string", "string", "bytes", "bytes32", "bytes"]
-        args = [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave]
-        predicted = self._predict(self.appregistry, "App", types, args, (types, args))
-        if not self.chain.call(self.appregistry.functions.isRegistered(predicted)):
-            self.chain.transact(self.appregistry.functions.createApp(*args), owner)
-        return predicted
+        return self._register(self.appregistry, "App", self.appregistry.functions.createApp, owner,
+                              ["address", "string", "string", "bytes", "bytes32", "bytes"],
+                              [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave])
 
     def create_dataset(self, owner: Participant, name: str, multiaddr: str, checksum: bytes) -> str:
         """Register a dataset owned by ``owner``; return its address."""
-        types = ["address", "string", "bytes", "bytes32"]
-        args = [owner.address, name, multiaddr.encode(), checksum]
-        predicted = self._predict(self.datasetregistry, "Dataset", types, args, (types, args))
-        if not self.chain.call(self.datasetregistry.functions.isRegistered(predicted)):
-            self.chain.transact(self.datasetregistry.functions.createDataset(*args), owner)
-        return predicted
+        return self._register(self.datasetregistry, "Dataset", self.datasetregistry.functions.createDataset, owner,
+                              ["address", "string", "bytes", "bytes32"],
+                              [owner.address, name, multiaddr.encode(), checksum])
 
     def create_workerpool(self, owner: Participant, description: str) -> str:
         """Register a workerpool managed by ``owner``; return its address."""
-        types = ["address", "string"]
-        args = [owner.address, description]
-        predicted = self._predict(self.workerpoolregistry, "Workerpool", types, args, (types, args))
-        if not self.chain.call(self.workerpoolregistry.functions.isRegistered(predicted)):
-            self.chain.transact(self.workerpoolregistry.functions.createWorkerpool(*args), owner)
-        return predicted
+        return self._register(self.workerpoolregistry, "Workerpool", self.workerpoolregistry.functions.createWorkerpool,
+                              owner, ["address", "string"], [owner.address, description])
 
     def app(self, address: str) -> AppInfo:
         c = self.chain.contract(artifacts.abi("App"), address)

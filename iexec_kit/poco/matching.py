@@ -22,6 +22,9 @@ from iexec_kit.poco.orders import (ZERO_ADDRESS, AppOrder, DatasetOrder, Domain,
                                    WorkerpoolOrder)
 
 
+WORKERPOOL_STAKE_RATIO = 30  # % of its price per task the workerpool owner locks (the hub's workerpool_stake_ratio())
+
+
 class OrdersMismatchError(IexecKitError, ValueError):
     """Four orders that matchOrders would refuse; ``code`` is PoCo's (e.g. "0x03")."""
 
@@ -142,11 +145,11 @@ def check_funds(hub, app: AppOrder, dataset: DatasetOrder, pool: WorkerpoolOrder
             hint=f"deposit {nrlc(need - have)} more (sandbox.deposit(requester, {need - have})) before matching",
         )
     pool_owner = hub.asset_owner(pool.workerpool)
-    pool_need = pool.workerpoolprice * 30 // 100 * volume
+    pool_need = pool.workerpoolprice * WORKERPOOL_STAKE_RATIO // 100 * volume
     pool_have = hub.account(pool_owner).stake
     if pool_have < pool_need:
         raise InsufficientFundsError(
-            f"the workerpool's owner must stake 30% of its price per task: {nrlc(pool_need)}",
+            f"the workerpool's owner must stake {WORKERPOOL_STAKE_RATIO}% of its price per task: {nrlc(pool_need)}",
             expected=f"a free stake of at least {nrlc(pool_need)}", got=f"{nrlc(pool_have)} (missing {nrlc(pool_need - pool_have)})",
             hint="the workerpool manager deposits RLC before its orders can be matched",
         )
