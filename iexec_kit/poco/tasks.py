@@ -4,7 +4,6 @@ authorization, and the hub calls of Proof-of-Contribution (mixed into :class:`Hu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from eth_utils import keccak, to_bytes, to_checksum_address
 
@@ -13,23 +12,10 @@ from iexec_kit.chain.node import Receipt
 # what a worker commits: keccak256(taskid ++ digest) and keccak256(worker ++ taskid ++ digest),
 # defined once with the results they hash
 from iexec_kit.storage.results import result_hash, result_seal
+# PoCo's task and contribution statuses, defined once where the result proxy first needed them
+from iexec_kit.storage.oracle import ContributionStatus, TaskStatus
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-
-class TaskStatus(IntEnum):
-    UNSET = 0
-    ACTIVE = 1
-    REVEALING = 2
-    COMPLETED = 3
-    FAILED = 4
-
-
-class ContributionStatus(IntEnum):
-    UNSET = 0
-    CONTRIBUTED = 1
-    PROVED = 2
-    REJECTED = 3
 
 
 def _b32(x) -> bytes:
