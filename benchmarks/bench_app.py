@@ -41,16 +41,27 @@ def load_port():
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio of two uint8 pictures, in dB (inf when identical)."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
 def run_entrypoint(in_dir: Path, out_dir: Path, style: str, engine: str) -> float:
     """Run the app's entrypoint on every picture of in_dir; return wall seconds."""
     env = {"IEXEC_IN": str(in_dir), "IEXEC_OUT": str(out_dir), "PATH": "/usr/bin:/bin"}
     t = time.perf_counter()
-    subprocess.run([sys.executable, str(APP / "entrypoint.py"), "--style", style,
-                    "--engine", engine, *STYLES[style]], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(APP / "entrypoint.py"),
+            "--style",
+            style,
+            "--engine",
+            engine,
+            *STYLES[style],
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t
 
 
@@ -89,16 +100,21 @@ def fidelity_and_speed(port) -> None:
             if gimp:
                 out_dir = Path(tmp) / f"gimp-{style}"
                 t = run_entrypoint(in_dir, out_dir, style, "gimp")
-                speed.add_row(f"GIMP batch, {style} (whole run, incl. start-up)",
-                              f"{t / total_mp:.3f}")
+                speed.add_row(
+                    f"GIMP batch, {style} (whole run, incl. start-up)", f"{t / total_mp:.3f}"
+                )
                 tiny = Path(tmp) / f"tiny-{style}"
                 tiny.mkdir()
                 Image.new("RGB", (8, 8), (90, 120, 150)).save(tiny / "tiny.png")
                 t0 = run_entrypoint(tiny, Path(tmp) / f"tiny-out-{style}", style, "gimp")
-                speed.add_row(f"GIMP batch, {style} (marginal, start-up {t0:.1f} s removed)",
-                              f"{max(t - t0, 0.0) / total_mp:.3f}")
+                speed.add_row(
+                    f"GIMP batch, {style} (marginal, start-up {t0:.1f} s removed)",
+                    f"{max(t - t0, 0.0) / total_mp:.3f}",
+                )
                 for p in SAMPLES:
-                    ref = np.asarray(Image.open(out_dir / "images" / (p.stem + ".png")).convert("RGB"))
+                    ref = np.asarray(
+                        Image.open(out_dir / "images" / (p.stem + ".png")).convert("RGB")
+                    )
                     results[p.name][style] = psnr(results[p.name][style], ref)
     if gimp:
         for name, row in results.items():

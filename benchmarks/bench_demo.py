@@ -21,34 +21,54 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CLI = [str(Path(sys.executable).with_name("iexec-kit"))]
 # POCO.md: gas of the real PoCo v5.3 (test-suite averages)
-REAL_GAS = {"matchOrders": 760_843, "initialize": 225_506, "contribute": 346_973, "reveal": 78_544,
-            "finalize": 403_856, "claim": 181_535, "reopen": 84_922, "deposit": 91_581}
+REAL_GAS = {
+    "matchOrders": 760_843,
+    "initialize": 225_506,
+    "contribute": 346_973,
+    "reveal": 78_544,
+    "finalize": 403_856,
+    "claim": 181_535,
+    "reopen": 84_922,
+    "deposit": 91_581,
+}
 
 
 def demo(*args: str, timeout: float = 600) -> tuple[float, dict]:
     """Run ``iexec-kit demo --json ARGS`` in a new process; return (wall seconds, summary)."""
     t = time.perf_counter()
-    out = subprocess.run(CLI + ["demo", "--json", *args], capture_output=True, text=True, cwd=REPO,
-                         timeout=timeout, env=os.environ | {"PYTHONHASHSEED": "0"})
+    out = subprocess.run(
+        CLI + ["demo", "--json", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        env=os.environ | {"PYTHONHASHSEED": "0"},
+    )
     wall = time.perf_counter() - t
     if out.returncode != 0:
-        raise SystemExit(f"iexec-kit demo {' '.join(args)} failed:\n{out.stderr[-2000:]}\n{out.stdout[-2000:]}")
+        raise SystemExit(
+            f"iexec-kit demo {' '.join(args)} failed:\n{out.stderr[-2000:]}\n{out.stdout[-2000:]}"
+        )
     return wall, json.loads(out.stdout)
 
 
 def main() -> None:
     runs = []
     print(f"{'run':<46} {'wall s':>7} {'deal->final s':>14} {'tasks/min':>10}")
-    for label, args in (("demo, 3 workers, default engine", ["--workers", "3"]),
-                        ("demo, 3 workers, --engine numpy", ["--workers", "3", "--engine", "numpy"]),
-                        ("--volume 20 --workers 5 --trust 5 (numpy)",
-                         ["--volume", "20", "--workers", "5", "--trust", "5", "--engine", "numpy"])):
+    for label, args in (
+        ("demo, 3 workers, default engine", ["--workers", "3"]),
+        ("demo, 3 workers, --engine numpy", ["--workers", "3", "--engine", "numpy"]),
+        (
+            "--volume 20 --workers 5 --trust 5 (numpy)",
+            ["--volume", "20", "--workers", "5", "--trust", "5", "--engine", "numpy"],
+        ),
+    ):
         wall, s = demo(*args)
         runs.append(s)
         t = s["timings"]["deal_to_finalized"]
         per_min = len(s["tasks"]) / t * 60
         print(f"{label:<46} {wall:>7.2f} {t:>14.2f} {per_min:>10.1f}")
-        print(f"    phases: " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()))
+        print("    phases: " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()))
     print(f"\n{'operation':<14} {'kit gas':>10} {'real PoCo':>10} {'ratio':>6}")
     gas: dict[str, list[int]] = {}
     for s in runs:

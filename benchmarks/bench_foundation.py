@@ -32,11 +32,29 @@ def rows() -> list[tuple[str, float, float, float, str]]:
     base = _median([py, "-c", "pass"])
     out = [("python startup (baseline)", *base, "")]
     out.append(("import iexec_kit", *_median([py, "-c", "import iexec_kit"]), ""))
-    out.append(("import iexec_kit.sandbox (web3, eth-account)", *_median([py, "-c", "import iexec_kit.sandbox"]), ""))
-    out.append(("cold Sandbox.start() incl. imports", *_median([py, "-c", "from iexec_kit import Sandbox; Sandbox.start()"]), ""))
+    out.append(
+        (
+            "import iexec_kit.sandbox (web3, eth-account)",
+            *_median([py, "-c", "import iexec_kit.sandbox"]),
+            "",
+        )
+    )
+    out.append(
+        (
+            "cold Sandbox.start() incl. imports",
+            *_median([py, "-c", "from iexec_kit import Sandbox; Sandbox.start()"]),
+            "",
+        )
+    )
     cli = str(Path(py).parent / "iexec-kit")
     info = _median([cli, "info"])
-    out.append(("`iexec-kit info` wall time", *info, "goal < 3 s: " + ("met" if info[0] < 3 else "NOT met")))
+    out.append(
+        (
+            "`iexec-kit info` wall time",
+            *info,
+            "goal < 3 s: " + ("met" if info[0] < 3 else "NOT met"),
+        )
+    )
     out.append(("`iexec-kit info --json` wall time", *_median([cli, "info", "--json"]), ""))
     return out
 
@@ -54,8 +72,11 @@ def in_process_breakdown() -> list[tuple[str, float]]:
     t2 = time.perf_counter()
     Sandbox.start()
     t3 = time.perf_counter()
-    return [("new in-process chain", t1 - t0), ("deploy protocol (token, hub + 5 modules, 3 registries, set-up)", t2 - t1),
-            ("whole Sandbox.start() (warm imports)", t3 - t2)]
+    return [
+        ("new in-process chain", t1 - t0),
+        ("deploy protocol (token, hub + 5 modules, 3 registries, set-up)", t2 - t1),
+        ("whole Sandbox.start() (warm imports)", t3 - t2),
+    ]
 
 
 def main() -> None:

@@ -10,9 +10,19 @@ import random
 from dataclasses import replace
 
 # real PoCo v5.3 averages (solc 0.8.21, 200 runs), from shared/reference/POCO.md
-POCO = {"matchOrders": 760_843, "initialize": 225_506, "contribute": 346_973, "reveal": 78_544,
-        "finalize": 403_856, "claim": 181_535, "contributeAndFinalize": 642_656, "reopen": 84_922,
-        "manageAppOrder": 88_951, "deposit": 91_581, "createApp": 625_505}
+POCO = {
+    "matchOrders": 760_843,
+    "initialize": 225_506,
+    "contribute": 346_973,
+    "reveal": 78_544,
+    "finalize": 403_856,
+    "claim": 181_535,
+    "contributeAndFinalize": 642_656,
+    "reopen": 84_922,
+    "manageAppOrder": 88_951,
+    "deposit": 91_581,
+    "createApp": 625_505,
+}
 RLC = 10**9
 
 
@@ -34,17 +44,35 @@ def measure() -> list[tuple[str, int, int | None]]:
     rows.append(("createApp", sb.chain.w3.eth.get_block(before + 1)["gasUsed"], POCO["createApp"]))
 
     def orders(with_dataset: bool):
-        app = AppOrder(app=sb.app_address, appprice=5 * RLC, volume=100, salt=rng.randbytes(32)).signed(sb.app_developer.key, dom)
-        pool = WorkerpoolOrder(workerpool=sb.workerpool_address, workerpoolprice=RLC, volume=100, trust=5,
-                               salt=rng.randbytes(32)).signed(sb.scheduler.key, dom)
+        app = AppOrder(
+            app=sb.app_address, appprice=5 * RLC, volume=100, salt=rng.randbytes(32)
+        ).signed(sb.app_developer.key, dom)
+        pool = WorkerpoolOrder(
+            workerpool=sb.workerpool_address,
+            workerpoolprice=RLC,
+            volume=100,
+            trust=5,
+            salt=rng.randbytes(32),
+        ).signed(sb.scheduler.key, dom)
         ds, ds_addr = None, "0x0000000000000000000000000000000000000000"
         if with_dataset:
             ds_addr = hub.create_dataset(sb.dataset_owner, "bench", "/ipfs/QmBench", b"\x06" * 32)
-            ds = DatasetOrder(dataset=ds_addr, datasetprice=RLC, volume=100, salt=rng.randbytes(32)).signed(sb.dataset_owner.key, dom)
-        req = RequestOrder(app=sb.app_address, appmaxprice=5 * RLC, dataset=ds_addr, datasetmaxprice=RLC if with_dataset else 0,
-                           workerpoolmaxprice=RLC, requester=sb.requester.address, volume=1, trust=5,
-                           beneficiary=sb.requester.address, params='{"iexec_args":"--style gimpfu"}',
-                           salt=rng.randbytes(32)).signed(sb.requester.key, dom)
+            ds = DatasetOrder(
+                dataset=ds_addr, datasetprice=RLC, volume=100, salt=rng.randbytes(32)
+            ).signed(sb.dataset_owner.key, dom)
+        req = RequestOrder(
+            app=sb.app_address,
+            appmaxprice=5 * RLC,
+            dataset=ds_addr,
+            datasetmaxprice=RLC if with_dataset else 0,
+            workerpoolmaxprice=RLC,
+            requester=sb.requester.address,
+            volume=1,
+            trust=5,
+            beneficiary=sb.requester.address,
+            params='{"iexec_args":"--style gimpfu"}',
+            salt=rng.randbytes(32),
+        ).signed(sb.requester.key, dom)
         return app, ds, pool, req
 
     m = hub.match_orders(*orders(False))
@@ -78,11 +106,25 @@ def extra_rows(sb) -> list[tuple[str, int, int | None]]:
     digest = b"\x42" * 32
 
     def deal(trust: int):
-        app = AppOrder(app=sb.app_address, appprice=5 * RLC, volume=1, salt=rng.randbytes(32)).signed(sb.app_developer.key, dom)
-        pool = WorkerpoolOrder(workerpool=sb.workerpool_address, workerpoolprice=RLC, volume=1, trust=100,
-                               salt=rng.randbytes(32)).signed(sb.scheduler.key, dom)
-        req = RequestOrder(app=sb.app_address, appmaxprice=5 * RLC, workerpoolmaxprice=RLC, requester=sb.requester.address,
-                           volume=1, trust=trust, salt=rng.randbytes(32)).signed(sb.requester.key, dom)
+        app = AppOrder(
+            app=sb.app_address, appprice=5 * RLC, volume=1, salt=rng.randbytes(32)
+        ).signed(sb.app_developer.key, dom)
+        pool = WorkerpoolOrder(
+            workerpool=sb.workerpool_address,
+            workerpoolprice=RLC,
+            volume=1,
+            trust=100,
+            salt=rng.randbytes(32),
+        ).signed(sb.scheduler.key, dom)
+        req = RequestOrder(
+            app=sb.app_address,
+            appmaxprice=5 * RLC,
+            workerpoolmaxprice=RLC,
+            requester=sb.requester.address,
+            volume=1,
+            trust=trust,
+            salt=rng.randbytes(32),
+        ).signed(sb.requester.key, dom)
         return hub.match_orders(app, None, pool, req)
 
     def run_task(n_workers: int, trust: int, record: bool):
@@ -92,9 +134,15 @@ def extra_rows(sb) -> list[tuple[str, int, int | None]]:
             rows.append(("initialize", r.gas_used, POCO["initialize"]))
         gas_c = []
         for w in workers[:n_workers]:
-            gas_c.append(hub.contribute(taskid, digest, w, sign_authorization(sb.scheduler, w.address, taskid)).gas_used)
+            gas_c.append(
+                hub.contribute(
+                    taskid, digest, w, sign_authorization(sb.scheduler, w.address, taskid)
+                ).gas_used
+            )
         gas_r = [hub.reveal(taskid, digest, w).gas_used for w in workers[:n_workers]]
-        fin = hub.finalize(taskid, '{"storage":"ipfs","location":"/ipfs/Qm"}', sb.scheduler).gas_used
+        fin = hub.finalize(
+            taskid, '{"storage":"ipfs","location":"/ipfs/Qm"}', sb.scheduler
+        ).gas_used
         return gas_c, gas_r, fin
 
     # trusts at which exactly n fresh workers reach the consensus (POCO.md): 1 -> 2, 3 -> 5, 7 -> 100
@@ -102,7 +150,9 @@ def extra_rows(sb) -> list[tuple[str, int, int | None]]:
         assert contributions_needed(trust) == n and len(workers) >= n
         gas_c, gas_r, fin = run_task(n, trust, record)
         if record:
-            rows.append(("contribute (the one that reaches consensus)", gas_c[-1], POCO["contribute"]))
+            rows.append(
+                ("contribute (the one that reaches consensus)", gas_c[-1], POCO["contribute"])
+            )
             rows.append(("reveal (first)", gas_r[0], POCO["reveal"]))
         else:
             rows.append((f"contribute (median of {n})", sorted(gas_c)[n // 2], POCO["contribute"]))
@@ -111,8 +161,13 @@ def extra_rows(sb) -> list[tuple[str, int, int | None]]:
     m = deal(1)
     taskid, _ = hub.initialize(m.dealid, 0, sb.scheduler)
     w = workers[0]
-    r = hub.contribute_and_finalize(taskid, digest, '{"storage":"ipfs","location":"/ipfs/Qm"}', w,
-                                    sign_authorization(sb.scheduler, w.address, taskid))
+    r = hub.contribute_and_finalize(
+        taskid,
+        digest,
+        '{"storage":"ipfs","location":"/ipfs/Qm"}',
+        w,
+        sign_authorization(sb.scheduler, w.address, taskid),
+    )
     rows.append(("contributeAndFinalize", r.gas_used, POCO["contributeAndFinalize"]))
     # reopen: 2 workers agree, nobody reveals, the reveal deadline passes
     m = deal(3)

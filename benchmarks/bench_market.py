@@ -49,26 +49,39 @@ def _signer(domain):
 
         digest = keccak(b"\x19\x01" + sep + order.struct_hash())
         return replace(order, sign=bytes(sign_hash(digest, key).signature))
+
     return sign
 
 
 def _random_orders(sb, apps, pools, rng, n, sign):
-    from iexec_kit.poco.orders import AppOrder, Tag, WorkerpoolOrder
+    from iexec_kit.poco.orders import AppOrder, WorkerpoolOrder
+    from iexec_kit.protocol.tags import Tag
 
     tags = [Tag.NONE, Tag.NONE, Tag.NONE, Tag.GPU, Tag.TEE, Tag.TEE | Tag.GPU]
     restrict = ["0x0000000000000000000000000000000000000000"] * 9 + [sb.requester.address]
     out = []
     for i in range(n):
         if i % 2 == 0:
-            o = AppOrder(app=rng.choice(apps), appprice=rng.randint(1, 1000) * 10**6, volume=rng.randint(1, 100),
-                         tag=rng.choice(tags[:3] + [Tag.TEE]).to_bytes32(), requesterrestrict=rng.choice(restrict),
-                         salt=rng.randbytes(32))
+            o = AppOrder(
+                app=rng.choice(apps),
+                appprice=rng.randint(1, 1000) * 10**6,
+                volume=rng.randint(1, 100),
+                tag=rng.choice(tags[:3] + [Tag.TEE]).to_bytes32(),
+                requesterrestrict=rng.choice(restrict),
+                salt=rng.randbytes(32),
+            )
             out.append(sign(o, sb.app_developer.key))
         else:
-            o = WorkerpoolOrder(workerpool=rng.choice(pools), workerpoolprice=rng.randint(1, 1000) * 10**6,
-                                volume=rng.randint(1, 100), category=rng.randint(0, 4), trust=rng.randint(0, 10),
-                                tag=rng.choice(tags).to_bytes32(), requesterrestrict=rng.choice(restrict),
-                                salt=rng.randbytes(32))
+            o = WorkerpoolOrder(
+                workerpool=rng.choice(pools),
+                workerpoolprice=rng.randint(1, 1000) * 10**6,
+                volume=rng.randint(1, 100),
+                category=rng.randint(0, 4),
+                trust=rng.randint(0, 10),
+                tag=rng.choice(tags).to_bytes32(),
+                requesterrestrict=rng.choice(restrict),
+                salt=rng.randbytes(32),
+            )
             out.append(sign(o, sb.scheduler.key))
     return out
 
@@ -86,17 +99,27 @@ def _prefill(book, orders) -> None:
             raise AssertionError("a pre-signed order does not verify")
         rows.append(order_row(o, "0x" + o.hash(book.domain).hex(), owners[o.asset], o.volume))
     with book.store.write() as c:
-        c.executemany(f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                      rows)
+        c.executemany(
+            f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            rows,
+        )
 
 
 def _random_request(sb, apps, rng):
-    from iexec_kit.poco.orders import RequestOrder, Tag
+    from iexec_kit.poco.orders import RequestOrder
+    from iexec_kit.protocol.tags import Tag
 
-    return RequestOrder(app=rng.choice(apps), appmaxprice=rng.randint(1, 1000) * 10**6, requester=sb.requester.address,
-                        workerpoolmaxprice=rng.randint(1, 1000) * 10**6, category=rng.randint(0, 4),
-                        trust=rng.randint(0, 10), tag=rng.choice([Tag.NONE, Tag.NONE, Tag.GPU, Tag.TEE]).to_bytes32(),
-                        volume=rng.randint(1, 10), salt=rng.randbytes(32))
+    return RequestOrder(
+        app=rng.choice(apps),
+        appmaxprice=rng.randint(1, 1000) * 10**6,
+        requester=sb.requester.address,
+        workerpoolmaxprice=rng.randint(1, 1000) * 10**6,
+        category=rng.randint(0, 4),
+        trust=rng.randint(0, 10),
+        tag=rng.choice([Tag.NONE, Tag.NONE, Tag.GPU, Tag.TEE]).to_bytes32(),
+        volume=rng.randint(1, 10),
+        salt=rng.randbytes(32),
+    )
 
 
 def run() -> tuple[list, list]:
@@ -107,9 +130,13 @@ def run() -> tuple[list, list]:
     t = time.perf_counter()
     sb = Sandbox.start(workers=1, folder=tempfile.mkdtemp(prefix="bench-market-"))
     hub, rng = sb.hub, random.Random(2024)
-    apps = [sb.app_address] + [hub.create_app(sb.app_developer, f"bench-app-{i}", f"bench/app:{i}", bytes([i]) * 32)
-                               for i in range(1, 9)]
-    pools = [sb.workerpool_address] + [hub.create_workerpool(sb.scheduler, f"bench pool {i}") for i in (1, 2)]
+    apps = [sb.app_address] + [
+        hub.create_app(sb.app_developer, f"bench-app-{i}", f"bench/app:{i}", bytes([i]) * 32)
+        for i in range(1, 9)
+    ]
+    pools = [sb.workerpool_address] + [
+        hub.create_workerpool(sb.scheduler, f"bench pool {i}") for i in (1, 2)
+    ]
     notes.append(f"sandbox + 8 apps + 2 workerpools: {time.perf_counter() - t:.1f} s")
 
     book = OrderBook(hub, sb.folder)
@@ -119,8 +146,10 @@ def run() -> tuple[list, list]:
     notes.append(f"pre-sign {len(orders):,} orders in bulk: {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     _prefill(book, orders[:N_ORDERS])
-    notes.append(f"bulk load {N_ORDERS:,} orders (signatures verified): {time.perf_counter() - t:.1f} s; "
-                 f"book: {len(book):,} orders in {book.path}")
+    notes.append(
+        f"bulk load {N_ORDERS:,} orders (signatures verified): {time.perf_counter() - t:.1f} s; "
+        f"book: {len(book):,} orders in {book.path}"
+    )
 
     table = []
     fresh = orders[N_ORDERS:]
@@ -130,9 +159,11 @@ def run() -> tuple[list, list]:
         book.publish(o)
         samples.append(time.perf_counter() - t)
     table.append(("publish (new order, full checks)", len(samples), *_stats(samples)))
-    parts = {"EIP-712 hash + signature recovery": lambda o: o.signer(book.domain),
-             "owner read from the chain (eth_call)": lambda o: hub.asset_owner(o.asset),
-             "volume left read from the chain (eth_call)": lambda o: hub.remaining(o)}
+    parts = {
+        "EIP-712 hash + signature recovery": lambda o: o.signer(book.domain),
+        "owner read from the chain (eth_call)": lambda o: hub.asset_owner(o.asset),
+        "volume left read from the chain (eth_call)": lambda o: hub.remaining(o),
+    }
     for name, fn in parts.items():
         part = []
         for o in fresh[:50]:
@@ -157,15 +188,22 @@ def run() -> tuple[list, list]:
         except NoMatchingOrderError:
             pass
         samples.append(time.perf_counter() - t)
-    table.append((f"best match ({matched}/{N_SAMPLES} requests matched)", len(samples), *_stats(samples)))
+    table.append(
+        (f"best match ({matched}/{N_SAMPLES} requests matched)", len(samples), *_stats(samples))
+    )
     for live in (False, True):
         samples = []
         for i in range(50):
             t = time.perf_counter()
             book.list("workerpool", category=i % 5, limit=20, live=live)
             samples.append(time.perf_counter() - t)
-        table.append((f"list page of 20 ({'live volumes' if live else 'stored volumes'})", len(samples),
-                      *_stats(samples)))
+        table.append(
+            (
+                f"list page of 20 ({'live volumes' if live else 'stored volumes'})",
+                len(samples),
+                *_stats(samples),
+            )
+        )
     notes.append(f"book after the run: {len(book):,} orders")
     book.close()
     return table, notes
@@ -178,7 +216,9 @@ def main() -> None:
         print(n)
     print()
     width = max(len(r[0]) for r in table)
-    print(f"{'operation (10,000 orders in the book)':<{width}}  {'n':>4}  {'median ms':>9}  {'p95 ms':>8}  {'mean ms':>8}")
+    print(
+        f"{'operation (10,000 orders in the book)':<{width}}  {'n':>4}  {'median ms':>9}  {'p95 ms':>8}  {'mean ms':>8}"
+    )
     for name, n, med, p95, mean in table:
         print(f"{name:<{width}}  {n:>4}  {med:>9.2f}  {p95:>8.2f}  {mean:>8.2f}")
 

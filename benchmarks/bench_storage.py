@@ -49,14 +49,28 @@ def main() -> None:
             path = tmp / f"f{size}"
             path.write_bytes(data)
             repeat = 5 if size < 10_000_000 else 2
-            _row(rows, "sha256 (floor)", label, _best(lambda: hashlib.sha256(data).digest(), repeat))
+            _row(
+                rows, "sha256 (floor)", label, _best(lambda: hashlib.sha256(data).digest(), repeat)
+            )
             if ipfs_cid:
-                _row(rows, "/usr/bin/ipfs_cid FILE", label, _best(
-                    lambda: subprocess.run([ipfs_cid, str(path)], capture_output=True,
-                                           check=True), repeat))
+                _row(
+                    rows,
+                    "/usr/bin/ipfs_cid FILE",
+                    label,
+                    _best(
+                        lambda: subprocess.run(
+                            [ipfs_cid, str(path)], capture_output=True, check=True
+                        ),
+                        repeat,
+                    ),
+                )
             node = IpfsNode(tmp / f"repo-{size}")
-            _row(rows, "kit add --only-hash", label,
-                 _best(lambda: node.add_bytes(data, only_hash=True), repeat))
+            _row(
+                rows,
+                "kit add --only-hash",
+                label,
+                _best(lambda: node.add_bytes(data, only_hash=True), repeat),
+            )
 
             def add_fresh():
                 shutil.rmtree(tmp / "fresh", ignore_errors=True)
@@ -67,8 +81,12 @@ def main() -> None:
             _row(rows, "kit cat (verified reads)", label, _best(lambda: node.cat(cid), repeat))
             with IpfsDaemon(node) as daemon:
                 client = KuboClient(daemon.api_url)
-                _row(rows, "HTTP /api/v0/add", label, _best(
-                    lambda: client.add_path(path, pin=False), repeat))
+                _row(
+                    rows,
+                    "HTTP /api/v0/add",
+                    label,
+                    _best(lambda: client.add_path(path, pin=False), repeat),
+                )
                 _row(rows, "HTTP /api/v0/cat", label, _best(lambda: client.cat(cid), repeat))
                 url = f"{daemon.gateway_url}/ipfs/{cid}"
                 samples = []
@@ -78,8 +96,7 @@ def main() -> None:
                         with http.get(url, stream=True, timeout=60) as res:
                             next(res.iter_content(1))
                             samples.append(time.perf_counter() - t)
-                latency.append((label, statistics.median(samples) * 1000,
-                                max(samples) * 1000))
+                latency.append((label, statistics.median(samples) * 1000, max(samples) * 1000))
             shutil.rmtree(tmp / f"repo-{size}", ignore_errors=True)
             path.unlink()
 

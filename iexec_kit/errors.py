@@ -12,8 +12,14 @@ from __future__ import annotations
 class IexecKitError(Exception):
     """Root of every error the kit raises on purpose."""
 
-    def __init__(self, message: str, *, expected: str | None = None, got: str | None = None,
-                 hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str | None = None,
+        got: str | None = None,
+        hint: str | None = None,
+    ):
         self.expected, self.got, self.hint = expected, got, hint
         parts = [message]
         if expected is not None:

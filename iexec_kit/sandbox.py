@@ -18,15 +18,20 @@ from iexec_kit.chain.accounts import DEFAULT_WORKERS, ROLE_TITLES
 from iexec_kit.chain.deploy import Deployment, deploy_protocol
 from iexec_kit.errors import KitValueError
 from iexec_kit.poco import AppInfo, Hub, WorkerpoolInfo
+from iexec_kit.protocol.units import RLC
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_APP_DIR = REPO_ROOT / "apps" / "gimp-cartoon"
 WORKERPOOL_DESCRIPTION = "iexec-kit sandbox workerpool"
-RLC = 10**9  # nRLC per RLC
 
 # RLC each participant holds in its wallet after set-up (nothing is deposited yet)
-STARTING_RLC = {"requester": 1_000 * RLC, "app_developer": 10 * RLC, "dataset_owner": 10 * RLC,
-                "scheduler": 1_000 * RLC, "worker": 100 * RLC}
+STARTING_RLC = {
+    "requester": 1_000 * RLC,
+    "app_developer": 10 * RLC,
+    "dataset_owner": 10 * RLC,
+    "scheduler": 1_000 * RLC,
+    "worker": 100 * RLC,
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class AppManifest:
     folder: Path
 
     @classmethod
-    def read(cls, folder: Path | str) -> "AppManifest":
+    def read(cls, folder: Path | str) -> AppManifest:
         folder = Path(folder)
         path = folder / "iexec.json"
         data = {}
@@ -49,15 +54,26 @@ class AppManifest:
             try:
                 data = json.loads(path.read_text())
             except json.JSONDecodeError as exc:
-                raise KitValueError(f"{path} is not valid JSON", got=str(exc),
-                                    hint="fix the manifest: it is a JSON object") from None
+                raise KitValueError(
+                    f"{path} is not valid JSON",
+                    got=str(exc),
+                    hint="fix the manifest: it is a JSON object",
+                ) from None
         elif not folder.is_dir():
-            raise KitValueError("no app folder there", expected="a folder with an iexec.json", got=str(folder))
+            raise KitValueError(
+                "no app folder there", expected="a folder with an iexec.json", got=str(folder)
+            )
         name = data.get("name", folder.name)
         checksum = data.get("checksum")
         digest = bytes.fromhex(checksum[2:]) if checksum else source_tree_sha256(folder)
-        return cls(name=name, type=data.get("type", "DOCKER"), image=data.get("image", f"iexec-kit/{name}:latest"),
-                   checksum=digest, default_args=data.get("default_args", ""), folder=folder)
+        return cls(
+            name=name,
+            type=data.get("type", "DOCKER"),
+            image=data.get("image", f"iexec-kit/{name}:latest"),
+            checksum=digest,
+            default_args=data.get("default_args", ""),
+            folder=folder,
+        )
 
 
 def source_tree_sha256(folder: Path) -> bytes:
@@ -79,10 +95,10 @@ class AccountView:
     name: str
     role: str
     address: str
-    eth: int          # wei
-    wallet_rlc: int   # nRLC
-    stake: int        # nRLC, free on the hub
-    locked: int       # nRLC, frozen on the hub
+    eth: int  # wei
+    wallet_rlc: int  # nRLC
+    stake: int  # nRLC, free on the hub
+    locked: int  # nRLC, frozen on the hub
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -91,8 +107,17 @@ class AccountView:
 class Sandbox:
     """A whole iExec network for one learner: chain, protocol, participants, the demo app."""
 
-    def __init__(self, chain: Chain, deployment: Deployment, folder: Path, app: str, workerpool: str,
-                 seed: int = 0, app_dir: str | Path = DEMO_APP_DIR, ipfs_api: str | None = None):
+    def __init__(
+        self,
+        chain: Chain,
+        deployment: Deployment,
+        folder: Path,
+        app: str,
+        workerpool: str,
+        seed: int = 0,
+        app_dir: str | Path = DEMO_APP_DIR,
+        ipfs_api: str | None = None,
+    ):
         self.chain = chain
         self.deployment = deployment
         self.hub = Hub(chain, deployment)
@@ -107,9 +132,16 @@ class Sandbox:
 
     # ----- start --------------------------------------------------------------------------
     @classmethod
-    def start(cls, *, workers: int = DEFAULT_WORKERS, chain_url: str | None = None,
-              folder: str | Path | None = None, app_dir: str | Path = DEMO_APP_DIR, seed: int = 0,
-              ipfs_api: str | None = None) -> "Sandbox":
+    def start(
+        cls,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        chain_url: str | None = None,
+        folder: str | Path | None = None,
+        app_dir: str | Path = DEMO_APP_DIR,
+        seed: int = 0,
+        ipfs_api: str | None = None,
+    ) -> Sandbox:
         """Start a chain, deploy the protocol, fund everyone, register the demo app and a workerpool.
 
         ``chain_url``: None for the in-process chain, or a JSON-RPC URL (e.g. a Hardhat node).
@@ -118,7 +150,9 @@ class Sandbox:
         Storage (IPFS + result proxy) and the order book start on first use (:attr:`storage`,
         :attr:`book`); :meth:`close` stops them.
         """
-        chain = Chain.in_process(workers) if chain_url is None else Chain.connect(chain_url, workers)
+        chain = (
+            Chain.in_process(workers) if chain_url is None else Chain.connect(chain_url, workers)
+        )
         deployment = deploy_protocol(chain)
         hub = Hub(chain, deployment)
         for p in chain.participants:
@@ -126,8 +160,13 @@ class Sandbox:
             if amount:
                 hub.mint(p.address, amount)
         manifest = AppManifest.read(app_dir)
-        app = hub.create_app(chain.participant("app_developer"), manifest.name, manifest.image,
-                             manifest.checksum, manifest.type)
+        app = hub.create_app(
+            chain.participant("app_developer"),
+            manifest.name,
+            manifest.image,
+            manifest.checksum,
+            manifest.type,
+        )
         pool = hub.create_workerpool(chain.participant("scheduler"), WORKERPOOL_DESCRIPTION)
         folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="iexec-kit-"))
         folder.mkdir(parents=True, exist_ok=True)
@@ -141,8 +180,12 @@ class Sandbox:
         if self._storage is None:
             from iexec_kit.storage import HubTaskOracle, LocalStorage
 
-            self._storage = LocalStorage(self.folder / "storage", oracle=HubTaskOracle(self.hub),
-                                         chain_id=self.chain.chain_id, ipfs_api=self.ipfs_api).start()
+            self._storage = LocalStorage(
+                self.folder / "storage",
+                oracle=HubTaskOracle(self.hub),
+                chain_id=self.chain.chain_id,
+                ipfs_api=self.ipfs_api,
+            ).start()
         return self._storage
 
     @property
@@ -155,7 +198,9 @@ class Sandbox:
             self._book = OrderBook(self.hub, self.folder)
         return self._book
 
-    def workerpool_drive(self, behaviours=None, *, stream=None, runner: str = "process", seed: int | None = None):
+    def workerpool_drive(
+        self, behaviours=None, *, stream=None, runner: str = "process", seed: int | None = None
+    ):
         """The workerpool at work: a :class:`iexec_kit.actors.drive.Drive` over a scheduler and one
         worker per worker account (``behaviours``: "honest", "cheater", "colluding", "lazy",
         "crashing", "slow"; honest by default). ``drive.run()`` takes this workerpool's deals to
@@ -174,7 +219,7 @@ class Sandbox:
             self._book.close()
             self._book = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -218,8 +263,15 @@ class Sandbox:
     def account(self, who: Participant | str) -> AccountView:
         p = self.chain.participant(who) if isinstance(who, str) else who
         acct = self.hub.account(p.address)
-        return AccountView(name=p.name, role=p.role, address=p.address, eth=self.chain.eth_balance(p.address),
-                           wallet_rlc=self.hub.wallet(p.address), stake=acct.stake, locked=acct.locked)
+        return AccountView(
+            name=p.name,
+            role=p.role,
+            address=p.address,
+            eth=self.chain.eth_balance(p.address),
+            wallet_rlc=self.hub.wallet(p.address),
+            stake=acct.stake,
+            locked=acct.locked,
+        )
 
     def accounts(self) -> list[AccountView]:
         """Every participant's balances, in role order."""
@@ -231,7 +283,7 @@ class Sandbox:
             "chain_id": self.chain.chain_id,
             "chain": self.chain.describe(),
             "contracts": {k: v for k, v in self.deployment.as_dict().items() if k != "modules"}
-                         | {"modules": dict(self.deployment.modules)},
+            | {"modules": dict(self.deployment.modules)},
             "app": self.app.as_dict(),
             "workerpool": self.workerpool.as_dict(),
             "accounts": [a.as_dict() | {"title": ROLE_TITLES[a.role]} for a in self.accounts()],
@@ -258,5 +310,7 @@ class Sandbox:
         return self.chain.time_travel(seconds)
 
     def __repr__(self) -> str:
-        return (f"<Sandbox {self.chain.describe()}, hub {self.deployment.hub}, "
-                f"{len(self.workers)} workers, folder {self.folder}>")
+        return (
+            f"<Sandbox {self.chain.describe()}, hub {self.deployment.hub}, "
+            f"{len(self.workers)} workers, folder {self.folder}>"
+        )

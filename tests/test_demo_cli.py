@@ -29,14 +29,29 @@ def run(*args):
 
 
 def test_json_summary_of_the_cheaters_scenario(small_png, tmp_path):
-    res = run("--workers", "5", "--trust", "5", "--cheaters", "2", "--engine", "numpy", "--input", str(small_png),
-              "--output", str(tmp_path / "out"), "--json")
+    res = run(
+        "--workers",
+        "5",
+        "--trust",
+        "5",
+        "--cheaters",
+        "2",
+        "--engine",
+        "numpy",
+        "--input",
+        str(small_png),
+        "--output",
+        str(tmp_path / "out"),
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     s = json.loads(res.output)
     assert {"deal_id", "tasks", "accounts", "hub_rlc", "kitty", "gas", "timings"} <= set(s)
     assert set(s["accounts"]) == {"before", "after"} and set(s["hub_rlc"]) == {"before", "after"}
     task = s["tasks"][0]
-    assert {"task_id", "status", "consensus", "result_cid", "result_path", "contributions"} <= set(task)
+    assert {"task_id", "status", "consensus", "result_cid", "result_path", "contributions"} <= set(
+        task
+    )
     assert task["status"] == "COMPLETED" and task["result_path"].startswith(str(tmp_path / "out"))
     assert (tmp_path / "out").rglob("tiny.png")
     cheaters = [c for c in task["contributions"] if c["behaviour"] == "colluding"]
@@ -53,14 +68,27 @@ def test_json_summary_of_the_cheaters_scenario(small_png, tmp_path):
 def test_progress_is_printed_like_iexec_app_run_watch(small_png):
     res = run("--workers", "2", "--trust", "3", "--engine", "numpy", "--input", str(small_png))
     assert res.exit_code == 0, res.output
-    for words in ("orders published", "deal 0x", "initialized (ACTIVE)", "authorized", "contributed hash",
-                  "consensus on", "revealed digest", "uploaded the result", "finalized (COMPLETED)",
-                  "downloaded from /ipfs/", "digest = consensus", "demo OK"):
+    for words in (
+        "orders published",
+        "deal 0x",
+        "initialized (ACTIVE)",
+        "authorized",
+        "contributed hash",
+        "consensus on",
+        "revealed digest",
+        "uploaded the result",
+        "finalized (COMPLETED)",
+        "downloaded from /ipfs/",
+        "digest = consensus",
+        "demo OK",
+    ):
         assert words in res.output, words
 
 
 def test_a_failed_demo_exits_1(small_png):
-    res = run("--workers", "1", "--engine", "numpy", "--input", "http://127.0.0.1:9/none.png", "--json")
+    res = run(
+        "--workers", "1", "--engine", "numpy", "--input", "http://127.0.0.1:9/none.png", "--json"
+    )
     assert res.exit_code == 1
     assert json.loads(res.output)["tasks"][0]["status"] == "FAILED"
 
@@ -73,8 +101,19 @@ def test_too_little_rlc_exits_with_words(small_png):
 
 
 def test_lone_cheaters_each_lose_their_stake(small_png):
-    res = run("--workers", "4", "--lone-cheaters", "2", "--trust", "3", "--engine", "numpy", "--input",
-              str(small_png), "--json")
+    res = run(
+        "--workers",
+        "4",
+        "--lone-cheaters",
+        "2",
+        "--trust",
+        "3",
+        "--engine",
+        "numpy",
+        "--input",
+        str(small_png),
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     task = json.loads(res.output)["tasks"][0]
     cheaters = [c for c in task["contributions"] if c["behaviour"] == "cheater"]

@@ -47,8 +47,13 @@ def test_manifest_errors_are_clear(tmp_path):
 
 
 def test_cli_info_json():
-    out = subprocess.run(CLI + ["info", "--json", "--workers", "2"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)
+    out = subprocess.run(
+        CLI + ["info", "--json", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert {"chain_id", "contracts", "app", "workerpool", "accounts"} <= set(info)
@@ -60,15 +65,25 @@ def test_cli_info_table_and_bad_chain_url():
     out = subprocess.run(CLI + ["info"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "gimp-cartoon" in out.stdout and "requester" in out.stdout
-    bad = subprocess.run(CLI + ["info", "--chain", "http://127.0.0.1:9"], capture_output=True, text=True,
-                         cwd=ROOT, timeout=120)
+    bad = subprocess.run(
+        CLI + ["info", "--chain", "http://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert bad.returncode == 1
     assert "no Ethereum node answers" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_cli_demo_runs():
-    out = subprocess.run(CLI + ["demo", "--workers", "2", "--engine", "numpy"], capture_output=True, text=True,
-                         cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        CLI + ["demo", "--workers", "2", "--engine", "numpy"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "requester deposits 100 RLC" in out.stdout
     assert "RLC held by the hub" in out.stdout

@@ -36,11 +36,15 @@ from PIL import Image
 GIMPFU_COLOR = (229, 21, 175)
 
 # babl's sRGB (D50-adapted) RGB -> XYZ matrix and the D50 white point of its CIE Lab.
-_RGB_TO_XYZ = np.array([[0.436074716, 0.385064915, 0.143080369],
-                        [0.222504478, 0.716878622, 0.060616900],
-                        [0.013932173, 0.097104543, 0.714173283]])
+_RGB_TO_XYZ = np.array(
+    [
+        [0.436074716, 0.385064915, 0.143080369],
+        [0.222504478, 0.716878622, 0.060616900],
+        [0.013932173, 0.097104543, 0.714173283],
+    ]
+)
 _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
-_WHITE_D50 = np.array([0.96422, 1.0, 0.82521])   # the D50 white that fits GIMP best (measured)
+_WHITE_D50 = np.array([0.96422, 1.0, 0.82521])  # the D50 white that fits GIMP best (measured)
 _LAB_EPSILON = 216.0 / 24389.0
 _LAB_KAPPA = 24389.0 / 27.0
 
@@ -103,11 +107,11 @@ def value_propagate_black(rgb: np.ndarray) -> np.ndarray:
     padded = np.pad(rgb, ((1, 1), (1, 1), (0, 0)), mode="edge")
     sq = (padded.astype(np.int32) ** 2).sum(axis=2)
     best = rgb.copy()
-    best_sq = sq[1:h + 1, 1:w + 1].copy()
+    best_sq = sq[1 : h + 1, 1 : w + 1].copy()
     for dx, dy in _NEIGHBOURS:
-        nb_sq = sq[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        nb_sq = sq[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
         better = nb_sq < best_sq
-        best[better] = padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w][better]
+        best[better] = padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w][better]
         best_sq = np.where(better, nb_sq, best_sq)
     return best
 
@@ -149,7 +153,7 @@ def gimpfu_n(file_size: int) -> int:
 
 def gimpfu(rgb: np.ndarray, n: int) -> np.ndarray:
     """The original demo app's effect on an (h, w, 3) uint8 picture; returns uint8."""
-    layer = 255 - rgb                                    # the inverted copy
+    layer = 255 - rgb  # the inverted copy
     for _ in range(n):
         layer = value_propagate_black(layer)
     dodged = to_u8(dodge_legacy(rgb / 255.0, layer / 255.0))
@@ -177,8 +181,11 @@ def _rgb_to_hsl_int(r, g, b):
     delta = (mx - mn).astype(np.float64)
     chroma = mx != mn
     safe = np.where(chroma, delta, 1.0)
-    s = np.where(l < 128, 255 * delta / np.where(mx + mn == 0, 1, mx + mn),
-                 255 * delta / np.where(511 - mx - mn == 0, 1, 511 - mx - mn))
+    s = np.where(
+        l < 128,
+        255 * delta / np.where(mx + mn == 0, 1, mx + mn),
+        255 * delta / np.where(511 - mx - mn == 0, 1, 511 - mx - mn),
+    )
     h = np.where(r == mx, (g - b) / safe, np.where(g == mx, 2 + (b - r) / safe, 4 + (r - g) / safe))
     h = h * 42.5
     h = np.where(h < 0, h + 255, np.where(h > 255, h - 255, h))
@@ -187,9 +194,11 @@ def _rgb_to_hsl_int(r, g, b):
 
 def _hsl_value_int(n1, n2, hue):
     hue = np.where(hue > 255, hue - 255, np.where(hue < 0, hue + 255, hue))
-    value = np.where(hue < 42.5, n1 + (n2 - n1) * (hue / 42.5),
-                     np.where(hue < 127.5, n2,
-                              np.where(hue < 170, n1 + (n2 - n1) * ((170 - hue) / 42.5), n1)))
+    value = np.where(
+        hue < 42.5,
+        n1 + (n2 - n1) * (hue / 42.5),
+        np.where(hue < 127.5, n2, np.where(hue < 170, n1 + (n2 - n1) * ((170 - hue) / 42.5), n1)),
+    )
     return _round(value * 255.0)
 
 
@@ -209,24 +218,36 @@ def _deriche_constants(std_dev: float):
     c0, c1, c2, c3 = -1.783 / std_dev, -1.723 / std_dev, 0.6318 / std_dev, 1.997 / std_dev
     c4, c5, c6, c7 = 1.6803 / div, 3.735 / div, -0.6803 / div, -0.2598 / div
     e, cos, sin = math.exp, math.cos, math.sin
-    n_p = [c4 + c6,
-           e(c1) * (c7 * sin(c3) - (c6 + 2 * c4) * cos(c3))
-           + e(c0) * (c5 * sin(c2) - (2 * c6 + c4) * cos(c2)),
-           2 * e(c0 + c1) * ((c4 + c6) * cos(c3) * cos(c2) - c5 * cos(c3) * sin(c2)
-                             - c7 * cos(c2) * sin(c3)) + c6 * e(2 * c0) + c4 * e(2 * c1),
-           e(c1 + 2 * c0) * (c7 * sin(c3) - c6 * cos(c3))
-           + e(c0 + 2 * c1) * (c5 * sin(c2) - c4 * cos(c2)),
-           0.0]
-    d_p = [0.0,
-           -2 * e(c1) * cos(c3) - 2 * e(c0) * cos(c2),
-           4 * cos(c3) * cos(c2) * e(c0 + c1) + e(2 * c1) + e(2 * c0),
-           -2 * cos(c2) * e(c0 + 2 * c1) - 2 * cos(c3) * e(c1 + 2 * c0),
-           e(2 * c0 + 2 * c1)]
+    n_p = [
+        c4 + c6,
+        e(c1) * (c7 * sin(c3) - (c6 + 2 * c4) * cos(c3))
+        + e(c0) * (c5 * sin(c2) - (2 * c6 + c4) * cos(c2)),
+        2
+        * e(c0 + c1)
+        * ((c4 + c6) * cos(c3) * cos(c2) - c5 * cos(c3) * sin(c2) - c7 * cos(c2) * sin(c3))
+        + c6 * e(2 * c0)
+        + c4 * e(2 * c1),
+        e(c1 + 2 * c0) * (c7 * sin(c3) - c6 * cos(c3))
+        + e(c0 + 2 * c1) * (c5 * sin(c2) - c4 * cos(c2)),
+        0.0,
+    ]
+    d_p = [
+        0.0,
+        -2 * e(c1) * cos(c3) - 2 * e(c0) * cos(c2),
+        4 * cos(c3) * cos(c2) * e(c0 + c1) + e(2 * c1) + e(2 * c0),
+        -2 * cos(c2) * e(c0 + 2 * c1) - 2 * cos(c3) * e(c1 + 2 * c0),
+        e(2 * c0 + 2 * c1),
+    ]
     n_m = [0.0] + [n_p[i] - d_p[i] * n_p[0] for i in range(1, 5)]
     sum_d = sum(d_p) + 1
     a, b = sum(n_p) / sum_d, sum(n_m) / sum_d
-    return (np.array(n_p), np.array(n_m), np.array(d_p),
-            np.array([d * a for d in d_p]), np.array([d * b for d in d_p]))
+    return (
+        np.array(n_p),
+        np.array(n_m),
+        np.array(d_p),
+        np.array([d * a for d in d_p]),
+        np.array([d * b for d in d_p]),
+    )
 
 
 def _recursive_blur(x: np.ndarray, consts) -> np.ndarray:
@@ -317,8 +338,12 @@ def flatten_to_rgb(img: Image.Image) -> np.ndarray:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def encode_png(rgb: np.ndarray, level: int = 9) -> bytes:
@@ -330,15 +355,20 @@ def encode_png(rgb: np.ndarray, level: int = 9) -> bytes:
     h, w, _ = rgb.shape
     rows = rgb.reshape(h, w * 3)
     up = rows.copy()
-    up[1:] = rows[1:] - rows[:-1]                       # uint8 arithmetic wraps mod 256
+    up[1:] = rows[1:] - rows[:-1]  # uint8 arithmetic wraps mod 256
     raw = np.concatenate([np.full((h, 1), 2, dtype=np.uint8), up], axis=1).tobytes()
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr)
-            + _chunk(b"IDAT", zlib.compress(raw, level)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(raw, level))
+        + _chunk(b"IEND", b"")
+    )
 
 
-def run_style(rgb: np.ndarray, style: str, *, n: int = 2, mask_radius: float = 7.0,
-              pct_black: float = 0.2) -> np.ndarray:
+def run_style(
+    rgb: np.ndarray, style: str, *, n: int = 2, mask_radius: float = 7.0, pct_black: float = 0.2
+) -> np.ndarray:
     """Apply ``style`` ("gimpfu" or "cartoon") to an (h, w, 3) uint8 picture."""
     if style == "gimpfu":
         return gimpfu(rgb, n)

@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 if (HERE / "vendor").is_dir():  # the Docker image vendors the kit's NumPy and Pillow
     sys.path.insert(0, str(HERE / "vendor"))
 
-MAX_PIXELS = 40_000_000          # larger pictures are refused (decompression bombs)
+MAX_PIXELS = 40_000_000  # larger pictures are refused (decompression bombs)
 MAX_INPUT_BYTES = 50_000_000
 FORMATS = {"PNG", "JPEG"}
 GIMPRC = """(export-color-profile no)
@@ -69,8 +69,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if a.engine == "auto":
         a.engine = "gimp" if shutil.which("gimp") else "numpy"
     elif a.engine == "gimp" and not shutil.which("gimp"):
-        raise AppError("--engine gimp asked but GIMP is not installed here "
-                       "(install Debian's gimp, or use --engine numpy)")
+        raise AppError(
+            "--engine gimp asked but GIMP is not installed here "
+            "(install Debian's gimp, or use --engine numpy)"
+        )
     return a
 
 
@@ -82,15 +84,24 @@ def list_inputs(in_dir: Path) -> list[Path]:
         for i in range(1, count + 1):
             name = os.environ.get(f"IEXEC_INPUT_FILE_NAME_{i}")
             if not name:
-                raise AppError(f"IEXEC_INPUT_FILE_NAME_{i} is not set "
-                               f"(IEXEC_INPUT_FILES_NUMBER is {count})")
+                raise AppError(
+                    f"IEXEC_INPUT_FILE_NAME_{i} is not set (IEXEC_INPUT_FILES_NUMBER is {count})"
+                )
             files.append(in_dir / name)
     else:
-        files = sorted(p for p in in_dir.iterdir() if p.is_file()
-                       and p.suffix.lower() in (".png", ".jpg", ".jpeg")) if in_dir.is_dir() else []
+        files = (
+            sorted(
+                p
+                for p in in_dir.iterdir()
+                if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg")
+            )
+            if in_dir.is_dir()
+            else []
+        )
     if not files:
-        raise AppError(f"no input picture: {in_dir} holds no .png/.jpg file and "
-                       "IEXEC_INPUT_FILES_NUMBER is 0")
+        raise AppError(
+            f"no input picture: {in_dir} holds no .png/.jpg file and IEXEC_INPUT_FILES_NUMBER is 0"
+        )
     for f in files:
         if not f.is_file():
             raise AppError(f"input file {f.name} is missing from {in_dir}")
@@ -110,8 +121,9 @@ def load_checked(path: Path):
     except Image.DecompressionBombError as exc:
         raise AppError(f"{path.name}: picture too large ({exc})") from None
     except Exception as exc:  # noqa: BLE001  (Pillow raises many kinds)
-        raise AppError(f"{path.name}: not a picture Pillow can read "
-                       f"(expected a PNG or JPEG file: {exc})") from None
+        raise AppError(
+            f"{path.name}: not a picture Pillow can read (expected a PNG or JPEG file: {exc})"
+        ) from None
     if img.format not in FORMATS:
         raise AppError(f"{path.name}: unsupported format {img.format} (expected PNG or JPEG)")
     w, h = img.size
@@ -145,8 +157,13 @@ def run_numpy(jobs, args) -> None:
 
     for src, dst, img in jobs:
         rgb = cn.flatten_to_rgb(img)
-        out = cn.run_style(rgb, args.style, n=cn.gimpfu_n(src.stat().st_size),
-                           mask_radius=args.mask_radius, pct_black=args.pct_black)
+        out = cn.run_style(
+            rgb,
+            args.style,
+            n=cn.gimpfu_n(src.stat().st_size),
+            mask_radius=args.mask_radius,
+            pct_black=args.pct_black,
+        )
         dst.write_bytes(cn.encode_png(out))
 
 
@@ -162,12 +179,15 @@ def run_gimp(jobs, args) -> None:
     for src, dst, _img in jobs:
         if args.style == "gimpfu":
             n = math.ceil(src.stat().st_size / 1_000_000 + 1)
-            calls.append(f"(iexec-gimpfu {_scheme_string(str(src))} {_scheme_string(str(dst))} {n})")
+            calls.append(
+                f"(iexec-gimpfu {_scheme_string(str(src))} {_scheme_string(str(dst))} {n})"
+            )
         else:
-            calls.append(f"(iexec-cartoon {_scheme_string(str(src))} {_scheme_string(str(dst))} "
-                         f"{args.mask_radius!r} {args.pct_black!r})")
-    script = (f"(begin (load {_scheme_string(str(HERE / 'cartoon.scm'))}) "
-              + " ".join(calls) + ")")
+            calls.append(
+                f"(iexec-cartoon {_scheme_string(str(src))} {_scheme_string(str(dst))} "
+                f"{args.mask_radius!r} {args.pct_black!r})"
+            )
+    script = f"(begin (load {_scheme_string(str(HERE / 'cartoon.scm'))}) " + " ".join(calls) + ")"
     with tempfile.TemporaryDirectory(prefix="gimp-") as gimpdir:
         # A fresh profile with metadata export off, and babl restricted to its exact
         # conversions: by default babl times its conversion paths at run time and picks the
@@ -175,8 +195,13 @@ def run_gimp(jobs, args) -> None:
         # 8 runs, up to 22 levels apart); BABL_TOLERANCE=0 gave 8 identical runs of 8.
         Path(gimpdir, "gimprc").write_text(GIMPRC)
         env = dict(os.environ, GIMP2_DIRECTORY=gimpdir, HOME=gimpdir, BABL_TOLERANCE="0")
-        proc = subprocess.run(["gimp", "-i", "-n", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"],
-                              env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        proc = subprocess.run(
+            ["gimp", "-i", "-n", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
     log = proc.stdout + proc.stderr
     failed = "execution error" in log or proc.returncode != 0
     missing = [dst.name for _s, dst, _i in jobs if not dst.is_file()]
@@ -203,13 +228,16 @@ def main(argv: list[str] | None = None) -> int:
         images = out_dir / "images"
         images.mkdir(exist_ok=True)
         jobs = [(f, images / name, load_checked(f)) for f, name in zip(files, output_names(files))]
-        print(f"gimp-cartoon: {len(jobs)} picture(s), style {args.style}, engine {args.engine}",
-              flush=True)
+        print(
+            f"gimp-cartoon: {len(jobs)} picture(s), style {args.style}, engine {args.engine}",
+            flush=True,
+        )
         (run_gimp if args.engine == "gimp" else run_numpy)(jobs, args)
         for _src, dst, _img in jobs:
             load_checked(dst)  # the output must itself be a whole PNG
             print(f"  wrote images/{dst.name}", flush=True)
-        write_computed(out_dir, {"deterministic-output-path": str(images)})
+        # the app names its output as iExec apps do, under /iexec_out, wherever its folder is
+        write_computed(out_dir, {"deterministic-output-path": "/iexec_out/images"})
         return 0
     except AppError as exc:
         message = str(exc)

@@ -22,15 +22,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iexec_kit.actors.events import DealCreated, Deposited, EventStream, NetworkReady, ResultDownloaded, Tx
+from iexec_kit.actors.events import (
+    DealCreated,
+    Deposited,
+    EventStream,
+    NetworkReady,
+    ResultDownloaded,
+    Tx,
+)
 from iexec_kit.actors.worker import Behaviour
 from iexec_kit.errors import InsufficientFundsError, KitValueError
-from iexec_kit.messages import nrlc
+from iexec_kit.protocol.units import RLC, nrlc
 
-RLC = 10**9
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INPUT = REPO_ROOT / "data" / "chelsea.png"
-DEFAULT_DEPOSIT = 100 * RLC  # what the requester deposits unless told (more when the deal costs more)
+DEFAULT_DEPOSIT = (
+    100 * RLC
+)  # what the requester deposits unless told (more when the deal costs more)
 
 
 @dataclass
@@ -41,25 +49,25 @@ class DemoConfig:
     outweigh two colluders; PoCo's formula needs that many)."""
 
     workers: int = 3
-    trust: int | None = None        # None: 5, or the most the honest workers can reach alone
+    trust: int | None = None  # None: 5, or the most the honest workers can reach alone
     cheaters: int = 0
-    lone_cheaters: int = 0          # cheaters each with a wrong result of its own
+    lone_cheaters: int = 0  # cheaters each with a wrong result of its own
     lazy: int = 0
     crashing: int = 0
     slow: int = 0
     volume: int = 1
     style: str = "gimpfu"
-    engine: str | None = None       # the app's --engine (auto|gimp|numpy); None: the app's default
-    input: str | None = None        # a path, http(s) URL or /ipfs/... (default data/chelsea.png)
+    engine: str | None = None  # the app's --engine (auto|gimp|numpy); None: the app's default
+    input: str | None = None  # a path, http(s) URL or /ipfs/... (default data/chelsea.png)
     encrypt: bool = False
-    storage: str = "ipfs"           # "ipfs" or "private" (the proxy keeps it; iExec's "dropbox" slot)
+    storage: str = "ipfs"  # "ipfs" or "private" (the proxy keeps it; iExec's "dropbox" slot)
     runner: str = "process"
     chain_url: str | None = None
     ipfs_api: str | None = None
     output: str | Path | None = None
     app_price: int = 1 * RLC
     workerpool_price: int = 1 * RLC
-    deposit: int | None = None      # the requester's deposit (nRLC); None: what the deal costs
+    deposit: int | None = None  # the requester's deposit (nRLC); None: what the deal costs
     category: int = 0
     seed: int = 0
     parallel: int = (os.cpu_count() or 1) + 1  # apps running at once (GIMP waits on I/O too)
@@ -68,10 +76,17 @@ class DemoConfig:
         """One behaviour per worker account, honest ones first."""
         for name in ("workers", "cheaters", "lone_cheaters", "lazy", "crashing", "slow"):
             if getattr(self, name) < 0:
-                raise KitValueError(f"--{name.replace('_', '-')} cannot be negative", got=str(getattr(self, name)))
-        return ([Behaviour.HONEST] * self.workers + [Behaviour.COLLUDING] * self.cheaters
-                + [Behaviour.CHEATER] * self.lone_cheaters + [Behaviour.LAZY] * self.lazy + [Behaviour.CRASHING] * self.crashing
-                + [Behaviour.SLOW] * self.slow)
+                raise KitValueError(
+                    f"--{name.replace('_', '-')} cannot be negative", got=str(getattr(self, name))
+                )
+        return (
+            [Behaviour.HONEST] * self.workers
+            + [Behaviour.COLLUDING] * self.cheaters
+            + [Behaviour.CHEATER] * self.lone_cheaters
+            + [Behaviour.LAZY] * self.lazy
+            + [Behaviour.CRASHING] * self.crashing
+            + [Behaviour.SLOW] * self.slow
+        )
 
     def effective_trust(self) -> int:
         """The request's trust: as given, else 5 when the honest workers can reach it alone, else
@@ -98,14 +113,20 @@ class DemoReport:
 
 
 def _accounts(sb) -> dict:
-    return {a.address: {"name": a.name, "eth": a.eth, "wallet_rlc": a.wallet_rlc, "stake": a.stake,
-                        "locked": a.locked} for a in sb.accounts()}
+    return {
+        a.address: {
+            "name": a.name,
+            "eth": a.eth,
+            "wallet_rlc": a.wallet_rlc,
+            "stake": a.stake,
+            "locked": a.locked,
+        }
+        for a in sb.accounts()
+    }
 
 
 def _kitty(sb) -> int:
-    from iexec_kit.actors.scheduler import KITTY_ADDRESS
-
-    return sb.hub.account(KITTY_ADDRESS).locked
+    return sb.hub.account(sb.hub.config().kitty_address).locked
 
 
 def publish_input(sb, source: str | None) -> str:
@@ -116,16 +137,23 @@ def publish_input(sb, source: str | None) -> str:
         return source
     path = Path(source).expanduser()
     if not path.is_file():
-        raise KitValueError("no input image there", expected="an image file, an http(s) URL or /ipfs/<cid>/<name>",
-                            got=source, hint="give --input a PNG or JPEG file, e.g. data/chelsea.png")
+        raise KitValueError(
+            "no input image there",
+            expected="an image file, an http(s) URL or /ipfs/<cid>/<name>",
+            got=source,
+            hint="give --input a PNG or JPEG file, e.g. data/chelsea.png",
+        )
     from iexec_kit.compute.fetch import sniff
 
     with open(path, "rb") as fh:
         kind = sniff(fh.read(16))
     if kind not in ("png", "jpeg"):
-        raise KitValueError(f"{path} is not a PNG or JPEG picture; nothing was signed",
-                            expected="a PNG or JPEG file (the app cartoonizes pictures)", got=f"{kind} content",
-                            hint="give --input a picture, e.g. data/chelsea.png")
+        raise KitValueError(
+            f"{path} is not a PNG or JPEG picture; nothing was signed",
+            expected="a PNG or JPEG file (the app cartoonizes pictures)",
+            got=f"{kind} content",
+            hint="give --input a picture, e.g. data/chelsea.png",
+        )
     folder = sb.folder / "inputs" / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, folder / path.name)
@@ -133,8 +161,13 @@ def publish_input(sb, source: str | None) -> str:
     return f"/ipfs/{cid}/{path.name}"
 
 
-def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStream | None = None,
-             restart_after=None) -> DemoReport:
+def run_demo(
+    config: DemoConfig | None = None,
+    *,
+    sandbox=None,
+    stream: EventStream | None = None,
+    restart_after=None,
+) -> DemoReport:
     """Run the demo end to end (see the module docstring). ``sandbox``: an existing one (else a
     new one is started, and closed at the end); ``stream``: subscribe to it for live progress;
     ``restart_after(event)``: when true, the scheduler is replaced by a fresh one (a restart)."""
@@ -149,9 +182,13 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
     stream = stream if stream is not None else EventStream()
     behaviours = cfg.behaviours()
     if not behaviours:
-        raise KitValueError("the demo needs at least one worker", expected="--workers >= 1", got="0")
+        raise KitValueError(
+            "the demo needs at least one worker", expected="--workers >= 1", got="0"
+        )
     if cfg.volume < 1:
-        raise KitValueError("the demo buys at least one task", expected="--volume >= 1", got=str(cfg.volume))
+        raise KitValueError(
+            "the demo buys at least one task", expected="--volume >= 1", got=str(cfg.volume)
+        )
     if cfg.storage not in ("ipfs", "private"):
         raise KitValueError("unknown result storage", expected="ipfs or private", got=cfg.storage)
     timings: dict[str, float] = {}
@@ -164,8 +201,9 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
         tick = now
 
     own = sandbox is None
-    sb = sandbox or Sandbox.start(workers=len(behaviours), chain_url=cfg.chain_url, ipfs_api=cfg.ipfs_api,
-                                  seed=cfg.seed)
+    sb = sandbox or Sandbox.start(
+        workers=len(behaviours), chain_url=cfg.chain_url, ipfs_api=cfg.ipfs_api, seed=cfg.seed
+    )
     try:
         phase("start")
         hub, rng = sb.hub, random.Random(f"demo-{cfg.seed}")
@@ -174,14 +212,25 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
         storage = sb.storage
         storage.storage_init(sb.requester.key)
         input_url = publish_input(sb, cfg.input)
-        stream.emit(NetworkReady(sb.chain.describe(), sb.deployment.hub, sb.app_address, sb.app.name,
-                                 sb.workerpool_address, f"IPFS {storage.gateway_url}, result proxy {storage.proxy_url}",
-                                 input_url, time=sb.chain.now()))
+        stream.emit(
+            NetworkReady(
+                sb.chain.describe(),
+                sb.deployment.hub,
+                sb.app_address,
+                sb.app.name,
+                sb.workerpool_address,
+                f"IPFS {storage.gateway_url}, result proxy {storage.proxy_url}",
+                input_url,
+                time=sb.chain.now(),
+            )
+        )
         if cfg.encrypt:
             storage.beneficiary_keys(sb.requester.address, bits=2048)
         phase("storage")
         # step 0: the app developer and the scheduler sell; everyone stakes
-        scheduler, workers = build_workerpool(sb, behaviours, stream=stream, runner=cfg.runner, seed=cfg.seed)
+        scheduler, workers = build_workerpool(
+            sb, behaviours, stream=stream, runner=cfg.runner, seed=cfg.seed
+        )
         scheduler.from_block = sb.chain.block_number()
         price = cfg.app_price + cfg.workerpool_price
         cost = price * cfg.volume
@@ -189,7 +238,9 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
 
         def deposit(who, amount: int) -> None:
             receipt = hub.deposit(who, amount)
-            stream.emit(Deposited(who.address, who.name, amount, time=sb.chain.now(), tx=Tx.of(receipt)))
+            stream.emit(
+                Deposited(who.address, who.name, amount, time=sb.chain.now(), tx=Tx.of(receipt))
+            )
 
         budget = max(DEFAULT_DEPOSIT, cost) if cfg.deposit is None else cfg.deposit
         if budget > 0:
@@ -201,21 +252,55 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
             before = hub.account(w.address).stake
             receipt = w.ensure_stake(pool_stake * cfg.volume)
             if receipt is not None:
-                stream.emit(Deposited(w.address, w.name, hub.account(w.address).stake - before, time=sb.chain.now(),
-                                      tx=Tx.of(receipt)))
-        app_entry = publish_app_order(hub, sb.book, sb.app_developer, sb.app_address, price=cfg.app_price,
-                                      volume=cfg.volume, rng=rng)
-        scheduler.publish_orders(sb.book, app_entry, price=cfg.workerpool_price, volume=cfg.volume,
-                                 category=cfg.category, trust=cfg.effective_trust(), rng=rng)
+                stream.emit(
+                    Deposited(
+                        w.address,
+                        w.name,
+                        hub.account(w.address).stake - before,
+                        time=sb.chain.now(),
+                        tx=Tx.of(receipt),
+                    )
+                )
+        app_entry = publish_app_order(
+            hub,
+            sb.book,
+            sb.app_developer,
+            sb.app_address,
+            price=cfg.app_price,
+            volume=cfg.volume,
+            rng=rng,
+        )
+        scheduler.publish_orders(
+            sb.book,
+            app_entry,
+            price=cfg.workerpool_price,
+            volume=cfg.volume,
+            category=cfg.category,
+            trust=cfg.effective_trust(),
+            rng=rng,
+        )
         phase("orders")
         # step 1: the requester buys; the funds are checked before anything is signed
         # the proxy is the sandbox's own and its port changes every run: left out of the params,
         # the same demo gives the same deal id, task ids and hashes every run
-        params = RequestParams(args=cfg.app_args(), input_files=(input_url,),
-                               storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
-                               encryption=cfg.encrypt)
-        quote = quote_execution(hub, sb.book, sb.requester, sb.app_address, params=params, volume=cfg.volume,
-                                trust=cfg.effective_trust(), category=cfg.category, workerpool=sb.workerpool_address, rng=rng)
+        params = RequestParams(
+            args=cfg.app_args(),
+            input_files=(input_url,),
+            storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
+            encryption=cfg.encrypt,
+        )
+        quote = quote_execution(
+            hub,
+            sb.book,
+            sb.requester,
+            sb.app_address,
+            params=params,
+            volume=cfg.volume,
+            trust=cfg.effective_trust(),
+            category=cfg.category,
+            workerpool=sb.workerpool_address,
+            rng=rng,
+        )
         stake = hub.account(sb.requester.address).stake
         if stake < quote.total:
             raise InsufficientFundsError(
@@ -224,20 +309,43 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
                 expected=f"a free stake of at least {nrlc(quote.total)} on the hub",
                 got=f"{nrlc(stake)} (missing {nrlc(quote.total - stake)})",
                 hint=f"deposit more: --deposit {quote.total / RLC:g} (RLC) or more; the wallet holds "
-                     f"{nrlc(hub.wallet(sb.requester.address))}")
+                f"{nrlc(hub.wallet(sb.requester.address))}",
+            )
         app_order, dataset_order, pool_order = quote.match.orders()
-        match = hub.match_orders(app_order, dataset_order, pool_order, hub.sign_order(quote.request, sb.requester),
-                                 sender=sb.requester)
+        match = hub.match_orders(
+            app_order,
+            dataset_order,
+            pool_order,
+            hub.sign_order(quote.request, sb.requester),
+            sender=sb.requester,
+        )
         deal = match.deal
-        stream.emit(DealCreated(match.dealid, match.volume, deal.price_per_task, deal.trust, deal.requester,
-                                deal.workerpool.pointer, time=sb.chain.now(), tx=Tx.of(match.receipt)))
+        stream.emit(
+            DealCreated(
+                match.dealid,
+                match.volume,
+                deal.price_per_task,
+                deal.trust,
+                deal.requester,
+                deal.workerpool.pointer,
+                time=sb.chain.now(),
+                tx=Tx.of(match.receipt),
+            )
+        )
         phase("deal")
         # steps 2-3 (and the finalization of step 4): the workerpool at work
         drive = Drive(scheduler, parallel=cfg.parallel)
         if restart_after is not None:
             drive.run_until(restart_after)
-            fresh = Scheduler(hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=cfg.seed + 1,
-                              from_block=scheduler.from_block)
+            fresh = Scheduler(
+                hub,
+                sb.scheduler,
+                sb.workerpool_address,
+                workers,
+                stream=stream,
+                seed=cfg.seed + 1,
+                from_block=scheduler.from_block,
+            )
             drive.restart_scheduler(fresh)
             scheduler = fresh
         drive.run()
@@ -276,7 +384,9 @@ def run_demo(config: DemoConfig | None = None, *, sandbox=None, stream: EventStr
             sb.close()
 
 
-def _download(sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig) -> tuple[dict, bool]:
+def _download(
+    sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig
+) -> tuple[dict, bool]:
     from iexec_kit.poco.tasks import TaskStatus
     from iexec_kit.storage.results import digest_of_zip, unzip_result
 
@@ -284,12 +394,23 @@ def _download(sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig) 
     contributions = []
     for w in task.contributors:
         worker = scheduler.worker(w)
-        contributions.append({"worker": worker.name if worker else w, "address": w,
-                              "behaviour": worker.behaviour.value if worker else "unknown",
-                              "status": sb.hub.contribution(tid, w).status.name})
-    entry = {"task_id": tid, "status": task.status.name, "consensus": task.consensus_value,
-             "result_digest": task.result_digest, "result_cid": None, "result_path": None,
-             "contributions": contributions}
+        contributions.append(
+            {
+                "worker": worker.name if worker else w,
+                "address": w,
+                "behaviour": worker.behaviour.value if worker else "unknown",
+                "status": sb.hub.contribution(tid, w).status.name,
+            }
+        )
+    entry = {
+        "task_id": tid,
+        "status": task.status.name,
+        "consensus": task.consensus_value,
+        "result_digest": task.result_digest,
+        "result_cid": None,
+        "result_path": None,
+        "contributions": contributions,
+    }
     if task.status != TaskStatus.COMPLETED:
         return entry, False
     results = task.results_json() or {}
@@ -301,7 +422,9 @@ def _download(sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig) 
     if cfg.encrypt:
         from iexec_kit.storage.encryption import decrypt_result
 
-        archive = decrypt_result(archive, sb.storage.beneficiary_keys(sb.requester.address, bits=2048).private)
+        archive = decrypt_result(
+            archive, sb.storage.beneficiary_keys(sb.requester.address, bits=2048).private
+        )
     dest = out_root / tid[2:14]
     if dest.exists():
         shutil.rmtree(dest)

@@ -15,8 +15,8 @@ CLI); ``Drive(scheduler).run()`` runs until every task is COMPLETED or FAILED. O
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
 from iexec_kit.actors.events import Event, EventStream, TimeTravelled
 from iexec_kit.actors.scheduler import Assignment, Scheduler
@@ -37,7 +37,7 @@ class Drive:
         self.stream = scheduler.stream
         self.parallel = max(1, parallel)
         self.max_rounds = max_rounds
-        self.pending: list[tuple[int, Assignment]] = []   # (chain time when ready, assignment)
+        self.pending: list[tuple[int, Assignment]] = []  # (chain time when ready, assignment)
 
     def restart_scheduler(self, scheduler: Scheduler) -> None:
         """Swap in a new scheduler (a restart): it knows only what the chain says."""
@@ -86,10 +86,12 @@ class Drive:
             if not moved:
                 self._wait()
                 yield None
-        raise DriveStalledError(f"no end after {self.max_rounds} rounds",
-                                expected="every task COMPLETED or FAILED",
-                                got=f"{len(self.scheduler.tasks)} task(s), pending {len(self.pending)}",
-                                hint="look at the last events; report this as a bug")
+        raise DriveStalledError(
+            f"no end after {self.max_rounds} rounds",
+            expected="every task COMPLETED or FAILED",
+            got=f"{len(self.scheduler.tasks)} task(s), pending {len(self.pending)}",
+            hint="look at the last events; report this as a bug",
+        )
 
     def _compute(self, assignments: list[Assignment]) -> None:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
@@ -118,17 +120,26 @@ class Drive:
         if deadline is not None:
             targets.append((deadline, "waiting for a deadline"))
         if not targets:
-            raise DriveStalledError("nothing to do and no deadline ahead",
-                                    expected="a task that can still move", got="every task stuck",
-                                    hint="look at the last events; report this as a bug")
+            raise DriveStalledError(
+                "nothing to do and no deadline ahead",
+                expected="a task that can still move",
+                got="every task stuck",
+                hint="look at the last events; report this as a bug",
+            )
         target, reason = min(targets)
         seconds = max(target - now, 0) + 1
         self.chain.time_travel(seconds)
         self.stream.emit(TimeTravelled(seconds, reason, time=self.chain.now()))
 
 
-def build_workerpool(sb, behaviours=None, *, stream: EventStream | None = None, runner: str = "process",
-                     seed: int | None = None):
+def build_workerpool(
+    sb,
+    behaviours=None,
+    *,
+    stream: EventStream | None = None,
+    runner: str = "process",
+    seed: int | None = None,
+):
     """The scheduler and one :class:`Worker` per sandbox worker account: ``(scheduler, workers)``.
 
     ``behaviours``: one per worker, names or :class:`Behaviour` (default: every worker honest);
@@ -143,13 +154,29 @@ def build_workerpool(sb, behaviours=None, *, stream: EventStream | None = None, 
     stream = stream if stream is not None else EventStream()
     seed = sb.seed if seed is None else seed
     if len(behaviours) > len(sb.workers):
-        raise KitValueError("more worker behaviours than worker accounts",
-                            expected=f"at most {len(sb.workers)}", got=str(len(behaviours)),
-                            hint="start the sandbox with more workers")
+        raise KitValueError(
+            "more worker behaviours than worker accounts",
+            expected=f"at most {len(sb.workers)}",
+            got=str(len(behaviours)),
+            hint="start the sandbox with more workers",
+        )
     storage = sb.storage
     run = get_runner(runner, ipfs_cat=storage.ipfs.cat)
     if runner == "docker":  # say it now, before anything is deposited or signed
         run.image_id(sb.app_dir)
-    workers = [Worker(p, sb.hub, app_dir=sb.app_dir, folder=sb.folder / "workers", behaviour=b, runner=run,
-                      storage=storage, stream=stream) for p, b in zip(sb.workers, behaviours)]
-    return Scheduler(sb.hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=seed), workers
+    workers = [
+        Worker(
+            p,
+            sb.hub,
+            app_dir=sb.app_dir,
+            folder=sb.folder / "workers",
+            behaviour=b,
+            runner=run,
+            storage=storage,
+            stream=stream,
+        )
+        for p, b in zip(sb.workers, behaviours)
+    ]
+    return Scheduler(
+        sb.hub, sb.scheduler, sb.workerpool_address, workers, stream=stream, seed=seed
+    ), workers

@@ -12,10 +12,11 @@ to it (``stream.subscribe(callback)``) or read it (``for event in stream``)::
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Callable, ClassVar, Iterator
+from typing import ClassVar
 
-RLC = 10**9
+from iexec_kit.protocol.units import RLC
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Tx:
     gas: int
 
     @classmethod
-    def of(cls, receipt) -> "Tx | None":
+    def of(cls, receipt) -> Tx | None:
         """From a :class:`iexec_kit.chain.node.Receipt` (None stays None)."""
         return None if receipt is None else cls(receipt.tx_hash, receipt.block, receipt.gas_used)
 
@@ -58,6 +59,7 @@ def _event(kind: str, operation: str | None = None):
     def wrap(cls):
         cls.kind, cls.operation = kind, operation
         return dataclass(frozen=True)(cls)
+
     return wrap
 
 
@@ -76,9 +78,11 @@ class OrdersPublished(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return (f"orders published: app order {_short(self.app_order)} at {self.app_price / RLC:g} RLC, "
-                f"workerpool order {_short(self.workerpool_order)} at {self.workerpool_price / RLC:g} RLC "
-                f"(volume {self.volume}, trust {self.trust}, category {self.category})")
+        return (
+            f"orders published: app order {_short(self.app_order)} at {self.app_price / RLC:g} RLC, "
+            f"workerpool order {_short(self.workerpool_order)} at {self.workerpool_price / RLC:g} RLC "
+            f"(volume {self.volume}, trust {self.trust}, category {self.category})"
+        )
 
 
 @_event("network_ready")
@@ -96,8 +100,10 @@ class NetworkReady(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return (f"{self.chain}, hub {self.hub}\napp {self.app_name} at {self.app}, workerpool {self.workerpool}\n"
-                f"storage: {self.storage}" + (f"\ninput: {self.input}" if self.input else ""))
+        return (
+            f"{self.chain}, hub {self.hub}\napp {self.app_name} at {self.app}, workerpool {self.workerpool}\n"
+            f"storage: {self.storage}" + (f"\ninput: {self.input}" if self.input else "")
+        )
 
 
 @_event("deposited", "deposit")
@@ -130,8 +136,10 @@ class DealCreated(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return (f"deal {self.dealid} created: {self.volume} task(s) at {self.price_per_task / RLC:g} RLC, "
-                f"trust {self.trust}")
+        return (
+            f"deal {self.dealid} created: {self.volume} task(s) at {self.price_per_task / RLC:g} RLC, "
+            f"trust {self.trust}"
+        )
 
 
 @_event("task_initialized", "initialize")
@@ -225,8 +233,10 @@ class ConsensusReached(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return (f"task {_short(self.taskid)} consensus on {_short(self.consensus)}: "
-                f"{len(self.winners)} winner(s), REVEALING")
+        return (
+            f"task {_short(self.taskid)} consensus on {_short(self.consensus)}: "
+            f"{len(self.winners)} winner(s), REVEALING"
+        )
 
 
 @_event("contribution_revealed", "reveal")
@@ -359,14 +369,36 @@ class ResultDownloaded(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return (f"result of {_short(self.taskid)} downloaded from {self.location} to {self.path} "
-                f"({'digest = consensus' if self.digest_ok else 'DIGEST DIFFERS FROM THE CONSENSUS'})")
+        return (
+            f"result of {_short(self.taskid)} downloaded from {self.location} to {self.path} "
+            f"({'digest = consensus' if self.digest_ok else 'DIGEST DIFFERS FROM THE CONSENSUS'})"
+        )
 
 
-EVENT_TYPES: dict[str, type] = {c.kind: c for c in (
-    NetworkReady, Deposited, OrdersPublished, DealCreated, TaskInitialized, WorkerAuthorized, AppComputed, WorkerFailed,
-    ContributionCommitted, ConsensusReached, ContributionRevealed, ResultUploaded, TaskFinalized,
-    TaskReopened, TaskClaimed, RewardPaid, StakeSeized, TimeTravelled, ResultDownloaded)}
+EVENT_TYPES: dict[str, type] = {
+    c.kind: c
+    for c in (
+        NetworkReady,
+        Deposited,
+        OrdersPublished,
+        DealCreated,
+        TaskInitialized,
+        WorkerAuthorized,
+        AppComputed,
+        WorkerFailed,
+        ContributionCommitted,
+        ConsensusReached,
+        ContributionRevealed,
+        ResultUploaded,
+        TaskFinalized,
+        TaskReopened,
+        TaskClaimed,
+        RewardPaid,
+        StakeSeized,
+        TimeTravelled,
+        ResultDownloaded,
+    )
+}
 
 
 class EventStream:
@@ -385,6 +417,7 @@ class EventStream:
         def unsubscribe() -> None:
             if callback in self._subscribers:
                 self._subscribers.remove(callback)
+
         return unsubscribe
 
     def emit(self, event: Event) -> Event:

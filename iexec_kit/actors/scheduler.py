@@ -24,17 +24,27 @@ from dataclasses import dataclass
 
 from eth_utils import to_checksum_address
 
-from iexec_kit.actors.events import (ConsensusReached, EventStream, OrdersPublished, RewardPaid, StakeSeized,
-                                     TaskClaimed, TaskFinalized, TaskInitialized, TaskReopened, Tx,
-                                     WorkerAuthorized, WorkerFailed)
+from iexec_kit.actors.events import (
+    ConsensusReached,
+    EventStream,
+    OrdersPublished,
+    RewardPaid,
+    StakeSeized,
+    TaskClaimed,
+    TaskFinalized,
+    TaskInitialized,
+    TaskReopened,
+    Tx,
+    WorkerAuthorized,
+    WorkerFailed,
+)
 from iexec_kit.actors.worker import TaskSpec, Worker
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.errors import IexecKitError
 from iexec_kit.poco.consensus import ConsensusState, reached
-from iexec_kit.poco.tasks import ContributionStatus, TaskStatus, sign_authorization, task_id
-
-KITTY_ADDRESS = "0x99c2268479b93fDe36232351229815DF80837e23"
-CATEGORY_CLOCK = {0: 300, 1: 1200, 2: 3600, 3: 10800, 4: 36000}
+from iexec_kit.poco.tasks import sign_authorization, task_id
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
+from iexec_kit.protocol.units import same_address
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,17 @@ class Assignment:
 class Scheduler:
     """The workerpool manager's scheduler (see the module docstring)."""
 
-    def __init__(self, hub, manager: Participant, workerpool: str, workers: list[Worker], *,
-                 stream: EventStream | None = None, seed: int = 0, from_block: int = 0):
+    def __init__(
+        self,
+        hub,
+        manager: Participant,
+        workerpool: str,
+        workers: list[Worker],
+        *,
+        stream: EventStream | None = None,
+        seed: int = 0,
+        from_block: int = 0,
+    ):
         self.hub = hub
         self.manager = manager
         self.workerpool = to_checksum_address(workerpool)
@@ -58,25 +77,53 @@ class Scheduler:
         self.stream = stream if stream is not None else EventStream()
         self.rng = random.Random(f"scheduler-{seed}")
         self.from_block = from_block
-        self.deals: dict[str, object] = {}          # dealid -> Deal
+        self.deals: dict[str, object] = {}  # dealid -> Deal
         self.tasks: dict[str, tuple[str, int]] = {}  # taskid -> (dealid, idx), in deal order
         self.specs: dict[str, TaskSpec] = {}
-        self.assigned: dict[str, list[str]] = {}    # taskid -> worker addresses computing or done
-        self.failed: dict[str, set[str]] = {}       # taskid -> workers that could not contribute
-        self.asked: set[tuple[str, str]] = set()    # (taskid, worker) asked to reveal
-        self.announced: set[str] = set()            # tasks whose consensus was announced
+        self.assigned: dict[str, list[str]] = {}  # taskid -> worker addresses computing or done
+        self.failed: dict[str, set[str]] = {}  # taskid -> workers that could not contribute
+        self.asked: set[tuple[str, str]] = set()  # (taskid, worker) asked to reveal
+        self.announced: set[str] = set()  # tasks whose consensus was announced
         self.finished: set[str] = set()
 
     # ----- orders --------------------------------------------------------------------------
-    def publish_orders(self, book, app_entry, *, price: int, volume: int, category: int = 0, trust: int = 0,
-                       rng: random.Random | None = None):
+    def publish_orders(
+        self,
+        book,
+        app_entry,
+        *,
+        price: int,
+        volume: int,
+        category: int = 0,
+        trust: int = 0,
+        rng: random.Random | None = None,
+    ):
         """Sign and publish the workerpool's order (price per task, volume, category, trust)."""
         from iexec_kit.market.providers import publish_workerpool_order
 
-        entry = publish_workerpool_order(self.hub, book, self.manager, self.workerpool, price=price,
-                                         volume=volume, category=category, trust=trust, rng=rng)
-        self.stream.emit(OrdersPublished(app_entry.hash, app_entry.order.appprice, entry.hash, price, volume, trust,
-                                         category, time=self.hub.chain.now()))
+        entry = publish_workerpool_order(
+            self.hub,
+            book,
+            self.manager,
+            self.workerpool,
+            price=price,
+            volume=volume,
+            category=category,
+            trust=trust,
+            rng=rng,
+        )
+        self.stream.emit(
+            OrdersPublished(
+                app_entry.hash,
+                app_entry.order.appprice,
+                entry.hash,
+                price,
+                volume,
+                trust,
+                category,
+                time=self.hub.chain.now(),
+            )
+        )
         return entry
 
     # ----- reading the chain ---------------------------------------------------------------
@@ -84,7 +131,8 @@ class Scheduler:
         """Deals of this workerpool not seen before (SchedulerNotice events), oldest first."""
         new = []
         logs = self.hub.contract.events.SchedulerNotice.get_logs(
-            from_block=self.from_block, argument_filters={"workerpool": self.workerpool})
+            from_block=self.from_block, argument_filters={"workerpool": self.workerpool}
+        )
         for log in logs:
             dealid = "0x" + bytes(log["args"]["dealid"]).hex()
             if dealid in self.deals:
@@ -96,10 +144,18 @@ class Scheduler:
                 tid = task_id(dealid, idx)
                 self.tasks[tid] = (dealid, idx)
                 self.specs[tid] = TaskSpec(
-                    taskid=tid, dealid=dealid, idx=idx, bot_first=deal.bot_first, bot_size=deal.bot_size,
-                    args=params.args, input_files=tuple(params.input_files), requester=deal.requester,
-                    beneficiary=deal.beneficiary, encryption=bool(params.encryption),
-                    timeout=CATEGORY_CLOCK.get(deal.category, 300))
+                    taskid=tid,
+                    dealid=dealid,
+                    idx=idx,
+                    bot_first=deal.bot_first,
+                    bot_size=deal.bot_size,
+                    args=params.args,
+                    input_files=tuple(params.input_files),
+                    requester=deal.requester,
+                    beneficiary=deal.beneficiary,
+                    encryption=bool(params.encryption),
+                    timeout=self.hub.category(deal.category).work_clock_time_ref,
+                )
             new.append(dealid)
         return new
 
@@ -116,12 +172,13 @@ class Scheduler:
         try:
             return self.hub.chain.participant_by_address(address).name
         except Exception:  # noqa: BLE001 - the kitty and strangers have no name
-            return "kitty" if address.lower() == KITTY_ADDRESS.lower() else address
+            return "kitty" if same_address(address, self.hub.config().kitty_address) else address
 
     def done(self) -> bool:
         """Every task of every noticed deal is COMPLETED or FAILED."""
-        return bool(self.tasks) and all(self.hub.task(t).status in (TaskStatus.COMPLETED, TaskStatus.FAILED)
-                                        for t in self.tasks)
+        return bool(self.tasks) and all(
+            self.hub.task(t).status in (TaskStatus.COMPLETED, TaskStatus.FAILED) for t in self.tasks
+        )
 
     def next_deadline(self) -> int | None:
         """The earliest deadline still ahead of an unfinished task (what the drive waits for)."""
@@ -160,8 +217,17 @@ class Scheduler:
         if task.status == TaskStatus.UNSET:
             _, receipt = self.hub.initialize(dealid, idx, self.manager)
             task = self.hub.task(tid)
-            self.stream.emit(TaskInitialized(tid, dealid, idx, task.contribution_deadline, task.final_deadline,
-                                             time=now, tx=Tx.of(receipt)))
+            self.stream.emit(
+                TaskInitialized(
+                    tid,
+                    dealid,
+                    idx,
+                    task.contribution_deadline,
+                    task.final_deadline,
+                    time=now,
+                    tx=Tx.of(receipt),
+                )
+            )
             return True, self._assign(tid, task)
         if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
             self.finished.add(tid)
@@ -193,8 +259,11 @@ class Scheduler:
             state.winner = h
             state.reopen()
         state.winner = None
-        live = {c.result_hash: state.groups.get(c.result_hash, 0) for _, c in contribs
-                if c.status == ContributionStatus.CONTRIBUTED}
+        live = {
+            c.result_hash: state.groups.get(c.result_hash, 0)
+            for _, c in contribs
+            if c.status == ContributionStatus.CONTRIBUTED
+        }
         leading = max(live, key=live.get) if live else "the answer to come"
         contributed = {w.lower() for w in task.contributors}
         failed = {a.lower() for a in self.failed.get(tid, set())}
@@ -209,7 +278,9 @@ class Scheduler:
         self.rng.shuffle(candidates)
         new: list[Assignment] = []
         for w in candidates:
-            new.append(Assignment(w, self.specs[tid], sign_authorization(self.manager, w.address, tid)))
+            new.append(
+                Assignment(w, self.specs[tid], sign_authorization(self.manager, w.address, tid))
+            )
             self.assigned.setdefault(tid, []).append(w.address)
             self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self.hub.chain.now()))
             if state.add(leading, self.hub.score(w.address)):
@@ -218,22 +289,39 @@ class Scheduler:
 
     def _revealing(self, tid: str, task, now: int) -> bool:
         contribs = self._contributions(tid, task)
-        winners = [(w, c) for w, c in contribs if c.result_hash == task.consensus_value
-                   and c.status in (ContributionStatus.CONTRIBUTED, ContributionStatus.PROVED)]
+        winners = [
+            (w, c)
+            for w, c in contribs
+            if c.result_hash == task.consensus_value
+            and c.status in (ContributionStatus.CONTRIBUTED, ContributionStatus.PROVED)
+        ]
         moved = False
         if tid not in self.announced:
             self.announced.add(tid)
-            self.stream.emit(ConsensusReached(tid, task.consensus_value, tuple(self._name(w) for w, _ in winners),
-                                              task.reveal_deadline, time=now))
+            self.stream.emit(
+                ConsensusReached(
+                    tid,
+                    task.consensus_value,
+                    tuple(self._name(w) for w, _ in winners),
+                    task.reveal_deadline,
+                    time=now,
+                )
+            )
             moved = True
         for w, c in winners:
             worker = self.worker(w)
-            if c.status == ContributionStatus.CONTRIBUTED and (tid, w) not in self.asked and worker is not None:
+            if (
+                c.status == ContributionStatus.CONTRIBUTED
+                and (tid, w) not in self.asked
+                and worker is not None
+            ):
                 self.asked.add((tid, w))
                 if now < task.reveal_deadline and worker.reveal(tid) is not None:
                     moved = True
         task = self.hub.task(tid)
-        if task.reveal_counter and (task.reveal_counter == task.winner_counter or now >= task.reveal_deadline):
+        if task.reveal_counter and (
+            task.reveal_counter == task.winner_counter or now >= task.reveal_deadline
+        ):
             return self._upload_and_finalize(tid, task) or moved
         if task.reveal_counter == 0 and now >= task.reveal_deadline:
             receipt = self.hub.reopen(tid, self.manager)
@@ -243,8 +331,11 @@ class Scheduler:
         return moved
 
     def _upload_and_finalize(self, tid: str, task) -> bool:
-        revealed = [w for w in task.contributors
-                    if self.hub.contribution(tid, w).status == ContributionStatus.PROVED]
+        revealed = [
+            w
+            for w in task.contributors
+            if self.hub.contribution(tid, w).status == ContributionStatus.PROVED
+        ]
         self.rng.shuffle(revealed)
         for address in revealed:
             worker = self.worker(address)
@@ -253,11 +344,21 @@ class Scheduler:
             try:
                 upload = worker.upload(self.specs[tid])
             except IexecKitError as exc:
-                self.stream.emit(WorkerFailed(tid, address, worker.name, worker.behaviour.value,
-                                              f"upload failed: {exc}", time=self.hub.chain.now()))
+                self.stream.emit(
+                    WorkerFailed(
+                        tid,
+                        address,
+                        worker.name,
+                        worker.behaviour.value,
+                        f"upload failed: {exc}",
+                        time=self.hub.chain.now(),
+                    )
+                )
                 continue
             receipt = self.hub.finalize(tid, upload.results, self.manager)
-            self.stream.emit(TaskFinalized(tid, upload.results, time=self.hub.chain.now(), tx=Tx.of(receipt)))
+            self.stream.emit(
+                TaskFinalized(tid, upload.results, time=self.hub.chain.now(), tx=Tx.of(receipt))
+            )
             self._money_events(tid, receipt)
             self.finished.add(tid)
             return True
@@ -272,10 +373,24 @@ class Scheduler:
                 extra = {}
                 if cls is StakeSeized:
                     deal = self.deals[self.tasks[tid][0]]
-                    extra["reason"] = ("payment" if owner == deal.requester else "workerpool stake"
-                                       if owner == deal.workerpool.owner else "stake lost")
-                self.stream.emit(cls(tid, owner, self._name(owner), amount, **extra, time=self.hub.chain.now(),
-                                     tx=Tx.of(receipt)))
+                    extra["reason"] = (
+                        "payment"
+                        if owner == deal.requester
+                        else "workerpool stake"
+                        if owner == deal.workerpool.owner
+                        else "stake lost"
+                    )
+                self.stream.emit(
+                    cls(
+                        tid,
+                        owner,
+                        self._name(owner),
+                        amount,
+                        **extra,
+                        time=self.hub.chain.now(),
+                        tx=Tx.of(receipt),
+                    )
+                )
 
 
 def _discard():

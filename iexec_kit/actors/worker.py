@@ -26,11 +26,19 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from iexec_kit.actors.events import (AppComputed, ContributionCommitted, ContributionRevealed, EventStream,
-                                     ResultUploaded, Tx, WorkerFailed)
+from iexec_kit.actors.events import (
+    AppComputed,
+    ContributionCommitted,
+    ContributionRevealed,
+    EventStream,
+    ResultUploaded,
+    Tx,
+    WorkerFailed,
+)
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.errors import IexecKitError, KitValueError
-from iexec_kit.poco.tasks import ContributionStatus, TaskStatus, result_hash
+from iexec_kit.protocol.results import IEXEC_OUT, app_path, result_hash
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 
 
 class Behaviour(str, Enum):
@@ -44,14 +52,17 @@ class Behaviour(str, Enum):
     SLOW = "slow"
 
     @classmethod
-    def parse(cls, value) -> "Behaviour":
+    def parse(cls, value) -> Behaviour:
         if isinstance(value, Behaviour):
             return value
         try:
             return cls(str(value).lower())
         except ValueError:
-            raise KitValueError(f"unknown worker behaviour {value!r}",
-                                expected=", ".join(b.value for b in cls), got=str(value)) from None
+            raise KitValueError(
+                f"unknown worker behaviour {value!r}",
+                expected=", ".join(b.value for b in cls),
+                got=str(value),
+            ) from None
 
 
 class WorkerCrashedError(IexecKitError, RuntimeError):
@@ -72,7 +83,7 @@ class TaskSpec:
     requester: str
     beneficiary: str
     encryption: bool
-    timeout: int          # the category's clock, seconds
+    timeout: int  # the category's clock, seconds
 
 
 @dataclass(frozen=True)
@@ -94,9 +105,19 @@ class Computation:
 class Worker:
     """One worker of the workerpool (see the module docstring for its behaviours)."""
 
-    def __init__(self, participant: Participant, hub, *, app_dir: str | Path, folder: str | Path,
-                 behaviour: Behaviour | str = Behaviour.HONEST, runner=None, storage=None,
-                 stream: EventStream | None = None, delay: int = 900):
+    def __init__(
+        self,
+        participant: Participant,
+        hub,
+        *,
+        app_dir: str | Path,
+        folder: str | Path,
+        behaviour: Behaviour | str = Behaviour.HONEST,
+        runner=None,
+        storage=None,
+        stream: EventStream | None = None,
+        delay: int = 900,
+    ):
         self.participant = participant
         self.hub = hub
         self.app_dir = Path(app_dir)
@@ -140,22 +161,41 @@ class Worker:
         out.parent.mkdir(parents=True)
         if self.behaviour == Behaviour.CRASHING:
             self.alive = False
-            comp = Computation(spec.taskid, self.address, None, None, time.monotonic() - started,
-                               "the worker process died while running the app (behaviour: crashing)")
+            comp = Computation(
+                spec.taskid,
+                self.address,
+                None,
+                None,
+                time.monotonic() - started,
+                "the worker process died while running the app (behaviour: crashing)",
+            )
             self.computations[spec.taskid] = comp
             return comp
-        env = {"IEXEC_TASK_ID": spec.taskid, "IEXEC_DEAL_ID": spec.dealid, "IEXEC_TASK_INDEX": str(spec.idx),
-               "IEXEC_BOT_SIZE": str(spec.bot_size), "IEXEC_BOT_FIRST_INDEX": str(spec.bot_first),
-               "IEXEC_BOT_TASK_INDEX": str(spec.idx - spec.bot_first)}
+        env = {
+            "IEXEC_TASK_ID": spec.taskid,
+            "IEXEC_DEAL_ID": spec.dealid,
+            "IEXEC_TASK_INDEX": str(spec.idx),
+            "IEXEC_BOT_SIZE": str(spec.bot_size),
+            "IEXEC_BOT_FIRST_INDEX": str(spec.bot_first),
+            "IEXEC_BOT_TASK_INDEX": str(spec.idx - spec.bot_first),
+        }
         try:
-            result = self.runner.run(self.app_dir, inputs=list(spec.input_files), args=spec.args, env=env,
-                                     timeout=spec.timeout, out_dir=out)
+            result = self.runner.run(
+                self.app_dir,
+                inputs=list(spec.input_files),
+                args=spec.args,
+                env=env,
+                timeout=spec.timeout,
+                out_dir=out,
+            )
             if self.behaviour in (Behaviour.CHEATER, Behaviour.COLLUDING):
                 self._tamper(result.deterministic_path)
             self._container_paths(result, out)
             digest = result.digest()
         except (IexecKitError, OSError) as exc:  # a failed input, app or disk: no contribution
-            comp = Computation(spec.taskid, self.address, None, None, time.monotonic() - started, str(exc))
+            comp = Computation(
+                spec.taskid, self.address, None, None, time.monotonic() - started, str(exc)
+            )
         else:
             comp = Computation(spec.taskid, self.address, digest, out, time.monotonic() - started)
         self.computations[spec.taskid] = comp
@@ -169,11 +209,12 @@ class Worker:
         import json
 
         det = result.deterministic_path
-        if det is None or not (result.computed or {}).get("deterministic-output-path"):
-            return
+        named = (result.computed or {}).get("deterministic-output-path")
+        if det is None or not named or str(named).startswith(IEXEC_OUT):
+            return  # computed.json stays as the app wrote it
         rel = Path(det).resolve().relative_to(out.resolve()).as_posix()
         computed = dict(result.computed)
-        computed["deterministic-output-path"] = "/iexec_out" + ("" if rel == "." else "/" + rel)
+        computed["deterministic-output-path"] = app_path(rel)
         (out / "computed.json").write_text(json.dumps(computed, indent=2) + "\n")
 
     def _tamper(self, path: Path | None) -> None:
@@ -181,8 +222,11 @@ class Worker:
         the worker's own for a lone cheater), so the digest differs from the honest one."""
         if path is None:
             return
-        mark = (b"\0colluding cheaters' shared answer" if self.behaviour == Behaviour.COLLUDING
-                else b"\0cheater " + self.address.encode())
+        mark = (
+            b"\0colluding cheaters' shared answer"
+            if self.behaviour == Behaviour.COLLUDING
+            else b"\0cheater " + self.address.encode()
+        )
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for f in files:
             with open(f, "ab") as fh:
@@ -198,12 +242,28 @@ class Worker:
         try:
             receipt = self.hub.contribute(spec.taskid, comp.digest, self.participant, authorization)
         except IexecKitError as exc:
-            self.stream.emit(WorkerFailed(spec.taskid, self.address, self.name, self.behaviour.value,
-                                          f"contribution refused: {exc}", time=self._now()))
+            self.stream.emit(
+                WorkerFailed(
+                    spec.taskid,
+                    self.address,
+                    self.name,
+                    self.behaviour.value,
+                    f"contribution refused: {exc}",
+                    time=self._now(),
+                )
+            )
             return None
-        self.stream.emit(ContributionCommitted(spec.taskid, self.address, self.name, self.behaviour.value,
-                                               result_hash(spec.taskid, comp.digest), time=self._now(),
-                                               tx=Tx.of(receipt)))
+        self.stream.emit(
+            ContributionCommitted(
+                spec.taskid,
+                self.address,
+                self.name,
+                self.behaviour.value,
+                result_hash(spec.taskid, comp.digest),
+                time=self._now(),
+                tx=Tx.of(receipt),
+            )
+        )
         return receipt
 
     def reveal(self, taskid: str):
@@ -216,8 +276,11 @@ class Worker:
         if self.hub.contribution(taskid, self.address).status != ContributionStatus.CONTRIBUTED:
             return None
         receipt = self.hub.reveal(taskid, comp.digest, self.participant)
-        self.stream.emit(ContributionRevealed(taskid, self.address, self.name, comp.digest, time=self._now(),
-                                              tx=Tx.of(receipt)))
+        self.stream.emit(
+            ContributionRevealed(
+                taskid, self.address, self.name, comp.digest, time=self._now(), tx=Tx.of(receipt)
+            )
+        )
         return receipt
 
     def upload(self, spec: TaskSpec):
@@ -227,26 +290,58 @@ class Worker:
 
         comp = self.computations.get(spec.taskid)
         if comp is None or comp.out_dir is None or not self.alive:
-            raise WorkerCrashedError(f"{self.name} has no result for task {spec.taskid}",
-                                     expected="a revealed worker that still holds its $IEXEC_OUT",
-                                     got="nothing", hint="the scheduler picks another revealed worker")
+            raise WorkerCrashedError(
+                f"{self.name} has no result for task {spec.taskid}",
+                expected="a revealed worker that still holds its $IEXEC_OUT",
+                got="nothing",
+                hint="the scheduler picks another revealed worker",
+            )
         if self.hub.task(spec.taskid).status != TaskStatus.REVEALING:
             raise WorkerCrashedError("the task is not REVEALING any more", got=str(spec.taskid))
         archive = zip_result(comp.out_dir)
         if spec.encryption:
             from iexec_kit.storage.encryption import encrypt_result
 
-            archive = encrypt_result(archive, self.storage.beneficiary_keys(spec.beneficiary).public)
+            archive = encrypt_result(
+                archive, self.storage.beneficiary_keys(spec.beneficiary).public
+            )
         receipt = self.storage.upload(spec.requester, spec.taskid, archive, self.participant.key)
-        self.stream.emit(ResultUploaded(spec.taskid, self.address, self.name, receipt.storage, receipt.location,
-                                        receipt.cid, receipt.size, time=self._now()))
+        self.stream.emit(
+            ResultUploaded(
+                spec.taskid,
+                self.address,
+                self.name,
+                receipt.storage,
+                receipt.location,
+                receipt.cid,
+                receipt.size,
+                time=self._now(),
+            )
+        )
         return receipt
 
     def emit_computed(self, comp: Computation) -> None:
         """Report a computation on the stream (the drive calls it in a fixed order)."""
         if comp.ok:
-            self.stream.emit(AppComputed(comp.taskid, self.address, self.name, self.behaviour.value, comp.digest,
-                                         comp.seconds, time=self._now()))
+            self.stream.emit(
+                AppComputed(
+                    comp.taskid,
+                    self.address,
+                    self.name,
+                    self.behaviour.value,
+                    comp.digest,
+                    comp.seconds,
+                    time=self._now(),
+                )
+            )
         else:
-            self.stream.emit(WorkerFailed(comp.taskid, self.address, self.name, self.behaviour.value,
-                                          comp.error or "unknown failure", time=self._now()))
+            self.stream.emit(
+                WorkerFailed(
+                    comp.taskid,
+                    self.address,
+                    self.name,
+                    self.behaviour.value,
+                    comp.error or "unknown failure",
+                    time=self._now(),
+                )
+            )

@@ -4,4 +4,12 @@ accounts, snapshots and time travel, the Solidity sources, their compiled artifa
 from iexec_kit.chain.accounts import DEFAULT_MNEMONIC, Participant, participants
 from iexec_kit.chain.node import ETH, IN_PROCESS, Chain, Receipt
 
-__all__ = ["Chain", "Receipt", "Participant", "participants", "DEFAULT_MNEMONIC", "ETH", "IN_PROCESS"]
+__all__ = [
+    "Chain",
+    "Receipt",
+    "Participant",
+    "participants",
+    "DEFAULT_MNEMONIC",
+    "ETH",
+    "IN_PROCESS",
+]

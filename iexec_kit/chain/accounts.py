@@ -56,14 +56,18 @@ def derive_keys(mnemonic: str, count: int) -> tuple[bytes, ...]:
     return tuple(key_from_seed(seed, f"{HD_PATH}/{i}") for i in range(count))
 
 
-def participants(workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC) -> list[Participant]:
+def participants(
+    workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC
+) -> list[Participant]:
     """The deployer, requester, app developer, dataset owner, scheduler, then ``workers`` workers."""
     from eth_keys import keys as eth_keys
 
     if workers < 0:
         from iexec_kit.errors import KitValueError
 
-        raise KitValueError("the number of workers cannot be negative", expected=">= 0", got=str(workers))
+        raise KitValueError(
+            "the number of workers cannot be negative", expected=">= 0", got=str(workers)
+        )
     out = []
     for i, key in enumerate(derive_keys(mnemonic, len(ROLES) + workers)):
         address = eth_keys.PrivateKey(key).public_key.to_checksum_address()

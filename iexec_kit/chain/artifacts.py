@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from iexec_kit.errors import ArtifactError
@@ -14,7 +14,7 @@ ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 HUB_MODULES = ("EscrowModule", "ConfigModule", "OrderModule", "MatchModule", "PocoModule")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     """The artifact of contract ``name``: {"abi", "bytecode", "deployedBytecode", ...}."""
     path = ARTIFACTS_DIR / f"{name}.json"
@@ -22,7 +22,8 @@ def load(name: str) -> dict:
         known = sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))
         raise ArtifactError(
             f"no compiled artifact for contract {name!r}",
-            expected=f"one of {', '.join(known)}", got=str(path),
+            expected=f"one of {', '.join(known)}",
+            got=str(path),
             hint="run `make contracts` after adding a Solidity contract",
         )
     return json.loads(path.read_text())
@@ -32,7 +33,7 @@ def abi(name: str) -> list[dict]:
     return load(name)["abi"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def hub_abi() -> tuple:
     """The ABI a caller sees at the hub's address: the router's plus every module's, deduplicated."""
     seen, merged = set(), []
@@ -40,8 +41,11 @@ def hub_abi() -> tuple:
         for entry in abi(name):
             if entry["type"] in ("constructor", "fallback", "receive"):
                 continue
-            sig = (entry["type"], entry.get("name"),
-                   tuple(i["type"] for i in entry.get("inputs", [])))
+            sig = (
+                entry["type"],
+                entry.get("name"),
+                tuple(i["type"] for i in entry.get("inputs", [])),
+            )
             if sig not in seen:
                 seen.add(sig)
                 merged.append(entry)

@@ -61,26 +61,34 @@ def compile_all() -> dict[str, dict]:
         )
     proc = subprocess.run(
         [node, "-e", _NODE_DRIVER, str(SOLC_JS)],
-        input=json.dumps(standard_input()), capture_output=True, text=True, check=False,
+        input=json.dumps(standard_input()),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise IexecKitError("solc-js crashed", got=proc.stderr.strip()[-2000:])
     out = json.loads(proc.stdout)
     errors = [e for e in out.get("errors", []) if e["severity"] == "error"]
     if errors:
-        raise IexecKitError("the contracts do not compile",
-                            got="\n".join(e["formattedMessage"] for e in errors))
+        raise IexecKitError(
+            "the contracts do not compile", got="\n".join(e["formattedMessage"] for e in errors)
+        )
     artifacts = {}
     for source, contracts in sorted(out["contracts"].items()):
         for name, c in sorted(contracts.items()):
             bytecode = c["evm"]["bytecode"]["object"]
-            if not bytecode or not c["abi"]:  # interfaces, abstract contracts, struct-only libraries
+            if (
+                not bytecode or not c["abi"]
+            ):  # interfaces, abstract contracts, struct-only libraries
                 continue
             artifacts[name] = {
                 "contractName": name,
                 "sourceName": source,
-                "compiler": {"solc": out["solcVersion"], "settings": {
-                    k: v for k, v in SETTINGS.items() if k != "outputSelection"}},
+                "compiler": {
+                    "solc": out["solcVersion"],
+                    "settings": {k: v for k, v in SETTINGS.items() if k != "outputSelection"},
+                },
                 "abi": c["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + c["evm"]["deployedBytecode"]["object"],

@@ -10,12 +10,11 @@ from iexec_kit.chain import artifacts
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.chain.node import Chain
 from iexec_kit.errors import ArtifactError
+from iexec_kit.protocol.categories import DEFAULT_CATEGORIES
+from iexec_kit.protocol.units import RLC_DECIMALS, ZERO_ADDRESS
 
-# PoCo's categories: name, work clock (seconds)
-CATEGORIES = (("XS", 300), ("S", 1200), ("M", 3600), ("L", 10800), ("XL", 36000))
 HUB_TOKEN_NAME = "Staked RLC"
 HUB_TOKEN_SYMBOL = "SRLC"
-RLC_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,9 @@ class Deployment:
 
 def module_selectors(name: str) -> list[bytes]:
     """The 4-byte selectors of a module's external functions."""
-    return [function_abi_to_4byte_selector(e) for e in artifacts.abi(name) if e["type"] == "function"]
+    return [
+        function_abi_to_4byte_selector(e) for e in artifacts.abi(name) if e["type"] == "function"
+    ]
 
 
 def check_no_clashes(modules=artifacts.HUB_MODULES) -> None:
@@ -44,8 +45,10 @@ def check_no_clashes(modules=artifacts.HUB_MODULES) -> None:
     for name in modules:
         for sel in module_selectors(name):
             if sel in owner_of:
-                raise ArtifactError(f"selector 0x{sel.hex()} is in both {owner_of[sel]} and {name}",
-                                    hint="rename one of the functions")
+                raise ArtifactError(
+                    f"selector 0x{sel.hex()} is in both {owner_of[sel]} and {name}",
+                    hint="rename one of the functions",
+                )
             owner_of[sel] = name
 
 
@@ -66,14 +69,32 @@ def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deploy
     for name in ("AppRegistry", "DatasetRegistry", "WorkerpoolRegistry"):
         registries[name], _ = chain.deploy(artifacts.load(name), deployer)
     hub_c = chain.contract(artifacts.hub_abi(), hub)
-    chain.transact(hub_c.functions.configure(
-        rlc, HUB_TOKEN_NAME, HUB_TOKEN_SYMBOL, RLC_DECIMALS, registries["AppRegistry"],
-        registries["DatasetRegistry"], registries["WorkerpoolRegistry"],
-        "0x0000000000000000000000000000000000000000"), deployer)
+    chain.transact(
+        hub_c.functions.configure(
+            rlc,
+            HUB_TOKEN_NAME,
+            HUB_TOKEN_SYMBOL,
+            RLC_DECIMALS,
+            registries["AppRegistry"],
+            registries["DatasetRegistry"],
+            registries["WorkerpoolRegistry"],
+            ZERO_ADDRESS,  # the v3 hub PoCo accepts for migration; the kit ignores it
+        ),
+        deployer,
+    )
     chain.transact(hub_c.functions.updateDomainSeparator(), deployer)
-    for cat_name, clock in CATEGORIES:
-        chain.transact(hub_c.functions.createCategory(
-            cat_name, f'{{"name":"{cat_name}","clock":{clock}}}', clock), deployer)
-    return Deployment(rlc=rlc, hub=hub, appregistry=registries["AppRegistry"],
-                      datasetregistry=registries["DatasetRegistry"],
-                      workerpoolregistry=registries["WorkerpoolRegistry"], modules=modules)
+    for cat in DEFAULT_CATEGORIES:
+        chain.transact(
+            hub_c.functions.createCategory(
+                cat.name, f'{{"name":"{cat.name}","clock":{cat.clock}}}', cat.clock
+            ),
+            deployer,
+        )
+    return Deployment(
+        rlc=rlc,
+        hub=hub,
+        appregistry=registries["AppRegistry"],
+        datasetregistry=registries["DatasetRegistry"],
+        workerpoolregistry=registries["WorkerpoolRegistry"],
+        modules=modules,
+    )

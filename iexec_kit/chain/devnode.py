@@ -39,7 +39,9 @@ HARDFORK = "cancun"
 CHAIN_ID = 31337
 DEFAULT_ACCOUNTS = 20
 STARTUP_TIMEOUT = 60.0
-_INSTALL_HINT = "install Node.js 20 and run `npm ci --ignore-scripts` at the repository root (or `make node`)"
+_INSTALL_HINT = (
+    "install Node.js 20 and run `npm ci --ignore-scripts` at the repository root (or `make node`)"
+)
 
 # Loaded by Hardhat: the network, plus a watchdog that ends the node when our pipe closes.
 _CONFIG = """\
@@ -64,15 +66,29 @@ def find_hardhat(hardhat: str | os.PathLike[str] | None = None) -> Path:
     """The ``hardhat`` launcher: ``hardhat`` if given, else node_modules/.bin/hardhat of the
     repository (or of the current folder). Raises DependencyMissingError when absent."""
     if shutil.which("node") is None:
-        raise DependencyMissingError("Node.js is needed to run a Hardhat node, and `node` is not on PATH",
-                                     expected="node 20 or later", got="no `node` command", hint=_INSTALL_HINT)
-    candidates = [Path(hardhat)] if hardhat is not None else [
-        REPO_ROOT / "node_modules" / ".bin" / "hardhat", Path.cwd() / "node_modules" / ".bin" / "hardhat"]
+        raise DependencyMissingError(
+            "Node.js is needed to run a Hardhat node, and `node` is not on PATH",
+            expected="node 20 or later",
+            got="no `node` command",
+            hint=_INSTALL_HINT,
+        )
+    candidates = (
+        [Path(hardhat)]
+        if hardhat is not None
+        else [
+            REPO_ROOT / "node_modules" / ".bin" / "hardhat",
+            Path.cwd() / "node_modules" / ".bin" / "hardhat",
+        ]
+    )
     for c in candidates:
         if c.is_file():
             return c
-    raise DependencyMissingError("Hardhat is not installed", expected="node_modules/.bin/hardhat (Hardhat 2.x)",
-                                 got=", ".join(str(c) for c in candidates) + ": missing", hint=_INSTALL_HINT)
+    raise DependencyMissingError(
+        "Hardhat is not installed",
+        expected="node_modules/.bin/hardhat (Hardhat 2.x)",
+        got=", ".join(str(c) for c in candidates) + ": missing",
+        hint=_INSTALL_HINT,
+    )
 
 
 def _node_modules_of(hardhat: Path) -> Path:
@@ -82,8 +98,11 @@ def _node_modules_of(hardhat: Path) -> Path:
     for parent in hardhat.resolve().parents:
         if parent.name == "node_modules":
             return parent
-    raise DependencyMissingError("cannot tell which node_modules holds this Hardhat", got=str(hardhat),
-                                 hint="pass node_modules/.bin/hardhat of a local install")
+    raise DependencyMissingError(
+        "cannot tell which node_modules holds this Hardhat",
+        got=str(hardhat),
+        hint="pass node_modules/.bin/hardhat of a local install",
+    )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -103,13 +122,25 @@ class HardhatNode:
 
     host = "127.0.0.1"
 
-    def __init__(self, *, port: int | None = None, hardhat: str | os.PathLike[str] | None = None,
-                 mnemonic: str = DEFAULT_MNEMONIC, accounts: int = DEFAULT_ACCOUNTS,
-                 hardfork: str = HARDFORK, chain_id: int = CHAIN_ID,
-                 startup_timeout: float = STARTUP_TIMEOUT):
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        hardhat: str | os.PathLike[str] | None = None,
+        mnemonic: str = DEFAULT_MNEMONIC,
+        accounts: int = DEFAULT_ACCOUNTS,
+        hardfork: str = HARDFORK,
+        chain_id: int = CHAIN_ID,
+        startup_timeout: float = STARTUP_TIMEOUT,
+    ):
         self.port = port
         self._hardhat = hardhat
-        self.mnemonic, self.accounts, self.hardfork, self.chain_id = mnemonic, accounts, hardfork, chain_id
+        self.mnemonic, self.accounts, self.hardfork, self.chain_id = (
+            mnemonic,
+            accounts,
+            hardfork,
+            chain_id,
+        )
         self.startup_timeout = startup_timeout
         self.folder: Path | None = None
         self.proc: subprocess.Popen | None = None
@@ -119,14 +150,16 @@ class HardhatNode:
     @property
     def url(self) -> str:
         if self.proc is None or self.port is None:
-            raise ChainConnectionError("the Hardhat node is not running", hint="call start() or use `with HardhatNode()`")
+            raise ChainConnectionError(
+                "the Hardhat node is not running", hint="call start() or use `with HardhatNode()`"
+            )
         return f"http://{self.host}:{self.port}"
 
     @property
     def log_path(self) -> Path | None:
         return None if self.folder is None else self.folder / "hardhat-node.log"
 
-    def start(self) -> "HardhatNode":
+    def start(self) -> HardhatNode:
         if self.proc is not None:
             return self
         hardhat = find_hardhat(self._hardhat)
@@ -135,10 +168,17 @@ class HardhatNode:
         modules = _node_modules_of(hardhat)
         self.folder = Path(tempfile.mkdtemp(prefix="iexec-kit-hardhat-"))
         (self.folder / "node_modules").symlink_to(modules, target_is_directory=True)
-        (self.folder / "package.json").write_text('{"name": "iexec-kit-devnode", "private": true}\n')
-        (self.folder / "hardhat.config.js").write_text(_CONFIG.format(
-            hardfork=json.dumps(self.hardfork), chain_id=int(self.chain_id),
-            mnemonic=json.dumps(self.mnemonic), accounts=int(self.accounts)))
+        (self.folder / "package.json").write_text(
+            '{"name": "iexec-kit-devnode", "private": true}\n'
+        )
+        (self.folder / "hardhat.config.js").write_text(
+            _CONFIG.format(
+                hardfork=json.dumps(self.hardfork),
+                chain_id=int(self.chain_id),
+                mnemonic=json.dumps(self.mnemonic),
+                accounts=int(self.accounts),
+            )
+        )
         fixed_port = self.port is not None
         try:
             for attempt in range(3):  # an ephemeral port can be taken between probe and bind
@@ -152,9 +192,13 @@ class HardhatNode:
                     self._kill()
                     if fixed_port or attempt == 2 or "EADDRINUSE" not in exc.output:
                         raise ChainConnectionError(
-                            "the Hardhat node exited while starting", expected=f"a node listening on {self.host}:{self.port}",
-                            got=exc.output[-1500:] or f"exit code {exc.code}", hint=_INSTALL_HINT if "Cannot find module"
-                            in exc.output else "read the node's output above; free the port or pick another one") from None
+                            "the Hardhat node exited while starting",
+                            expected=f"a node listening on {self.host}:{self.port}",
+                            got=exc.output[-1500:] or f"exit code {exc.code}",
+                            hint=_INSTALL_HINT
+                            if "Cannot find module" in exc.output
+                            else "read the node's output above; free the port or pick another one",
+                        ) from None
         except BaseException:
             self.stop()
             raise
@@ -162,16 +206,35 @@ class HardhatNode:
         return self
 
     def _spawn(self, hardhat: Path) -> None:
-        env = {**os.environ, "CI": "true", "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true",
-               "HARDHAT_HIDE_SOLIDITY_SURVEY_MESSAGE": "true", "NO_COLOR": "1", "FORCE_COLOR": "0"}
+        env = {
+            **os.environ,
+            "CI": "true",
+            "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true",
+            "HARDHAT_HIDE_SOLIDITY_SURVEY_MESSAGE": "true",
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+        }
         if self._log is not None:
             self._log.close()
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(hardhat), "node", "--hostname", self.host, "--port", str(self.port), "--config",
-             str(self.folder / "hardhat.config.js")],
-            cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)  # own process group: stop() ends it and any children
+            [
+                str(hardhat),
+                "node",
+                "--hostname",
+                self.host,
+                "--port",
+                str(self.port),
+                "--config",
+                str(self.folder / "hardhat.config.js"),
+            ],
+            cwd=self.folder,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # own process group: stop() ends it and any children
 
     def _output(self) -> str:
         try:
@@ -181,15 +244,20 @@ class HardhatNode:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        ).encode()
         last = "no answer yet"
         while True:
             code = self.proc.poll()
             if code is not None:
                 raise _EarlyExit(code, self._output())
             try:
-                req = urllib.request.Request(f"http://{self.host}:{self.port}", data=body,
-                                             headers={"Content-Type": "application/json"})
+                req = urllib.request.Request(
+                    f"http://{self.host}:{self.port}",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
                 with urllib.request.urlopen(req, timeout=2) as resp:
                     answer = json.loads(resp.read())
                 if int(answer["result"], 16) == self.chain_id:
@@ -202,9 +270,11 @@ class HardhatNode:
                 self._kill()
                 raise ChainConnectionError(
                     f"the Hardhat node did not answer eth_chainId within {self.startup_timeout:.0f} s",
-                    expected=f"chain id {self.chain_id} at http://{self.host}:{self.port}", got=last,
+                    expected=f"chain id {self.chain_id} at http://{self.host}:{self.port}",
+                    got=last,
                     hint="a first start on a slow machine can take longer: raise startup_timeout; "
-                         f"the node's output ends with: {output[-500:]!r}")
+                    f"the node's output ends with: {output[-500:]!r}",
+                )
             time.sleep(0.1)
 
     def _kill(self) -> None:
@@ -245,7 +315,7 @@ class HardhatNode:
             self.folder = None
         atexit.unregister(self.stop)
 
-    def __enter__(self) -> "HardhatNode":
+    def __enter__(self) -> HardhatNode:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -266,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m iexec_kit.chain.devnode [--port 8545]``: run a node until Ctrl-C."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m iexec_kit.chain.devnode",
-                                     description="Run a Hardhat dev node for iexec-kit on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8545, help="TCP port (0: a free one); default 8545")
+    parser = argparse.ArgumentParser(
+        prog="python -m iexec_kit.chain.devnode",
+        description="Run a Hardhat dev node for iexec-kit on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8545, help="TCP port (0: a free one); default 8545"
+    )
     args = parser.parse_args(argv)
 
     def _terminate(signum, frame):  # SIGTERM/SIGHUP: leave as Ctrl-C does, through __exit__
@@ -277,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
     with HardhatNode(port=args.port or None) as node:
-        print(f"Hardhat node (cancun, chain id {node.chain_id}) at {node.url}\n"
-              f"  iexec-kit info --chain {node.url}\n  Ctrl-C stops it.", flush=True)
+        print(
+            f"Hardhat node (cancun, chain id {node.chain_id}) at {node.url}\n"
+            f"  iexec-kit info --chain {node.url}\n  Ctrl-C stops it.",
+            flush=True,
+        )
         try:
             while node.proc is not None and node.proc.poll() is None:
                 time.sleep(0.5)

@@ -10,14 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from iexec_kit.chain.accounts import DEFAULT_MNEMONIC, DEFAULT_WORKERS, ROLES, Participant, participants
-from iexec_kit.errors import ChainConnectionError, ContractRevertError, InsufficientFundsError, KitValueError
-from iexec_kit.messages import explain_revert
+from iexec_kit.chain.accounts import (
+    DEFAULT_MNEMONIC,
+    DEFAULT_WORKERS,
+    ROLES,
+    Participant,
+    participants,
+)
+from iexec_kit.errors import (
+    ChainConnectionError,
+    ContractRevertError,
+    InsufficientFundsError,
+    KitValueError,
+)
+from iexec_kit.protocol.reverts import explain_revert
 
 IN_PROCESS = "in-process"
-DEFAULT_GAS = 12_000_000          # explicit limit in-process (only used gas is paid)
+DEFAULT_GAS = 12_000_000  # explicit limit in-process (only used gas is paid)
 ETH = 10**18
-MIN_ETH = ETH // 10               # below this an account is topped up from the deployer (RPC)
+MIN_ETH = ETH // 10  # below this an account is topped up from the deployer (RPC)
 TOP_UP_ETH = 10 * ETH
 
 
@@ -42,7 +53,9 @@ class Chain:
     ``Chain.connect(url)`` uses a JSON-RPC node (Hardhat, Anvil, geth --dev...).
     """
 
-    def __init__(self, w3, kind: str, people: list[Participant], tester=None, url: str | None = None):
+    def __init__(
+        self, w3, kind: str, people: list[Participant], tester=None, url: str | None = None
+    ):
         self.w3 = w3
         self.kind = kind
         self.url = url
@@ -53,7 +66,7 @@ class Chain:
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
-    def in_process(cls, workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC) -> "Chain":
+    def in_process(cls, workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC) -> Chain:
         """A fresh in-process py-evm chain whose genesis funds every participant with ETH."""
         # do not import eth_tester until runtime: only the in-process chain needs it
         from eth_tester import EthereumTester, PyEVMBackend
@@ -61,21 +74,32 @@ class Chain:
 
         people = participants(workers, mnemonic)
         backend = PyEVMBackend.from_mnemonic(
-            mnemonic, num_accounts=len(people), hd_path="m/44'/60'/0'/0")
+            mnemonic, num_accounts=len(people), hd_path="m/44'/60'/0'/0"
+        )
         tester = EthereumTester(backend)
         w3 = Web3(EthereumTesterProvider(tester))
         return cls(w3, IN_PROCESS, people, tester=tester)
 
     @classmethod
-    def connect(cls, url: str, workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC,
-                timeout: float = 10.0) -> "Chain":
+    def connect(
+        cls,
+        url: str,
+        workers: int = DEFAULT_WORKERS,
+        mnemonic: str = DEFAULT_MNEMONIC,
+        timeout: float = 10.0,
+    ) -> Chain:
         """A JSON-RPC node at ``url`` (http(s) or ws). Participants lacking ETH are topped up
         from the deployer's account, or from the node's first unlocked account."""
         from web3 import Web3
 
-        if not isinstance(url, str) or not url.startswith(("http://", "https://", "ws://", "wss://")):
-            raise KitValueError("an Ethereum node URL must start with http://, https://, ws:// or wss://",
-                                expected="e.g. http://127.0.0.1:8545", got=repr(url))
+        if not isinstance(url, str) or not url.startswith(
+            ("http://", "https://", "ws://", "wss://")
+        ):
+            raise KitValueError(
+                "an Ethereum node URL must start with http://, https://, ws:// or wss://",
+                expected="e.g. http://127.0.0.1:8545",
+                got=repr(url),
+            )
         if url.startswith("ws"):
             provider = Web3.LegacyWebSocketProvider(url, websocket_timeout=timeout)
         else:
@@ -104,12 +128,15 @@ class Chain:
                 continue
             node_accounts = self.w3.eth.accounts
             if node_accounts:
-                tx = self.w3.eth.send_transaction({"from": node_accounts[0], "to": p.address, "value": TOP_UP_ETH})
+                tx = self.w3.eth.send_transaction(
+                    {"from": node_accounts[0], "to": p.address, "value": TOP_UP_ETH}
+                )
                 self.w3.eth.wait_for_transaction_receipt(tx)
                 continue
             raise InsufficientFundsError(
                 f"{p.name} ({p.address}) has no ETH to pay for gas on {self.url}",
-                expected=f"at least {MIN_ETH / ETH} ETH", got=f"{self.eth_balance(p.address) / ETH} ETH",
+                expected=f"at least {MIN_ETH / ETH} ETH",
+                got=f"{self.eth_balance(p.address) / ETH} ETH",
                 hint="fund the kit's accounts (mnemonic 'test ... junk') or use a dev node that does",
             )
 
@@ -119,16 +146,22 @@ class Chain:
         for p in self.participants:
             if p.name == name:
                 return p
-        raise KitValueError(f"no participant named {name!r}",
-                            expected=", ".join(p.name for p in self.participants), got=name)
+        raise KitValueError(
+            f"no participant named {name!r}",
+            expected=", ".join(p.name for p in self.participants),
+            got=name,
+        )
 
     def participant_by_address(self, address: str) -> Participant:
         """The participant whose address this is (a kit error if it is not one of the kit's)."""
         for p in self.participants:
             if p.address.lower() == str(address).lower():
                 return p
-        raise KitValueError("that address is not one of the sandbox's participants", got=str(address),
-                            hint="pass the sender explicitly")
+        raise KitValueError(
+            "that address is not one of the sandbox's participants",
+            got=str(address),
+            hint="pass the sender explicitly",
+        )
 
     @property
     def deployer(self) -> Participant:
@@ -177,8 +210,11 @@ class Chain:
         from eth_abi import decode
         from eth_utils.abi import collapse_if_tuple
 
-        tx = {"from": frm or self.participants[0].address, "to": fn.address,
-              "data": fn._encode_transaction_data()}
+        tx = {
+            "from": frm or self.participants[0].address,
+            "to": fn.address,
+            "data": fn._encode_transaction_data(),
+        }
         raw = self._tester.call(tx, "latest")
         outputs = fn.abi.get("outputs", [])
         values = decode([collapse_if_tuple(o) for o in outputs], bytes.fromhex(raw[2:]))
@@ -186,8 +222,9 @@ class Chain:
         return values[0] if len(values) == 1 else values
 
     # ----- writes -------------------------------------------------------------------------
-    def transact(self, fn, sender: Participant, *, value: int = 0, gas: int | None = None,
-                 **context) -> Receipt:
+    def transact(
+        self, fn, sender: Participant, *, value: int = 0, gas: int | None = None, **context
+    ) -> Receipt:
         """Sign ``fn`` (a web3 contract function call) as ``sender``, send it, wait, and return its receipt.
 
         A revert raises :class:`ContractRevertError` with the reason in words; ``context`` (e.g.
@@ -199,26 +236,54 @@ class Chain:
     def deploy(self, artifact: dict, sender: Participant, *args) -> tuple[str, Receipt]:
         """Deploy a contract from its artifact; return (address, receipt)."""
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        tx = self._build(factory.constructor(*args), sender, value=0, gas=None, margin=50_000, named=None, context={})
+        tx = self._build(
+            factory.constructor(*args),
+            sender,
+            value=0,
+            gas=None,
+            margin=50_000,
+            named=None,
+            context={},
+        )
         receipt = self._send(tx, sender, None, {})
         return receipt.raw["contractAddress"], receipt
 
-    def _build(self, fn, sender: Participant, *, value: int, gas: int | None, margin: int, named, context) -> dict:
+    def _build(
+        self, fn, sender: Participant, *, value: int, gas: int | None, margin: int, named, context
+    ) -> dict:
         """The signed-to-be transaction of a call or a deployment: the explicit gas limit
         in-process, the node's estimate (plus ``margin``) over RPC; a refusal becomes a kit error."""
         tx = {"from": sender.address, "value": value}
         try:
             if gas is None:
-                gas = DEFAULT_GAS if self.kind == IN_PROCESS else int(fn.estimate_gas(tx) * 1.2) + margin
-            return fn.build_transaction({**tx, **self._fees(), "gas": gas,
-                                         "nonce": self._next_nonce(sender.address), "chainId": self.chain_id})
+                gas = (
+                    DEFAULT_GAS
+                    if self.kind == IN_PROCESS
+                    else int(fn.estimate_gas(tx) * 1.2) + margin
+                )
+            return fn.build_transaction(
+                {
+                    **tx,
+                    **self._fees(),
+                    "gas": gas,
+                    "nonce": self._next_nonce(sender.address),
+                    "chainId": self.chain_id,
+                }
+            )
         except Exception as exc:  # noqa: BLE001
             self._nonces.pop(sender.address, None)
             raise self._as_kit_error(exc, named, context) from None
 
     def send_eth(self, sender: Participant, to: str, value: int) -> Receipt:
-        tx = {"from": sender.address, "to": self.w3.to_checksum_address(to), "value": value, "gas": 21_000,
-              "nonce": self._next_nonce(sender.address), "chainId": self.chain_id, **self._fees()}
+        tx = {
+            "from": sender.address,
+            "to": self.w3.to_checksum_address(to),
+            "value": value,
+            "gas": 21_000,
+            "nonce": self._next_nonce(sender.address),
+            "chainId": self.chain_id,
+            **self._fees(),
+        }
         return self._send(tx, sender, None, {})
 
     def _fees(self) -> dict:
@@ -245,12 +310,16 @@ class Chain:
             # a node that mines failed transactions: replay as a call to learn the reason
             reason = ""
             try:
-                self.w3.eth.call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx},
-                                 raw["blockNumber"] - 1)
+                self.w3.eth.call(
+                    {k: tx[k] for k in ("from", "to", "data", "value") if k in tx},
+                    raw["blockNumber"] - 1,
+                )
             except Exception as exc:  # noqa: BLE001
                 reason = _reason_of(exc)
             raise self._revert(reason, fn, context)
-        return Receipt("0x" + bytes(raw["transactionHash"]).hex(), raw["blockNumber"], raw["gasUsed"], raw)
+        return Receipt(
+            "0x" + bytes(raw["transactionHash"]).hex(), raw["blockNumber"], raw["gasUsed"], raw
+        )
 
     # ----- errors -------------------------------------------------------------------------
     def _as_kit_error(self, exc: Exception, fn, context):
@@ -262,17 +331,26 @@ class Chain:
         low = text.lower()
         # geth/anvil: "insufficient funds ..."; Hardhat: "Sender doesn't have enough funds ..."; py-evm:
         # "Sender does not have enough balance ..."
-        if "insufficient funds" in low or "have enough funds" in low or "not have enough balance" in low:
-            return InsufficientFundsError("the sender has too little ETH to pay for gas",
-                                          got=text[:300], hint="fund the account with ETH")
+        if (
+            "insufficient funds" in low
+            or "have enough funds" in low
+            or "not have enough balance" in low
+        ):
+            return InsufficientFundsError(
+                "the sender has too little ETH to pay for gas",
+                got=text[:300],
+                hint="fund the account with ETH",
+            )
         if _is_connection_error(exc):
             return self._down(exc)
         return self._revert(_reason_of(exc), fn, context)
 
     def _down(self, exc: Exception) -> ChainConnectionError:
-        return ChainConnectionError(f"the Ethereum node stopped answering ({self.url or self.kind})",
-                                    got=f"{type(exc).__name__}: {str(exc)[:300]}",
-                                    hint="check that the node is still running")
+        return ChainConnectionError(
+            f"the Ethereum node stopped answering ({self.url or self.kind})",
+            got=f"{type(exc).__name__}: {str(exc)[:300]}",
+            hint="check that the node is still running",
+        )
 
     def _down_or(self, exc: Exception) -> Exception:
         """A dead node as a kit error; any other exception as it is."""
@@ -285,19 +363,30 @@ class Chain:
         except Exception as exc:  # noqa: BLE001
             if _is_connection_error(exc):
                 raise self._down(exc) from None
-            resp = {"error": (getattr(exc, "rpc_response", None) or {}).get("error") or {"message": str(exc)}}
+            resp = {
+                "error": (getattr(exc, "rpc_response", None) or {}).get("error")
+                or {"message": str(exc)}
+            }
         if "error" in resp:
             err = resp["error"]
             msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
-            raise ChainConnectionError(f"the node at {self.url} refused {method}", got=msg[:300],
-                                       hint="use a dev node that has it (Hardhat, Anvil) or the in-process chain")
+            raise ChainConnectionError(
+                f"the node at {self.url} refused {method}",
+                got=msg[:300],
+                hint="use a dev node that has it (Hardhat, Anvil) or the in-process chain",
+            )
         return resp.get("result")
 
     def _revert(self, reason: str, fn, context) -> ContractRevertError:
         sentence, code, todo = explain_revert(reason, **context)
         where = f" in {fn.fn_name}" if fn is not None and hasattr(fn, "fn_name") else ""
-        return ContractRevertError(f"the contract refused{where}: {sentence}", reason=reason, code=code,
-                                   got=reason or None, hint=todo)
+        return ContractRevertError(
+            f"the contract refused{where}: {sentence}",
+            reason=reason,
+            code=code,
+            got=reason or None,
+            hint=todo,
+        )
 
     # ----- time and snapshots -------------------------------------------------------------
     def snapshot(self) -> Any:
@@ -315,13 +404,18 @@ class Chain:
             return
         ok = self._rpc("evm_revert", [snapshot_id])
         if not ok:
-            raise KitValueError("the node refused to revert to that snapshot", got=str(snapshot_id),
-                                hint="on RPC nodes a snapshot can be used once: take a new one")
+            raise KitValueError(
+                "the node refused to revert to that snapshot",
+                got=str(snapshot_id),
+                hint="on RPC nodes a snapshot can be used once: take a new one",
+            )
 
     def time_travel(self, seconds: int) -> int:
         """Move chain time forward by ``seconds`` and mine a block; return the new timestamp."""
         if seconds < 0:
-            raise KitValueError("time travel only goes forward", expected="seconds >= 0", got=str(seconds))
+            raise KitValueError(
+                "time travel only goes forward", expected="seconds >= 0", got=str(seconds)
+            )
         target = self.now() + int(seconds)
         if self._tester is not None:
             # eth-tester mines the travel block one second early: aim one second later
@@ -343,7 +437,9 @@ class Chain:
         return f"{self.kind} chain {self.chain_id}" + (f" at {self.url}" if self.url else "")
 
 
-_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string), what require(cond, "reason") reverts with
+_ERROR_STRING = bytes.fromhex(
+    "08c379a0"
+)  # Error(string), what require(cond, "reason") reverts with
 
 
 def _message_of(exc: Exception) -> str:
@@ -402,8 +498,13 @@ def _reason_of(exc: Exception) -> str:
         except Exception:  # noqa: BLE001 - malformed data: fall back to the message
             pass
     text = _message_of(exc)
-    for prefix in ("execution reverted: ", "Execution reverted: ", "Error: VM Exception while processing transaction: ",
-                   "VM Exception while processing transaction: ", "reverted with reason string "):
+    for prefix in (
+        "execution reverted: ",
+        "Execution reverted: ",
+        "Error: VM Exception while processing transaction: ",
+        "VM Exception while processing transaction: ",
+        "reverted with reason string ",
+    ):
         if prefix in text:
             text = text.split(prefix, 1)[1]
     return text.strip().strip("'\"")
@@ -412,8 +513,15 @@ def _reason_of(exc: Exception) -> str:
 def _is_connection_error(exc: Exception) -> bool:
     import requests
 
-    return isinstance(exc, (ConnectionError, TimeoutError, requests.exceptions.ConnectionError,
-                            requests.exceptions.Timeout))
+    return isinstance(
+        exc,
+        (
+            ConnectionError,
+            TimeoutError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+        ),
+    )
 
 
 __all__ = ["Chain", "Receipt", "IN_PROCESS", "ETH", "ROLES"]

@@ -30,8 +30,8 @@ for _name, _module in _GROUPS.items():
         continue
     cli.add_typer(_mod.app, name=_name)
 
-from iexec_kit.cli import info as _info  # noqa: E402,F401  (registers `info`)
 from iexec_kit.cli import demo as _demo  # noqa: E402,F401  (registers `demo`)
+from iexec_kit.cli import info as _info  # noqa: E402,F401  (registers `info`)
 
 
 def main() -> None:

@@ -6,12 +6,16 @@ Heavy imports (the runners, the docker SDK, rich) happen inside the commands.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
-app = typer.Typer(help="Run an iExec app off-chain (no chain, no deal): inputs in, results out.",
-                  no_args_is_help=True, add_completion=False)
+from iexec_kit.protocol.categories import DEFAULT_CLOCK
+
+app = typer.Typer(
+    help="Run an iExec app off-chain (no chain, no deal): inputs in, results out.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.callback()
@@ -22,22 +26,34 @@ def _group() -> None:
 @app.command("run")
 def run(
     app_dir: Path = typer.Argument(..., help="the app folder, e.g. apps/gimp-cartoon"),
-    input: List[str] = typer.Option([], "--input", "-i",
-                                    help="an input file: path, file://, http(s)://, ipfs://CID "
-                                         "or /ipfs/CID (repeatable)"),
-    args: Optional[str] = typer.Option(None, "--args",
-                                       help="the app's arguments (iexec_args), shell-style; "
-                                            "default: iexec.json's default_args"),
+    input: list[str] = typer.Option(
+        [],
+        "--input",
+        "-i",
+        help="an input file: path, file://, http(s)://, ipfs://CID or /ipfs/CID (repeatable)",
+    ),
+    args: str | None = typer.Option(
+        None,
+        "--args",
+        help="the app's arguments (iexec_args), shell-style; default: iexec.json's default_args",
+    ),
     runner: str = typer.Option("process", "--runner", help="process (default) or docker"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="folder for $IEXEC_OUT (default: a temporary one)"),
-    timeout: float = typer.Option(300.0, "--timeout",
-                                  help="the task's clock in seconds (category XS: 300)"),
-    max_output_mb: float = typer.Option(200.0, "--max-output-mb",
-                                        help="limit on what the app may write to $IEXEC_OUT"),
-    docker_host: Optional[str] = typer.Option(None, "--docker-host",
-                                              help="Docker engine URL (default: DOCKER_HOST, "
-                                                   "else the kit's private engine)"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="folder for $IEXEC_OUT (default: a temporary one)"
+    ),
+    timeout: float = typer.Option(
+        float(DEFAULT_CLOCK),
+        "--timeout",
+        help=f"the task's clock in seconds (category XS: {DEFAULT_CLOCK})",
+    ),
+    max_output_mb: float = typer.Option(
+        200.0, "--max-output-mb", help="limit on what the app may write to $IEXEC_OUT"
+    ),
+    docker_host: str | None = typer.Option(
+        None,
+        "--docker-host",
+        help="Docker engine URL (default: DOCKER_HOST, else the kit's private engine)",
+    ),
 ) -> None:
     """Run APP_DIR on the inputs; print computed.json, the result digest and the output folder."""
     import json
@@ -52,17 +68,24 @@ def run(
         args = manifest.get("default_args", "")
     kw = {"base_url": docker_host} if runner == "docker" and docker_host else {}
     r = get_runner(runner, **kw)
-    console.print(f"[bold]{manifest.get('name', app_dir)}[/] on {len(input)} input(s), "
-                  f"args [cyan]{args or '(none)'}[/], {r.name} runner")
+    console.print(
+        f"[bold]{manifest.get('name', app_dir)}[/] on {len(input)} input(s), "
+        f"args [cyan]{args or '(none)'}[/], {r.name} runner"
+    )
     try:
-        result = r.run(app_dir, input, args, timeout=timeout,
-                       max_output_bytes=int(max_output_mb * 1024 * 1024), out_dir=output)
+        result = r.run(
+            app_dir,
+            input,
+            args,
+            timeout=timeout,
+            max_output_bytes=int(max_output_mb * 1024 * 1024),
+            out_dir=output,
+        )
     except Exception as exc:
         logs = getattr(getattr(exc, "result", None), "logs", None) or getattr(exc, "logs", "")
         if logs:
             console.print("[dim]app logs (end):[/]")
-            console.print("\n".join(logs.strip().splitlines()[-15:]), markup=False,
-                          highlight=False)
+            console.print("\n".join(logs.strip().splitlines()[-15:]), markup=False, highlight=False)
         raise
     console.print("[dim]app logs:[/]")
     console.print(result.logs.rstrip(), markup=False, highlight=False)

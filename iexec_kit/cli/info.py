@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
 from iexec_kit.cli import cli
+from iexec_kit.protocol.units import RLC
 
-RLC = 10**9
 ETH = 10**18
 
 
-def _start(workers: int, chain: Optional[str]):
+def _start(workers: int, chain: str | None):
     from iexec_kit.sandbox import Sandbox
 
     return Sandbox.start(workers=workers, chain_url=chain)
@@ -43,12 +42,16 @@ def _print_network(sb) -> None:
             t.add_row(k, v)
     con.print(t)
     app, pool = info["app"], info["workerpool"]
-    con.print(f"[bold]App[/bold] {app['name']} at {app['address']}\n"
-              f"  owner {app['owner']}, type {app['type']}, multiaddr {app['multiaddr']}\n"
-              f"  checksum {app['checksum']}")
-    con.print(f"[bold]Workerpool[/bold] {pool['description']!r} at {pool['address']}\n"
-              f"  owner {pool['owner']}, worker stake {pool['worker_stake_ratio']}% of the price, "
-              f"scheduler keeps {pool['scheduler_reward_ratio']}%")
+    con.print(
+        f"[bold]App[/bold] {app['name']} at {app['address']}\n"
+        f"  owner {app['owner']}, type {app['type']}, multiaddr {app['multiaddr']}\n"
+        f"  checksum {app['checksum']}"
+    )
+    con.print(
+        f"[bold]Workerpool[/bold] {pool['description']!r} at {pool['address']}\n"
+        f"  owner {pool['owner']}, worker stake {pool['worker_stake_ratio']}% of the price, "
+        f"scheduler keeps {pool['scheduler_reward_ratio']}%"
+    )
     _print_accounts(con, info["accounts"])
 
 
@@ -57,18 +60,30 @@ def _print_accounts(con, accounts, title="Participants") -> None:
 
     t = Table(title=title, header_style="bold")
     for col in ("participant", "address", "ETH", "RLC wallet", "stake", "locked"):
-        t.add_column(col, justify="right" if col in ("ETH", "RLC wallet", "stake", "locked") else "left")
+        t.add_column(
+            col, justify="right" if col in ("ETH", "RLC wallet", "stake", "locked") else "left"
+        )
     for a in accounts:
-        t.add_row(a["name"], a["address"], f"{a['eth'] / ETH:,.4f}", f"{a['wallet_rlc'] / RLC:,.9g}",
-                  f"{a['stake'] / RLC:,.9g}", f"{a['locked'] / RLC:,.9g}")
+        t.add_row(
+            a["name"],
+            a["address"],
+            f"{a['eth'] / ETH:,.4f}",
+            f"{a['wallet_rlc'] / RLC:,.9g}",
+            f"{a['stake'] / RLC:,.9g}",
+            f"{a['locked'] / RLC:,.9g}",
+        )
     con.print(t)
 
 
 @cli.command()
 def info(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (keys: chain_id, contracts, app, workerpool, accounts)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON (keys: chain_id, contracts, app, workerpool, accounts)."
+    ),
     workers: int = typer.Option(5, "--workers", min=0, help="Number of worker accounts."),
-    chain: Optional[str] = typer.Option(None, "--chain", help="JSON-RPC URL of an Ethereum node (default: in-process chain)."),
+    chain: str | None = typer.Option(
+        None, "--chain", help="JSON-RPC URL of an Ethereum node (default: in-process chain)."
+    ),
 ) -> None:
     """Start the sandbox and print the network: chain, contracts, app, workerpool, participants."""
     sb = _start(workers, chain)

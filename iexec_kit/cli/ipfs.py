@@ -10,20 +10,28 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-app = typer.Typer(name="ipfs", help="The kit's IPFS node: real CIDs, the Kubo RPC API, a gateway.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    name="ipfs",
+    help="The kit's IPFS node: real CIDs, the Kubo RPC API, a gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
-_REPO = typer.Option(None, "--repo", help="Repo folder (default $IEXEC_KIT_IPFS_REPO or "
-                     "~/.iexec-kit/ipfs).")
-_API = typer.Option(None, "--api", help="Use this Kubo RPC API (e.g. 127.0.0.1:5001) instead of "
-                    "the repo; default $IEXEC_KIT_IPFS_API.")
+_REPO = typer.Option(
+    None, "--repo", help="Repo folder (default $IEXEC_KIT_IPFS_REPO or ~/.iexec-kit/ipfs)."
+)
+_API = typer.Option(
+    None,
+    "--api",
+    help="Use this Kubo RPC API (e.g. 127.0.0.1:5001) instead of "
+    "the repo; default $IEXEC_KIT_IPFS_API.",
+)
 
 
-def _backend(api: Optional[str], repo: Optional[Path]):
+def _backend(api: str | None, repo: Path | None):
     from iexec_kit.storage.kubo import open_ipfs
 
     return open_ipfs(api=api, repo=repo)
@@ -35,10 +43,13 @@ def _fail(exc: Exception) -> None:
 
 
 @app.command()
-def daemon(api: str = typer.Option("127.0.0.1:5001", "--api", help="API address (port 0: any)."),
-           gateway: Optional[str] = typer.Option(None, "--gateway", help="Separate gateway "
-                                                 "address; default: /ipfs/ on the API port."),
-           repo: Optional[Path] = _REPO) -> None:
+def daemon(
+    api: str = typer.Option("127.0.0.1:5001", "--api", help="API address (port 0: any)."),
+    gateway: str | None = typer.Option(
+        None, "--gateway", help="Separate gateway address; default: /ipfs/ on the API port."
+    ),
+    repo: Path | None = _REPO,
+) -> None:
     """Serve the repo over the Kubo RPC API and a path gateway until Ctrl-C."""
     import threading
 
@@ -50,8 +61,7 @@ def daemon(api: str = typer.Option("127.0.0.1:5001", "--api", help="API address 
         d = IpfsDaemon(repo, api=api, gateway=gateway).start()
     except IexecKitError as exc:
         _fail(exc)
-    typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url,
-                                     repo=d.node.repo))
+    typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url, repo=d.node.repo))
     stop = threading.Event()
     import signal
 
@@ -68,13 +78,23 @@ def daemon(api: str = typer.Option("127.0.0.1:5001", "--api", help="API address 
 
 
 @app.command()
-def add(path: Path = typer.Argument(..., help="File or folder (folders are added recursively)."),
-        only_hash: bool = typer.Option(False, "--only-hash", "-n", help="Compute the CID, store nothing."),
-        cid_version: int = typer.Option(0, "--cid-version", min=0, max=1,
-                                        help="0 (Qm..., Kubo's default) or 1 (bafy..., raw leaves)."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the root CID only."),
-        hidden: bool = typer.Option(False, "--hidden", "-H", help="Include dot-files."),
-        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+def add(
+    path: Path = typer.Argument(..., help="File or folder (folders are added recursively)."),
+    only_hash: bool = typer.Option(
+        False, "--only-hash", "-n", help="Compute the CID, store nothing."
+    ),
+    cid_version: int = typer.Option(
+        0,
+        "--cid-version",
+        min=0,
+        max=1,
+        help="0 (Qm..., Kubo's default) or 1 (bafy..., raw leaves).",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the root CID only."),
+    hidden: bool = typer.Option(False, "--hidden", "-H", help="Include dot-files."),
+    api: str | None = _API,
+    repo: Path | None = _REPO,
+) -> None:
     """Add a file or a folder; prints each entry, the root CID last."""
     from iexec_kit.errors import IexecKitError
     from iexec_kit.storage.node import IpfsNode
@@ -87,22 +107,32 @@ def add(path: Path = typer.Argument(..., help="File or folder (folders are added
             from iexec_kit.storage.unixfs import Importer
 
             if not os.path.lexists(path):
-                raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
-                                   got=str(path))
+                raise StorageError(
+                    M.NODE_PATH_MISSING, expected="an existing file or folder", got=str(path)
+                )
 
             added = Importer(NullBlockstore(), cid_version=cid_version).add_path(
-                path, hidden=hidden, on_added=None if quiet else
-                lambda rel, a: typer.echo(f"added {a.cid} {rel}"))
+                path,
+                hidden=hidden,
+                on_added=None if quiet else lambda rel, a: typer.echo(f"added {a.cid} {rel}"),
+            )
             typer.echo(str(added.cid))  # no repo needed, none created
             return
         backend = _backend(api, repo)
         if isinstance(backend, IpfsNode):
-            cid = backend.add_path(path, cid_version=cid_version, only_hash=only_hash,
-                                   hidden=hidden, on_added=None if quiet else
-                                   lambda rel, added: typer.echo(f"added {added.cid} {rel}"))
+            cid = backend.add_path(
+                path,
+                cid_version=cid_version,
+                only_hash=only_hash,
+                hidden=hidden,
+                on_added=None
+                if quiet
+                else lambda rel, added: typer.echo(f"added {added.cid} {rel}"),
+            )
         else:
-            cid = backend.add_path(path, cid_version=cid_version, only_hash=only_hash,
-                                   hidden=hidden)
+            cid = backend.add_path(
+                path, cid_version=cid_version, only_hash=only_hash, hidden=hidden
+            )
             if not quiet:
                 typer.echo(f"added {cid} {path.name}")
     except IexecKitError as exc:
@@ -111,10 +141,13 @@ def add(path: Path = typer.Argument(..., help="File or folder (folders are added
 
 
 @app.command()
-def cat(cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path of a file."),
-        offset: int = typer.Option(0, "--offset", "-o", min=0),
-        length: Optional[int] = typer.Option(None, "--length", "-l", min=0),
-        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+def cat(
+    cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path of a file."),
+    offset: int = typer.Option(0, "--offset", "-o", min=0),
+    length: int | None = typer.Option(None, "--length", "-l", min=0),
+    api: str | None = _API,
+    repo: Path | None = _REPO,
+) -> None:
     """Write a file's bytes to stdout."""
     from iexec_kit.errors import IexecKitError
 
@@ -129,10 +162,14 @@ def cat(cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path of a file."
 
 
 @app.command()
-def get(cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path."),
-        output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                              help="Where to write it (default ./<cid>)."),
-        api: Optional[str] = _API, repo: Optional[Path] = _REPO) -> None:
+def get(
+    cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Where to write it (default ./<cid>)."
+    ),
+    api: str | None = _API,
+    repo: Path | None = _REPO,
+) -> None:
     """Download a file or a folder."""
     from iexec_kit.errors import IexecKitError
 

@@ -13,17 +13,36 @@ Two runners, one interface (``runner.run(app, inputs, args, env, timeout=..., ma
 
 from __future__ import annotations
 
-from iexec_kit.compute.errors import (AppExecutionError, AppNotFoundError, AppTimeoutError,
-                                      ComputeError, DockerUnavailableError, InputFetchError,
-                                      InputTooLargeError, OutputTooLargeError)
+from iexec_kit.compute.errors import (
+    AppExecutionError,
+    AppNotFoundError,
+    AppTimeoutError,
+    ComputeError,
+    DockerUnavailableError,
+    InputFetchError,
+    InputTooLargeError,
+    OutputTooLargeError,
+)
 from iexec_kit.compute.fetch import FetchedInput, fetch_inputs
-from iexec_kit.compute.runner import CATEGORY_SECONDS, RunResult, Runner, load_manifest
+from iexec_kit.compute.runner import Runner, RunResult, load_manifest
 
 __all__ = [
-    "AppExecutionError", "AppNotFoundError", "AppTimeoutError", "CATEGORY_SECONDS", "ComputeError",
-    "DockerRunner", "DockerUnavailableError", "FetchedInput", "InputFetchError",
-    "InputTooLargeError", "OutputTooLargeError", "ProcessRunner", "RunResult", "Runner",
-    "fetch_inputs", "get_runner", "load_manifest",
+    "AppExecutionError",
+    "AppNotFoundError",
+    "AppTimeoutError",
+    "ComputeError",
+    "DockerRunner",
+    "DockerUnavailableError",
+    "FetchedInput",
+    "InputFetchError",
+    "InputTooLargeError",
+    "OutputTooLargeError",
+    "ProcessRunner",
+    "RunResult",
+    "Runner",
+    "fetch_inputs",
+    "get_runner",
+    "load_manifest",
 ]
 
 
@@ -51,5 +70,9 @@ def get_runner(kind: str = "process", **kw) -> Runner:
         return DockerRunner(**kw)
     from iexec_kit.errors import KitValueError
 
-    raise KitValueError(f"unknown runner {kind!r}", expected="process or docker", got=kind,
-                        hint="use --runner process (default) or --runner docker")
+    raise KitValueError(
+        f"unknown runner {kind!r}",
+        expected="process or docker",
+        got=kind,
+        hint="use --runner process (default) or --runner docker",
+    )

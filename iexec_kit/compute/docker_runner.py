@@ -14,8 +14,12 @@ import os
 import time
 from pathlib import Path
 
-from iexec_kit.compute.errors import (AppNotFoundError, AppTimeoutError, DockerUnavailableError,
-                                      OutputTooLargeError)
+from iexec_kit.compute.errors import (
+    AppNotFoundError,
+    AppTimeoutError,
+    DockerUnavailableError,
+    OutputTooLargeError,
+)
 from iexec_kit.compute.runner import Runner, app_env, dir_size, load_manifest, tail_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +49,14 @@ class DockerRunner(Runner):
 
     name = "docker"
 
-    def __init__(self, base_url: str | None = None, *, mem_limit: str | None = "2g",
-                 pids_limit: int | None = 512, **kw):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        mem_limit: str | None = "2g",
+        pids_limit: int | None = 512,
+        **kw,
+    ):
         super().__init__(**kw)
         self.base_url = base_url or default_docker_host()
         self.mem_limit, self.pids_limit = mem_limit, pids_limit
@@ -64,10 +74,12 @@ class DockerRunner(Runner):
             except Exception as exc:  # noqa: BLE001
                 raise DockerUnavailableError(
                     f"no Docker engine answers at {self.base_url}",
-                    expected="a running Docker engine", got=f"{type(exc).__name__}: {exc}",
+                    expected="a running Docker engine",
+                    got=f"{type(exc).__name__}: {exc}",
                     hint="start the kit's private engine: scripts/docker-engine.sh start "
-                         "(and build the app: scripts/docker-build-app.sh), or use the "
-                         "process runner") from None
+                    "(and build the app: scripts/docker-build-app.sh), or use the "
+                    "process runner",
+                ) from None
             self._client = client
         return self._client
 
@@ -81,19 +93,30 @@ class DockerRunner(Runner):
         except docker.errors.ImageNotFound:
             raise AppNotFoundError(
                 f"the Docker image {image} is not on the engine at {self.base_url}",
-                expected="an image built on this engine", got="no such image",
-                hint="build it: scripts/docker-build-app.sh") from None
+                expected="an image built on this engine",
+                got="no such image",
+                hint="build it: scripts/docker-build-app.sh",
+            ) from None
 
-    def _execute(self, app, in_dir, out_dir, input_names, argv, env, *, timeout,
-                 max_output_bytes, work):
+    def _execute(
+        self, app, in_dir, out_dir, input_names, argv, env, *, timeout, max_output_bytes, work
+    ):
         image = resolve_image(app)
         self.image_id(app)
         environment = app_env("/iexec_in", "/iexec_out", input_names, env)
         container = self.client.containers.create(
-            image, command=argv, environment=environment, network_mode="none",
-            volumes={str(in_dir.resolve()): {"bind": "/iexec_in", "mode": "ro"},
-                     str(out_dir.resolve()): {"bind": "/iexec_out", "mode": "rw"}},
-            mem_limit=self.mem_limit, pids_limit=self.pids_limit, detach=True)
+            image,
+            command=argv,
+            environment=environment,
+            network_mode="none",
+            volumes={
+                str(in_dir.resolve()): {"bind": "/iexec_in", "mode": "ro"},
+                str(out_dir.resolve()): {"bind": "/iexec_out", "mode": "rw"},
+            },
+            mem_limit=self.mem_limit,
+            pids_limit=self.pids_limit,
+            detach=True,
+        )
         try:
             container.start()
             started = time.monotonic()
@@ -106,10 +129,11 @@ class DockerRunner(Runner):
                     raise AppTimeoutError(
                         f"the app ran past its {timeout:g} s clock and its container was killed",
                         expected=f"an app that finishes within {timeout:g} s (the task's "
-                                 "category time reference)",
+                        "category time reference)",
                         got=f"still running after {time.monotonic() - started:.1f} s",
                         hint="use a larger category or make the app faster",
-                        logs=tail_text(container.logs()))
+                        logs=tail_text(container.logs()),
+                    )
                 if dir_size(out_dir) > max_output_bytes:
                     container.kill()
                     raise self._too_large(out_dir, max_output_bytes, container.logs())
@@ -129,5 +153,8 @@ class DockerRunner(Runner):
     def _too_large(out_dir: Path, limit: int, logs: bytes) -> OutputTooLargeError:
         return OutputTooLargeError(
             "the app wrote more than the output limit to /iexec_out; its container was stopped",
-            expected=f"at most {limit} bytes in /iexec_out", got=f"{dir_size(out_dir)} bytes",
-            hint="write smaller results, or raise max_output_bytes", logs=tail_text(logs))
+            expected=f"at most {limit} bytes in /iexec_out",
+            got=f"{dir_size(out_dir)} bytes",
+            hint="write smaller results, or raise max_output_bytes",
+            logs=tail_text(logs),
+        )

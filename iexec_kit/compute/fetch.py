@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import shutil
 import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from iexec_kit.compute.errors import InputFetchError, InputTooLargeError
 
@@ -85,8 +85,11 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _too_large(source: str, limit: int, got: str) -> InputTooLargeError:
     return InputTooLargeError(
-        f"input {source} is too large", expected=f"at most {limit} bytes", got=got,
-        hint="use a smaller file, or raise the runner's max_input_bytes")
+        f"input {source} is too large",
+        expected=f"at most {limit} bytes",
+        got=got,
+        hint="use a smaller file, or raise the runner's max_input_bytes",
+    )
 
 
 def _read_http(url: str, limit: int, timeout: float) -> bytes:
@@ -96,9 +99,11 @@ def _read_http(url: str, limit: int, timeout: float) -> bytes:
         with requests.get(url, stream=True, timeout=timeout) as r:
             if r.status_code != 200:
                 raise InputFetchError(
-                    f"could not download input {url}", expected="HTTP 200",
+                    f"could not download input {url}",
+                    expected="HTTP 200",
                     got=f"HTTP {r.status_code} {r.reason}",
-                    hint="check the URL (the kit runs offline: use a local server or a path)")
+                    hint="check the URL (the kit runs offline: use a local server or a path)",
+                )
             declared = r.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise _too_large(url, limit, f"Content-Length {declared}")
@@ -110,35 +115,47 @@ def _read_http(url: str, limit: int, timeout: float) -> bytes:
             return bytes(buf)
     except requests.RequestException as exc:
         raise InputFetchError(
-            f"could not download input {url}", expected="a reachable http(s) URL",
+            f"could not download input {url}",
+            expected="a reachable http(s) URL",
             got=f"{type(exc).__name__}: {exc}",
             hint="start the server or use a local path; nothing outside 127.0.0.1 is reachable "
-                 "offline") from None
+            "offline",
+        ) from None
 
 
 def _read_ipfs(source: str, ipfs_cat: IpfsCat | None, limit: int) -> bytes:
     m = _IPFS.match(source)
     if ipfs_cat is None:
         raise InputFetchError(
-            f"cannot fetch {source}", expected="an ipfs_cat function (the kit's IPFS node)",
+            f"cannot fetch {source}",
+            expected="an ipfs_cat function (the kit's IPFS node)",
             got="no IPFS access given to the runner",
-            hint="pass ipfs_cat=sandbox.ipfs.cat (or any callable path -> bytes) to the runner")
+            hint="pass ipfs_cat=sandbox.ipfs.cat (or any callable path -> bytes) to the runner",
+        )
     path = m.group(1) + (m.group(2) or "")
     try:
         data = ipfs_cat(path)
     except Exception as exc:  # noqa: BLE001  (any storage failure becomes a fetch error)
         raise InputFetchError(
-            f"could not fetch {source} from IPFS", expected="content the IPFS node holds",
+            f"could not fetch {source} from IPFS",
+            expected="content the IPFS node holds",
             got=f"{type(exc).__name__}: {exc}",
-            hint="add the file to the kit's IPFS first (iexec-kit ipfs add FILE)") from None
+            hint="add the file to the kit's IPFS first (iexec-kit ipfs add FILE)",
+        ) from None
     if len(data) > limit:
         raise _too_large(source, limit, f"{len(data)} bytes")
     return bytes(data)
 
 
-def fetch_inputs(sources: Iterable[str | Path], dest: Path, *, ipfs_cat: IpfsCat | None = None,
-                 max_bytes: int = MAX_INPUT_BYTES, require_image: bool = False,
-                 timeout: float = 30.0) -> list[FetchedInput]:
+def fetch_inputs(
+    sources: Iterable[str | Path],
+    dest: Path,
+    *,
+    ipfs_cat: IpfsCat | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+    require_image: bool = False,
+    timeout: float = 30.0,
+) -> list[FetchedInput]:
     """Fetch every input into ``dest`` (created); return them in order.
 
     Names come from the URL's last path segment (sanitised, made unique). ``require_image``
@@ -158,17 +175,25 @@ def fetch_inputs(sources: Iterable[str | Path], dest: Path, *, ipfs_cat: IpfsCat
         elif source.startswith(("http://", "https://")):
             target.write_bytes(_read_http(source, max_bytes, timeout))
         else:
-            local = Path(urllib.parse.unquote(source[len("file://"):])
-                         if source.startswith("file://") else source).expanduser()
+            local = Path(
+                urllib.parse.unquote(source[len("file://") :])
+                if source.startswith("file://")
+                else source
+            ).expanduser()
             if "://" in source and not source.startswith("file://"):
                 raise InputFetchError(
                     f"unsupported input URL {source}",
                     expected="a path, file://, http(s)://, ipfs://CID or /ipfs/CID",
-                    got=source.split("://", 1)[0] + "://", hint="use one of the supported forms")
+                    got=source.split("://", 1)[0] + "://",
+                    hint="use one of the supported forms",
+                )
             if not local.is_file():
-                raise InputFetchError(f"input file not found: {source}", expected="an existing file",
-                                      got="nothing at that path" if not local.exists()
-                                      else "a folder", hint="check the path")
+                raise InputFetchError(
+                    f"input file not found: {source}",
+                    expected="an existing file",
+                    got="nothing at that path" if not local.exists() else "a folder",
+                    hint="check the path",
+                )
             size = local.stat().st_size
             if size > max_bytes:
                 raise _too_large(source, max_bytes, f"{size} bytes")
@@ -178,12 +203,18 @@ def fetch_inputs(sources: Iterable[str | Path], dest: Path, *, ipfs_cat: IpfsCat
             head = f.read(16)
         kind = sniff(head)
         if size == 0:
-            raise InputFetchError(f"input {source} is empty", expected="a non-empty file",
-                                  got="0 bytes", hint="check the file or URL")
+            raise InputFetchError(
+                f"input {source} is empty",
+                expected="a non-empty file",
+                got="0 bytes",
+                hint="check the file or URL",
+            )
         if require_image and kind not in ("png", "jpeg"):
             raise InputFetchError(
-                f"input {source} is not a PNG or JPEG picture", expected="a PNG or JPEG file",
+                f"input {source} is not a PNG or JPEG picture",
+                expected="a PNG or JPEG file",
                 got=f"{kind} content (first bytes {head[:8]!r})",
-                hint="convert it to PNG or JPEG first")
+                hint="convert it to PNG or JPEG first",
+            )
         out.append(FetchedInput(source=source, path=target, size=size, kind=kind))
     return out

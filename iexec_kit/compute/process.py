@@ -12,10 +12,12 @@ from pathlib import Path
 from iexec_kit.compute.errors import AppNotFoundError, AppTimeoutError, OutputTooLargeError
 from iexec_kit.compute.runner import Runner, app_env, dir_size, load_manifest, tail_text
 
-_TRAMPOLINE = ("import os, resource, signal, sys; n = int(sys.argv[1]); "
-               "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
-               "signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
-               "os.execv(sys.argv[2], sys.argv[2:])")
+_TRAMPOLINE = (
+    "import os, resource, signal, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+    "signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 # What a process app inherits from the kit's environment (the rest is IEXEC_* and env=...).
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
@@ -30,14 +32,21 @@ def resolve_entrypoint(app: str | Path) -> list[str]:
     else:
         entry = p
     if not entry.is_file():
-        raise AppNotFoundError(f"no entrypoint for app {app}", expected="an app folder with "
-                               "iexec.json and its entrypoint, or an executable file",
-                               got=f"{entry} missing", hint="check the app path")
+        raise AppNotFoundError(
+            f"no entrypoint for app {app}",
+            expected="an app folder with iexec.json and its entrypoint, or an executable file",
+            got=f"{entry} missing",
+            hint="check the app path",
+        )
     if entry.suffix == ".py":
         return [sys.executable, str(entry.resolve())]
     if not os.access(entry, os.X_OK):
-        raise AppNotFoundError(f"{entry} is not executable", expected="an executable entrypoint",
-                               got="no execute permission", hint=f"chmod +x {entry}")
+        raise AppNotFoundError(
+            f"{entry} is not executable",
+            expected="an executable entrypoint",
+            got="no execute permission",
+            hint=f"chmod +x {entry}",
+        )
     return [str(entry.resolve())]
 
 
@@ -51,23 +60,34 @@ class ProcessRunner(Runner):
 
     name = "process"
 
-    def _execute(self, app, in_dir, out_dir, input_names, argv, env, *, timeout,
-                 max_output_bytes, work):
+    def _execute(
+        self, app, in_dir, out_dir, input_names, argv, env, *, timeout, max_output_bytes, work
+    ):
         cmd = resolve_entrypoint(app) + argv
         (work / "home").mkdir(exist_ok=True)
         (work / "tmp").mkdir(exist_ok=True)
         full_env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
-        full_env.update(HOME=str(work / "home"), TMPDIR=str(work / "tmp"),
-                        PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        full_env.update(
+            HOME=str(work / "home"),
+            TMPDIR=str(work / "tmp"),
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONUNBUFFERED="1",
+        )
         full_env.update(app_env(str(in_dir), str(out_dir), input_names, env))
         log_path = work / "app.log"
         # A small trampoline sets the per-file size limit and execs the app (preexec_fn is not
         # safe in a threaded parent such as a Jupyter kernel).
         trampoline = [sys.executable, "-c", _TRAMPOLINE, str(max_output_bytes + 1)]
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(trampoline + cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, env=full_env, cwd=str(work),
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                trampoline + cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+                cwd=str(work),
+                start_new_session=True,
+            )
             started = time.monotonic()
             try:
                 while proc.poll() is None:
@@ -76,10 +96,11 @@ class ProcessRunner(Runner):
                         raise AppTimeoutError(
                             f"the app ran past its {timeout:g} s clock and was killed",
                             expected=f"an app that finishes within {timeout:g} s (the task's "
-                                     "category time reference)",
+                            "category time reference)",
                             got=f"still running after {time.monotonic() - started:.1f} s",
                             hint="use a larger category or make the app faster",
-                            logs=tail_text(log_path.read_bytes()))
+                            logs=tail_text(log_path.read_bytes()),
+                        )
                     if dir_size(out_dir) > max_output_bytes:
                         self._kill(proc)
                         raise self._too_large(out_dir, max_output_bytes, log_path)
@@ -103,6 +124,8 @@ class ProcessRunner(Runner):
     def _too_large(out_dir: Path, limit: int, log_path: Path) -> OutputTooLargeError:
         return OutputTooLargeError(
             "the app wrote more than the output limit to $IEXEC_OUT and was stopped",
-            expected=f"at most {limit} bytes in $IEXEC_OUT", got=f"{dir_size(out_dir)} bytes",
+            expected=f"at most {limit} bytes in $IEXEC_OUT",
+            got=f"{dir_size(out_dir)} bytes",
             hint="write smaller results, or raise max_output_bytes",
-            logs=tail_text(log_path.read_bytes()))
+            logs=tail_text(log_path.read_bytes()),
+        )

@@ -20,21 +20,21 @@ import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from iexec_kit.compute.errors import AppExecutionError, AppNotFoundError
 from iexec_kit.compute.fetch import MAX_INPUT_BYTES, FetchedInput, IpfsCat, fetch_inputs
+from iexec_kit.protocol.categories import DEFAULT_CLOCK
+from iexec_kit.protocol.results import IEXEC_OUT
+from iexec_kit.protocol.units import ZERO_ADDRESS
 
-#: The category clocks of PoCo (seconds): XS, S, M, L, XL.
-CATEGORY_SECONDS = {0: 300, 1: 1200, 2: 3600, 3: 10800, 4: 36000}
 #: Default limit on what an app may write to $IEXEC_OUT.
 MAX_OUTPUT_BYTES = 200 * 1024 * 1024
 #: How much of the app's log a result keeps (the end of it).
 MAX_LOG_CHARS = 200_000
 ZERO32 = "0x" + "00" * 32
-ZERO20 = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,17 @@ class RunResult:
 
     def digest(self) -> str:
         """The task's result digest (0x-hex), as a worker computes it for its contribution."""
-        from iexec_kit.compute.digest import result_digest
+        from iexec_kit.protocol.results import callback_digest, output_digest
 
         if not self.ok:
-            raise AppExecutionError(f"no result digest for a failed run: {self.problem}",
-                                    result=self)
-        return result_digest(self.computed, self.deterministic_path)
+            raise AppExecutionError(
+                f"no result digest for a failed run: {self.problem}", result=self
+            )
+        if (self.computed or {}).get("callback-data") is not None:
+            return callback_digest(self.computed["callback-data"])
+        return output_digest(self.deterministic_path)
 
-    def check(self) -> "RunResult":
+    def check(self) -> RunResult:
         """Return self when ok, else raise :class:`AppExecutionError` saying what went wrong."""
         if self.ok:
             return self
@@ -85,32 +88,44 @@ class RunResult:
             f"the app failed ({self.runner} runner): {self.problem}",
             expected="exit code 0 and $IEXEC_OUT/computed.json with deterministic-output-path",
             got=f"exit code {self.exit_code}, computed.json {json.dumps(self.computed)}"
-                + (f"\n  last log lines:\n{tail}" if tail else ""),
+            + (f"\n  last log lines:\n{tail}" if tail else ""),
             hint="read the logs above; run the app on the same input with "
-                 "`iexec-kit app run` to reproduce", result=self)
+            "`iexec-kit app run` to reproduce",
+            result=self,
+        )
 
 
 def load_manifest(app_dir: str | Path) -> dict:
     """Read an app folder's iexec.json (name, type, image, checksum, default_args...)."""
     path = Path(app_dir) / "iexec.json"
     if not path.is_file():
-        raise AppNotFoundError(f"no iexec.json in {app_dir}", expected="an app folder with iexec.json",
-                               got=f"{path} missing", hint="point at apps/gimp-cartoon or similar")
+        raise AppNotFoundError(
+            f"no iexec.json in {app_dir}",
+            expected="an app folder with iexec.json",
+            got=f"{path} missing",
+            hint="point at apps/gimp-cartoon or similar",
+        )
     return json.loads(path.read_text())
 
 
-def app_env(in_dir: str, out_dir: str, input_names: Sequence[str],
-            extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def app_env(
+    in_dir: str, out_dir: str, input_names: Sequence[str], extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The IEXEC_* environment of POCO.md's app contract, for the given folders as the app sees
     them (container paths for Docker, host paths for a process)."""
     env = {
-        "IEXEC_IN": in_dir, "IEXEC_OUT": out_dir,
-        "IEXEC_TASK_ID": ZERO32, "IEXEC_DEAL_ID": ZERO32,
-        "IEXEC_TASK_INDEX": "0", "IEXEC_BOT_SIZE": "1",
-        "IEXEC_BOT_FIRST_INDEX": "0", "IEXEC_BOT_TASK_INDEX": "0",
+        "IEXEC_IN": in_dir,
+        "IEXEC_OUT": out_dir,
+        "IEXEC_TASK_ID": ZERO32,
+        "IEXEC_DEAL_ID": ZERO32,
+        "IEXEC_TASK_INDEX": "0",
+        "IEXEC_BOT_SIZE": "1",
+        "IEXEC_BOT_FIRST_INDEX": "0",
+        "IEXEC_BOT_TASK_INDEX": "0",
         "IEXEC_INPUT_FILES_FOLDER": in_dir,
         "IEXEC_INPUT_FILES_NUMBER": str(len(input_names)),
-        "IEXEC_DATASET_ADDRESS": ZERO20, "IEXEC_DATASET_FILENAME": "",
+        "IEXEC_DATASET_ADDRESS": ZERO_ADDRESS,
+        "IEXEC_DATASET_FILENAME": "",
     }
     for i, name in enumerate(input_names, start=1):
         env[f"IEXEC_INPUT_FILE_NAME_{i}"] = name
@@ -152,17 +167,30 @@ class Runner(ABC):
     #: "process" or "docker"
     name: str = "runner"
 
-    def __init__(self, *, ipfs_cat: IpfsCat | None = None, max_input_bytes: int = MAX_INPUT_BYTES,
-                 poll_interval: float = 0.1):
+    def __init__(
+        self,
+        *,
+        ipfs_cat: IpfsCat | None = None,
+        max_input_bytes: int = MAX_INPUT_BYTES,
+        poll_interval: float = 0.1,
+    ):
         self.ipfs_cat = ipfs_cat
         self.max_input_bytes = max_input_bytes
         self.poll_interval = poll_interval
 
-    def run(self, app: str | Path, inputs: Sequence[str | Path] = (),
-            args: str | Sequence[str] | None = None, env: Mapping[str, str] | None = None, *,
-            timeout: float = CATEGORY_SECONDS[0], max_output_bytes: int = MAX_OUTPUT_BYTES,
-            out_dir: str | Path | None = None, require_image: bool = False,
-            check: bool = True) -> RunResult:
+    def run(
+        self,
+        app: str | Path,
+        inputs: Sequence[str | Path] = (),
+        args: str | Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        timeout: float = DEFAULT_CLOCK,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+        out_dir: str | Path | None = None,
+        require_image: bool = False,
+        check: bool = True,
+    ) -> RunResult:
         """Run ``app`` on ``inputs`` (paths or URLs) with ``args`` (iexec_args) and extra ``env``.
 
         ``timeout`` is the task's clock in seconds (default: category XS, 300 s);
@@ -176,21 +204,38 @@ class Runner(ABC):
         out = Path(out_dir) if out_dir is not None else work / "iexec_out"
         out.mkdir(parents=True, exist_ok=True)
         if any(out.iterdir()):
-            raise AppExecutionError(f"output folder {out} is not empty",
-                                    expected="an empty or new folder", got="existing files",
-                                    hint="choose another --output folder or empty it")
-        fetched = fetch_inputs(inputs, in_dir, ipfs_cat=self.ipfs_cat,
-                               max_bytes=self.max_input_bytes, require_image=require_image)
+            raise AppExecutionError(
+                f"output folder {out} is not empty",
+                expected="an empty or new folder",
+                got="existing files",
+                hint="choose another --output folder or empty it",
+            )
+        fetched = fetch_inputs(
+            inputs,
+            in_dir,
+            ipfs_cat=self.ipfs_cat,
+            max_bytes=self.max_input_bytes,
+            require_image=require_image,
+        )
         started = time.monotonic()
         try:
             exit_code, logs, out_prefix = self._execute(
-                app, in_dir, out, [f.path.name for f in fetched], split_args(args),
-                dict(env or {}), timeout=timeout, max_output_bytes=max_output_bytes, work=work)
+                app,
+                in_dir,
+                out,
+                [f.path.name for f in fetched],
+                split_args(args),
+                dict(env or {}),
+                timeout=timeout,
+                max_output_bytes=max_output_bytes,
+                work=work,
+            )
         finally:  # keep only the results: inputs, the app's home and temp files go
             for entry in work.iterdir():
                 if entry != out:
-                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() \
-                        else entry.unlink(missing_ok=True)
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(
+                        missing_ok=True
+                    )
             if out_dir is not None:
                 shutil.rmtree(work, ignore_errors=True)
         duration = time.monotonic() - started
@@ -198,13 +243,30 @@ class Runner(ABC):
         return result.check() if check else result
 
     @abstractmethod
-    def _execute(self, app, in_dir: Path, out_dir: Path, input_names: list[str], argv: list[str],
-                 env: dict[str, str], *, timeout: float, max_output_bytes: int,
-                 work: Path) -> tuple[int, str, str]:
+    def _execute(
+        self,
+        app,
+        in_dir: Path,
+        out_dir: Path,
+        input_names: list[str],
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        timeout: float,
+        max_output_bytes: int,
+        work: Path,
+    ) -> tuple[int, str, str]:
         """Start the app and wait: return (exit code, logs, the IEXEC_OUT path the app saw)."""
 
-    def _finish(self, exit_code: int, logs: str, out: Path, out_prefix: str, duration: float,
-                fetched: tuple[FetchedInput, ...]) -> RunResult:
+    def _finish(
+        self,
+        exit_code: int,
+        logs: str,
+        out: Path,
+        out_prefix: str,
+        duration: float,
+        fetched: tuple[FetchedInput, ...],
+    ) -> RunResult:
         computed, problem, det = None, None, None
         cpath = out / "computed.json"
         if cpath.is_file():
@@ -220,8 +282,9 @@ class Runner(ABC):
             if computed.get("error-message"):
                 problem = f"the app reported: {computed['error-message']}"
             elif "deterministic-output-path" in computed:
-                det, why = self._map_path(str(computed["deterministic-output-path"]), out,
-                                          out_prefix)
+                det, why = self._map_path(
+                    str(computed["deterministic-output-path"]), out, out_prefix
+                )
                 if det is None:
                     problem = why
             elif computed.get("callback-data") is None:
@@ -230,21 +293,34 @@ class Runner(ABC):
             problem = f"the app exited with code {exit_code}"
         elif exit_code != 0:
             problem = f"{problem} (exit code {exit_code})"
-        return RunResult(runner=self.name, exit_code=exit_code, computed=computed, out_dir=out,
-                         logs=logs, duration=duration, deterministic_path=det, inputs=fetched,
-                         problem=problem)
+        return RunResult(
+            runner=self.name,
+            exit_code=exit_code,
+            computed=computed,
+            out_dir=out,
+            logs=logs,
+            duration=duration,
+            deterministic_path=det,
+            inputs=fetched,
+            problem=problem,
+        )
 
     @staticmethod
     def _map_path(path: str, out: Path, out_prefix: str) -> tuple[Path | None, str]:
-        """Map the app's deterministic-output-path (as it saw it) to a host path inside out."""
+        """Map the app's deterministic-output-path, as the app wrote it, to a host path inside
+        ``out``: ``/iexec_out/...`` (the app's contract, wherever the folder is) or a path under
+        the IEXEC_OUT the app was shown (``out_prefix``). computed.json itself is left as it is."""
+        from iexec_kit.errors import KitValueError
+        from iexec_kit.protocol.results import output_relpath
+
         prefix = out_prefix.rstrip("/")
-        if path == prefix or path.startswith(prefix + "/"):
-            rel = path[len(prefix):].lstrip("/")
-        elif not path.startswith("/"):
-            rel = path
-        else:
-            return None, (f"deterministic-output-path {path} is outside $IEXEC_OUT "
-                          f"({out_prefix})")
+        if prefix != IEXEC_OUT and (path == prefix or path.startswith(prefix + "/")):
+            path = IEXEC_OUT + path[len(prefix) :]
+        try:
+            rel = output_relpath(path)
+        except KitValueError as exc:
+            why = str(exc).splitlines()[0]
+            return None, f"deterministic-output-path {path} is outside $IEXEC_OUT ({why})"
         host = (out / rel).resolve()
         if host != out.resolve() and out.resolve() not in host.parents:
             return None, f"deterministic-output-path {path} escapes $IEXEC_OUT"

@@ -9,14 +9,38 @@ This layer uses iexec_kit.poco and iexec_kit.chain only.
 """
 
 from iexec_kit.market.book import OrderBook, Page
-from iexec_kit.market.errors import (AssetNotRegisteredError, InvalidSignatureError, NoMatchingOrderError,
-                                     NotOrderOwnerError, OrderBookError, OrderBookMismatchError, OrderNotFoundError,
-                                     OrderNotLiveError)
+from iexec_kit.market.errors import (
+    AssetNotRegisteredError,
+    InvalidSignatureError,
+    NoMatchingOrderError,
+    NotOrderOwnerError,
+    OrderBookError,
+    OrderBookMismatchError,
+    OrderNotFoundError,
+    OrderNotLiveError,
+)
 from iexec_kit.market.matcher import BestMatch
-from iexec_kit.market.providers import publish_app_order, publish_dataset_order, publish_workerpool_order
+from iexec_kit.market.providers import (
+    publish_app_order,
+    publish_dataset_order,
+    publish_workerpool_order,
+)
 from iexec_kit.market.store import BookEntry
 
-__all__ = ["OrderBook", "Page", "BookEntry", "BestMatch", "publish_app_order", "publish_dataset_order",
-           "publish_workerpool_order", "OrderBookError", "InvalidSignatureError", "AssetNotRegisteredError",
-           "OrderNotLiveError", "NotOrderOwnerError", "OrderNotFoundError", "NoMatchingOrderError",
-           "OrderBookMismatchError"]
+__all__ = [
+    "OrderBook",
+    "Page",
+    "BookEntry",
+    "BestMatch",
+    "publish_app_order",
+    "publish_dataset_order",
+    "publish_workerpool_order",
+    "OrderBookError",
+    "InvalidSignatureError",
+    "AssetNotRegisteredError",
+    "OrderNotLiveError",
+    "NotOrderOwnerError",
+    "OrderNotFoundError",
+    "NoMatchingOrderError",
+    "OrderBookMismatchError",
+]

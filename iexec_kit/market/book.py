@@ -15,12 +15,30 @@ from eth_utils import to_checksum_address
 
 from iexec_kit.errors import KitValueError
 from iexec_kit.market import unpublish as unpub
-from iexec_kit.market.errors import (AssetNotRegisteredError, InvalidSignatureError, NotOrderOwnerError,
-                                     OrderBookMismatchError, OrderNotFoundError, OrderNotLiveError)
+from iexec_kit.market.errors import (
+    AssetNotRegisteredError,
+    InvalidSignatureError,
+    NotOrderOwnerError,
+    OrderBookMismatchError,
+    OrderNotFoundError,
+    OrderNotLiveError,
+)
 from iexec_kit.market.matcher import BestMatch, Matcher
-from iexec_kit.market.store import (COLUMNS, ENTRY_SELECT, KIND_OF, KINDS, ZERO, BookEntry, Store, entry_from_row, kind_of,
-                                    low, order_row)
-from iexec_kit.poco.orders import RequestOrder, Tag
+from iexec_kit.market.store import (
+    COLUMNS,
+    ENTRY_SELECT,
+    KIND_OF,
+    KINDS,
+    ZERO,
+    BookEntry,
+    Store,
+    entry_from_row,
+    kind_of,
+    low,
+    order_row,
+)
+from iexec_kit.poco.orders import RequestOrder
+from iexec_kit.protocol.tags import Tag
 
 FILENAME = "orderbook.sqlite3"
 MAX_PAGE = 1000
@@ -28,14 +46,30 @@ MAX_PAGE = 1000
 # list filter -> order kind -> (column, how): "eq" the order's own field, "allows" a restriction
 # that is either unset or this very address (the order can be used with it)
 _FILTERS = {
-    "app": {"app": ("app", "eq"), "dataset": ("apprestrict", "allows"), "workerpool": ("apprestrict", "allows"),
-            "request": ("app", "eq")},
-    "dataset": {"app": ("datasetrestrict", "allows"), "dataset": ("dataset", "eq"),
-                "workerpool": ("datasetrestrict", "allows"), "request": ("dataset", "eq")},
-    "workerpool": {"app": ("workerpoolrestrict", "allows"), "dataset": ("workerpoolrestrict", "allows"),
-                   "workerpool": ("workerpool", "eq"), "request": ("workerpool", "allows")},
-    "requester": {"app": ("requesterrestrict", "allows"), "dataset": ("requesterrestrict", "allows"),
-                  "workerpool": ("requesterrestrict", "allows"), "request": ("requester", "eq")},
+    "app": {
+        "app": ("app", "eq"),
+        "dataset": ("apprestrict", "allows"),
+        "workerpool": ("apprestrict", "allows"),
+        "request": ("app", "eq"),
+    },
+    "dataset": {
+        "app": ("datasetrestrict", "allows"),
+        "dataset": ("dataset", "eq"),
+        "workerpool": ("datasetrestrict", "allows"),
+        "request": ("dataset", "eq"),
+    },
+    "workerpool": {
+        "app": ("workerpoolrestrict", "allows"),
+        "dataset": ("workerpoolrestrict", "allows"),
+        "workerpool": ("workerpool", "eq"),
+        "request": ("workerpool", "allows"),
+    },
+    "requester": {
+        "app": ("requesterrestrict", "allows"),
+        "dataset": ("requesterrestrict", "allows"),
+        "workerpool": ("requesterrestrict", "allows"),
+        "request": ("requester", "eq"),
+    },
 }
 
 
@@ -101,8 +135,10 @@ class OrderBook:
             if k in have and have[k] != v:
                 raise OrderBookMismatchError(
                     f"the order book at {self.path} holds orders for another network",
-                    expected=f"{k} {v}", got=f"{k} {have[k]}",
-                    hint="open a book file made for this hub (e.g. in this sandbox's folder), or a new file")
+                    expected=f"{k} {v}",
+                    got=f"{k} {have[k]}",
+                    hint="open a book file made for this hub (e.g. in this sandbox's folder), or a new file",
+                )
 
     # ----- publish ------------------------------------------------------------------------
     def publish(self, order) -> BookEntry:
@@ -114,8 +150,11 @@ class OrderBook:
         (consumed by deals or cancelled). An unsigned order is accepted if presigned on chain.
         """
         if type(order) not in KINDS.values():
-            raise KitValueError("only orders can be published", expected="an AppOrder, DatasetOrder, "
-                                "WorkerpoolOrder or RequestOrder", got=type(order).__name__)
+            raise KitValueError(
+                "only orders can be published",
+                expected="an AppOrder, DatasetOrder, WorkerpoolOrder or RequestOrder",
+                got=type(order).__name__,
+            )
         order_hash = "0x" + order.hash(self.domain).hex()
         existing = self._entry(order_hash)
         if existing is not None and bytes(existing.order.sign) == bytes(order.sign):
@@ -125,11 +164,15 @@ class OrderBook:
         if remaining == 0:
             raise OrderNotLiveError(
                 f"this {order.TYPE_NAME} cannot be published: {self._why_empty(order, order_hash)}",
-                expected="an order with volume left on chain", got=f"remaining volume 0 of {order.volume}",
-                hint="sign a new order (a new salt) to sell again")
+                expected="an order with volume left on chain",
+                got=f"remaining volume 0 of {order.volume}",
+                hint="sign a new order (a new salt) to sell again",
+            )
         with self.store.write() as c:
-            c.execute(f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                      order_row(order, order_hash, owner, remaining))
+            c.execute(
+                f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                order_row(order, order_hash, owner, remaining),
+            )
         return self._entry(order_hash)
 
     def publish_many(self, orders) -> list[BookEntry]:
@@ -143,13 +186,18 @@ class OrderBook:
         asset = to_checksum_address(order.asset)
         kind = kind_of(order)
         if asset not in self._registered:
-            registry = {"app": self.hub.appregistry, "dataset": self.hub.datasetregistry,
-                        "workerpool": self.hub.workerpoolregistry}[kind]
+            registry = {
+                "app": self.hub.appregistry,
+                "dataset": self.hub.datasetregistry,
+                "workerpool": self.hub.workerpoolregistry,
+            }[kind]
             if not self.hub.chain.call(registry.functions.isRegistered(asset)):
                 raise AssetNotRegisteredError(
                     f"the {order.TYPE_NAME} sells {kind} {asset}, which the {kind} registry does not know",
-                    expected=f"a {kind} registered on this hub", got=asset,
-                    hint=f"register it first (hub.create_{kind}(...)) or fix the order's {kind} address")
+                    expected=f"a {kind} registered on this hub",
+                    got=asset,
+                    hint=f"register it first (hub.create_{kind}(...)) or fix the order's {kind} address",
+                )
             self._registered.add(asset)  # registrations are permanent
         return to_checksum_address(self.hub.asset_owner(asset))
 
@@ -158,9 +206,12 @@ class OrderBook:
         if not order.sign:
             if low(self.hub.presigned(order)) == low(owner):
                 return owner
-            raise InvalidSignatureError(f"this {order.TYPE_NAME} carries no signature and is not presigned on chain",
-                                        expected=f"a signature by its owner {owner}", got="no signature",
-                                        hint="sign it: hub.sign_order(order, owner), or presign it on chain")
+            raise InvalidSignatureError(
+                f"this {order.TYPE_NAME} carries no signature and is not presigned on chain",
+                expected=f"a signature by its owner {owner}",
+                got="no signature",
+                hint="sign it: hub.sign_order(order, owner), or presign it on chain",
+            )
         signer = order.signer(self.domain)
         if signer is None or low(signer) != low(owner):
             raise InvalidSignatureError(
@@ -168,7 +219,8 @@ class OrderBook:
                 expected=f"a signature by {owner} (read from the chain)",
                 got=f"a signature by {signer}" if signer else "a malformed signature",
                 hint="an unknown signer means a field was changed after signing, or the wrong key signed: "
-                     "sign the final order with the owner's key (hub.sign_order(order, owner))")
+                "sign the final order with the owner's key (hub.sign_order(order, owner))",
+            )
         return owner
 
     def _why_empty(self, order, order_hash: str) -> str:
@@ -193,8 +245,11 @@ class OrderBook:
         h = _hash_text(order_hash)
         entry = self._entry(h)
         if entry is None:
-            raise OrderNotFoundError("no order with this hash in the book", got=h,
-                                     hint="publish it first, or list the book to find its hash")
+            raise OrderNotFoundError(
+                "no order with this hash in the book",
+                got=h,
+                hint="publish it first, or list the book to find its hash",
+            )
         return entry
 
     def __contains__(self, order_or_hash) -> bool:
@@ -208,15 +263,30 @@ class OrderBook:
             args.append(_kind(kind))
         if not include_empty:
             where.append("remaining > 0")
-        return self.store.query(f"SELECT COUNT(*) FROM orders WHERE {' AND '.join(where)}", args)[0][0]
+        return self.store.query(f"SELECT COUNT(*) FROM orders WHERE {' AND '.join(where)}", args)[
+            0
+        ][0]
 
     def __len__(self) -> int:
         return self.count(include_empty=True)
 
-    def list(self, kind: str = "app", *, app: str | None = None, dataset: str | None = None,
-             workerpool: str | None = None, requester: str | None = None, owner: str | None = None,
-             category: int | None = None, min_trust: int | None = None, tag=None, include_empty: bool = False,
-             limit: int = 20, offset: int = 0, live: bool = True) -> Page:
+    def list(
+        self,
+        kind: str = "app",
+        *,
+        app: str | None = None,
+        dataset: str | None = None,
+        workerpool: str | None = None,
+        requester: str | None = None,
+        owner: str | None = None,
+        category: int | None = None,
+        min_trust: int | None = None,
+        tag=None,
+        include_empty: bool = False,
+        limit: int = 20,
+        offset: int = 0,
+        live: bool = True,
+    ) -> Page:
         """Orders of one ``kind`` ("app", "dataset", "workerpool" or "request"), cheapest first,
         then most volume left, then oldest.
 
@@ -227,9 +297,17 @@ class OrderBook:
         """
         kind = _kind(kind)
         if not 0 < limit <= MAX_PAGE or offset < 0:
-            raise KitValueError("a page is 1 to 1000 orders from an offset >= 0", got=f"limit {limit}, offset {offset}")
+            raise KitValueError(
+                "a page is 1 to 1000 orders from an offset >= 0",
+                got=f"limit {limit}, offset {offset}",
+            )
         where, args = ["kind = ?"], [kind]
-        for name, value in (("app", app), ("dataset", dataset), ("workerpool", workerpool), ("requester", requester)):
+        for name, value in (
+            ("app", app),
+            ("dataset", dataset),
+            ("workerpool", workerpool),
+            ("requester", requester),
+        ):
             if value is None:
                 continue
             column, how = _FILTERS[name][kind]
@@ -242,12 +320,18 @@ class OrderBook:
         if owner is not None:
             where.append("owner = ?")
             args.append(low(owner))
-        for name, value, sql in (("category", category, "category = ?"), ("min_trust", min_trust, "trust >= ?")):
+        for name, value, sql in (
+            ("category", category, "category = ?"),
+            ("min_trust", min_trust, "trust >= ?"),
+        ):
             if value is None:
                 continue
             if kind not in ("workerpool", "request"):
-                raise KitValueError(f"{kind} orders have no {name.replace('min_', '')}",
-                                    expected=f"{name} with kind 'workerpool' or 'request'", got=f"kind {kind!r}")
+                raise KitValueError(
+                    f"{kind} orders have no {name.replace('min_', '')}",
+                    expected=f"{name} with kind 'workerpool' or 'request'",
+                    got=f"kind {kind!r}",
+                )
             where.append(sql)
             args.append(value)
         if tag is not None:
@@ -259,8 +343,11 @@ class OrderBook:
         sql_where = " AND ".join(where)
         with self.store.read() as c:
             total = c.execute(f"SELECT COUNT(*) FROM orders WHERE {sql_where}", args).fetchone()[0]
-            rows = c.execute(f"{ENTRY_SELECT} WHERE {sql_where} ORDER BY price ASC, remaining DESC, seq ASC "
-                             f"LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+            rows = c.execute(
+                f"{ENTRY_SELECT} WHERE {sql_where} ORDER BY price ASC, remaining DESC, seq ASC "
+                f"LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
         entries = [entry_from_row(r) for r in rows]
         if live:
             entries = [self.refresh(e) for e in entries]
@@ -281,16 +368,21 @@ class OrderBook:
         now = time.time()
         if left != entry.remaining:
             self._set_remaining(entry.hash, left, now)
-        return BookEntry(entry.hash, entry.kind, entry.order, entry.owner, left, entry.published_at, now)
+        return BookEntry(
+            entry.hash, entry.kind, entry.order, entry.owner, left, entry.published_at, now
+        )
 
     def _set_remaining(self, order_hash: str, left: int, now: float | None = None) -> None:
         with self.store.write() as c:
-            c.execute("UPDATE orders SET remaining = ?, checked_at = ? WHERE hash = ?",
-                      (min(left, 2**63 - 1), now or time.time(), low(order_hash)))
+            c.execute(
+                "UPDATE orders SET remaining = ?, checked_at = ? WHERE hash = ?",
+                (min(left, 2**63 - 1), now or time.time(), low(order_hash)),
+            )
 
     # ----- unpublish ----------------------------------------------------------------------
-    def unpublish(self, order_or_hash, *, by=None, signature: bytes | None = None,
-                  deadline: int | None = None) -> BookEntry:
+    def unpublish(
+        self, order_or_hash, *, by=None, signature: bytes | None = None, deadline: int | None = None
+    ) -> BookEntry:
         """Take an order off the book; only its owner may. Return the removed entry.
 
         Either ``by=owner`` (a Participant: the book signs the authorization with its key), or
@@ -303,24 +395,32 @@ class OrderBook:
         if by is not None:
             signature, deadline = unpub.sign(by.key, self.domain, entry.hash, deadline)
         if signature is None or deadline is None:
-            raise KitValueError("unpublishing needs the owner's authorization",
-                                expected="by=<owner Participant>, or signature= and deadline=", got="neither",
-                                hint="book.unpublish(order, by=owner)")
+            raise KitValueError(
+                "unpublishing needs the owner's authorization",
+                expected="by=<owner Participant>, or signature= and deadline=",
+                got="neither",
+                hint="book.unpublish(order, by=owner)",
+            )
         now = int(time.time())
         if not now <= deadline <= now + unpub.MAX_VALIDITY:
-            raise NotOrderOwnerError("the unpublish authorization is out of its time window",
-                                     expected=f"a deadline between now ({now}) and {unpub.MAX_VALIDITY} s later",
-                                     got=str(deadline), hint="sign a fresh authorization")
+            raise NotOrderOwnerError(
+                "the unpublish authorization is out of its time window",
+                expected=f"a deadline between now ({now}) and {unpub.MAX_VALIDITY} s later",
+                got=str(deadline),
+                hint="sign a fresh authorization",
+            )
         try:
             owner = self.owner_of(entry.order)
         except Exception:  # noqa: BLE001 - the chain no longer knows the asset: the publisher owns it
             owner = entry.owner
         signer = unpub.signer(signature, self.domain, entry.hash, deadline)
         if signer is None or low(signer) != low(owner):
-            raise NotOrderOwnerError(f"only the owner of this {entry.order.TYPE_NAME} may unpublish it",
-                                     expected=f"an authorization signed by {owner}",
-                                     got=f"one signed by {signer}" if signer else "a malformed signature",
-                                     hint="ask the owner to unpublish it (book.unpublish(order, by=owner))")
+            raise NotOrderOwnerError(
+                f"only the owner of this {entry.order.TYPE_NAME} may unpublish it",
+                expected=f"an authorization signed by {owner}",
+                got=f"one signed by {signer}" if signer else "a malformed signature",
+                hint="ask the owner to unpublish it (book.unpublish(order, by=owner))",
+            )
         with self.store.write() as c:
             c.execute("DELETE FROM orders WHERE hash = ?", (entry.hash,))
         return entry
@@ -332,7 +432,9 @@ class OrderBook:
         saying what the book lacks. The request need not be signed yet."""
         return self._matcher.best_match(request)
 
-    def best_workerpool_order(self, request: RequestOrder, app=None, dataset=None) -> BookEntry | None:
+    def best_workerpool_order(
+        self, request: RequestOrder, app=None, dataset=None
+    ) -> BookEntry | None:
         """The cheapest live workerpool order for ``request`` (and ``app``/``dataset`` orders), or None."""
         return self._matcher.best_pool(request, app, dataset)
 
@@ -352,13 +454,17 @@ class OrderBook:
         self.store.close()
 
     def __repr__(self) -> str:
-        return f"<OrderBook {self.path}: {len(self)} orders for hub {self.domain.verifying_contract}>"
+        return (
+            f"<OrderBook {self.path}: {len(self)} orders for hub {self.domain.verifying_contract}>"
+        )
 
 
 def _hash_text(order_hash: str | bytes) -> str:
     h = order_hash if isinstance(order_hash, str) else "0x" + bytes(order_hash).hex()
     if not (h.startswith("0x") and len(h) == 66):
-        raise KitValueError("an order hash is 32 bytes", expected="0x + 64 hex digits", got=repr(order_hash))
+        raise KitValueError(
+            "an order hash is 32 bytes", expected="0x + 64 hex digits", got=repr(order_hash)
+        )
     return h.lower()
 
 
@@ -366,5 +472,9 @@ def _kind(kind) -> str:
     if isinstance(kind, type) and kind in KINDS.values():
         return KIND_OF[kind]
     if kind not in KINDS:
-        raise KitValueError("unknown order kind", expected="'app', 'dataset', 'workerpool' or 'request'", got=repr(kind))
+        raise KitValueError(
+            "unknown order kind",
+            expected="'app', 'dataset', 'workerpool' or 'request'",
+            got=repr(kind),
+        )
     return kind

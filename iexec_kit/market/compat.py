@@ -1,126 +1,98 @@
-"""Which published orders matchOrders would accept together with a request: its rules (POCO.md,
-codes 0x00-0x1b) written twice, as SQL conditions that pre-select candidates in the book, and as
-one Python check that confirms a chosen combination. Signatures and the volume left (0x20-0x60)
-are the book's other checks: signatures at publish time, volumes read from the chain.
+"""Which published orders matchOrders would accept together with a request, from the one table
+of its rules (:data:`iexec_kit.protocol.rules.RULES`).
+
+The book evaluates that table twice, and restates none of it:
+- :func:`conditions` translates each rule that compares a candidate's column with an order
+  already chosen into an SQL condition, so that SQLite pre-selects candidates on its indexes
+  (a translation that could exclude a valid order is never made: the SQL is a superset);
+- :func:`mismatch` runs the rules themselves on a chosen combination, which confirms it.
+Signatures and the volume left (0x20-0x60) are the book's other checks: signatures at publish
+time, volumes read from the chain.
 """
 
 from __future__ import annotations
 
-from iexec_kit.market.store import ZERO, low
-from iexec_kit.poco.orders import AppOrder, DatasetOrder, RequestOrder, Tag, WorkerpoolOrder
+from iexec_kit.market.store import INT_MAX, ZERO, clamp, low
+from iexec_kit.poco.orders import DatasetOrder
+from iexec_kit.protocol.rules import RULES, Kind, asked_tags, first_failure, tag_bits
+from iexec_kit.protocol.tags import Tag
+from iexec_kit.protocol.units import is_zero_address
 
-TEE = int(Tag.TEE)
-
-
-def _tag(order) -> int:
-    return int(Tag.parse(order.tag)) if order is not None else 0
-
-
-def _allows(restriction: str, account: str) -> bool:
-    return low(restriction) in (ZERO, low(account))
+#: An order's field -> the book's column, where the names differ.
+COLUMN = {"appprice": "price", "datasetprice": "price", "workerpoolprice": "price"}
+_FLIP = {"=": "=", "<=": ">=", ">=": "<="}
 
 
-def _sql_allows(column: str, account: str, where: list, args: list) -> None:
-    where.append(f"{column} IN (?, ?)")
-    args += [ZERO, low(account)]
+def _value(value):
+    return low(value) if isinstance(value, str) else clamp(value)
 
 
-def _sql_tag_superset(need: int, where: list, args: list) -> None:
-    """The order's tag offers every bit of ``need`` (bits above 62 are checked in Python)."""
-    bits = need & (2**63 - 1)
-    if bits:
-        where.append("(tag & ?) = ?")
-        args += [bits, bits]
+def _column(field) -> str:
+    return COLUMN.get(field.name, field.name)
 
 
-def app_conditions(request: RequestOrder, pool: WorkerpoolOrder | None = None) -> tuple[list, list]:
-    """SQL WHERE terms for app orders usable by ``request`` (and by ``pool`` when chosen)."""
-    where, args = ["kind = 'app'", "app = ?", "price <= ?", "remaining > 0"], [low(request.app), min(request.appmaxprice, 2**63 - 1)]
-    _sql_allows("datasetrestrict", request.dataset, where, args)
-    _sql_allows("requesterrestrict", request.requester, where, args)
-    if low(request.workerpool) != ZERO:
-        _sql_allows("workerpoolrestrict", request.workerpool, where, args)
-    if pool is not None:
-        _sql_allows("workerpoolrestrict", pool.workerpool, where, args)
-    if _tag(request) & TEE:  # 0x07: a TEE request needs a TEE app
-        where.append("(tag & 1) = 1")
+def known_orders(request, app=None, dataset=None, pool=None) -> dict:
+    """The orders chosen so far, by side. Without a dataset in the request, the dataset side is
+    known: the empty dataset order."""
+    known = {"request": request}
+    if dataset is None and is_zero_address(request.dataset):
+        dataset = DatasetOrder.empty()
+    for side, order in (("app", app), ("dataset", dataset), ("workerpool", pool)):
+        if order is not None:
+            known[side] = order
+    return known
+
+
+def conditions(kind: str, known: dict) -> tuple[list[str], list]:
+    """SQL WHERE terms for orders of ``kind`` ("app", "dataset", "workerpool") usable with the
+    ``known`` orders (side -> order): every rule between a column of the candidate and a field
+    of a known order, as SQL."""
+    where, args = [f"kind = '{kind}'", "remaining > 0"], []
+    for rule in RULES:
+        if rule.kind is Kind.TAGS_OFFERED:
+            if kind == "workerpool":  # the pool offers at least what the known orders ask
+                need = asked_tags({s: known.get(s, _NO_TAG) for s in ("app", "dataset", "request")})
+                bits = need & INT_MAX  # bits above 62 are checked in Python
+                if bits:
+                    where.append("(tag & ?) = ?")
+                    args += [bits, bits]
+            continue
+        if rule.kind is Kind.TEE_AGREES:
+            asked = asked_tags({s: known.get(s, _NO_TAG) for s in ("app", "dataset", "request")})
+            if kind == "app" and asked & Tag.TEE:  # a TEE request or dataset needs a TEE app
+                where.append("(tag & 1) = 1")
+            elif kind == "dataset" and "app" in known and not tag_bits(known["app"].tag) & Tag.TEE:
+                where.append("(tag & 1) = 0")  # a TEE dataset needs a TEE app
+            continue
+        a, b = rule.a, rule.b
+        if rule.kind is Kind.ALLOWS:
+            if a.side == kind and b.side in known:
+                where.append(f"{_column(a)} IN (?, ?)")
+                args += [ZERO, _value(b.of(known))]
+            elif b.side == kind and a.side in known and not is_zero_address(a.of(known)):
+                where.append(f"{_column(b)} = ?")
+                args.append(_value(a.of(known)))
+            continue
+        op = "=" if rule.kind is Kind.EQUAL else "<="
+        if a.side == kind and b.side in known:
+            where.append(f"{_column(a)} {op} ?")
+            args.append(_value(b.of(known)))
+        elif b.side == kind and a.side in known:
+            where.append(f"{_column(b)} {_FLIP[op]} ?")
+            args.append(_value(a.of(known)))
     return where, args
 
 
-def dataset_conditions(request: RequestOrder, app: AppOrder) -> tuple[list, list]:
-    """SQL WHERE terms for dataset orders usable by ``request`` with ``app``."""
-    where, args = ["kind = 'dataset'", "dataset = ?", "price <= ?", "remaining > 0"], [low(request.dataset), min(request.datasetmaxprice, 2**63 - 1)]
-    _sql_allows("apprestrict", app.app, where, args)
-    _sql_allows("requesterrestrict", request.requester, where, args)
-    if low(request.workerpool) != ZERO:
-        _sql_allows("workerpoolrestrict", request.workerpool, where, args)
-    if low(app.workerpoolrestrict) != ZERO:
-        _sql_allows("workerpoolrestrict", app.workerpoolrestrict, where, args)
-    if not (_tag(app) & TEE):  # 0x07: a TEE dataset needs a TEE app
-        where.append("(tag & 1) = 0")
-    return where, args
+class _NoTag:
+    tag = 0
 
 
-def pool_conditions(request: RequestOrder, app: AppOrder | None = None,
-                    dataset: DatasetOrder | None = None) -> tuple[list, list]:
-    """SQL WHERE terms for workerpool orders usable by ``request`` (with ``app`` and ``dataset``
-    when chosen; without them the terms give a lower bound on the price)."""
-    where = ["kind = 'workerpool'", "price <= ?", "remaining > 0", "category = ?", "trust >= ?"]
-    args = [min(request.workerpoolmaxprice, 2**63 - 1), min(request.category, 2**63 - 1), min(request.trust, 2**63 - 1)]
-    if low(request.workerpool) != ZERO:
-        where.append("workerpool = ?")
-        args.append(low(request.workerpool))
-    _sql_allows("datasetrestrict", request.dataset, where, args)
-    _sql_allows("requesterrestrict", request.requester, where, args)
-    need = _tag(request) | _tag(app) | _tag(dataset)
-    _sql_tag_superset(need, where, args)
-    for order in (app, dataset):
-        if order is not None and low(order.workerpoolrestrict) != ZERO:
-            where.append("workerpool = ?")
-            args.append(low(order.workerpoolrestrict))
-    if app is not None:
-        _sql_allows("apprestrict", app.app, where, args)
-    return where, args
+_NO_TAG = _NoTag()
 
 
-def mismatch(app: AppOrder, dataset: DatasetOrder | None, pool: WorkerpoolOrder, request: RequestOrder) -> str | None:
-    """The first matchOrders code (0x00..0x1b) these orders would fail, or None if they fit.
-    Category existence (0x01) is the caller's check: it needs the chain."""
-    dataset = dataset or DatasetOrder.empty()
-    tag = _tag(app) | _tag(dataset) | _tag(request)
-    checks = [
-        ("0x00", request.category == pool.category),
-        ("0x02", request.trust <= pool.trust),
-        ("0x03", request.appmaxprice >= app.appprice),
-        ("0x04", request.datasetmaxprice >= dataset.datasetprice),
-        ("0x05", request.workerpoolmaxprice >= pool.workerpoolprice),
-        ("0x06", tag & ~_tag(pool) == 0),
-        ("0x07", (tag ^ _tag(app)) & TEE == 0),
-        ("0x10", low(request.app) == low(app.app)),
-        ("0x11", low(request.dataset) == low(dataset.dataset)),
-        ("0x12", _allows(request.workerpool, pool.workerpool)),
-        ("0x13", _allows(app.datasetrestrict, dataset.dataset)),
-        ("0x14", _allows(app.workerpoolrestrict, pool.workerpool)),
-        ("0x15", _allows(app.requesterrestrict, request.requester)),
-        ("0x16", _allows(dataset.apprestrict, app.app)),
-        ("0x17", _allows(dataset.workerpoolrestrict, pool.workerpool)),
-        ("0x18", _allows(dataset.requesterrestrict, request.requester)),
-        ("0x19", _allows(pool.apprestrict, app.app)),
-        ("0x1a", _allows(pool.datasetrestrict, dataset.dataset)),
-        ("0x1b", _allows(pool.requesterrestrict, request.requester)),
-    ]
-    return next((code for code, ok in checks if not ok), None)
-
-
-def dataset_mismatch(app: AppOrder, dataset: DatasetOrder, request: RequestOrder) -> str | None:
-    """The first code a dataset order fails with ``app`` and ``request`` alone (the workerpool's
-    codes wait until one is chosen), or None."""
-    checks = [
-        ("0x04", request.datasetmaxprice >= dataset.datasetprice),
-        ("0x07", not (_tag(dataset) & TEE) or bool(_tag(app) & TEE)),
-        ("0x11", low(request.dataset) == low(dataset.dataset)),
-        ("0x13", _allows(app.datasetrestrict, dataset.dataset)),
-        ("0x16", _allows(dataset.apprestrict, app.app)),
-        ("0x18", _allows(dataset.requesterrestrict, request.requester)),
-    ]
-    return next((code for code, ok in checks if not ok), None)
+def mismatch(known: dict) -> str | None:
+    """The first matchOrders code (0x00..0x1b) the ``known`` orders fail among the rules that
+    read them alone, or None. Category existence (0x01) is the caller's check: it needs the
+    chain."""
+    rule = first_failure(known, frozenset(known))
+    return rule.code if rule is not None else None

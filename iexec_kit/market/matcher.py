@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iexec_kit.market.compat import app_conditions, dataset_conditions, dataset_mismatch, mismatch, pool_conditions
+from iexec_kit.market.compat import conditions, known_orders, mismatch
 from iexec_kit.market.errors import NoMatchingOrderError, OrderNotLiveError
 from iexec_kit.market.store import ENTRY_COLUMNS, ZERO, BookEntry, entry_from_row, low
-from iexec_kit.messages import nrlc
-from iexec_kit.poco.orders import DatasetOrder, RequestOrder, Tag
+from iexec_kit.poco.orders import DatasetOrder, RequestOrder
+from iexec_kit.protocol.tags import Tag
+from iexec_kit.protocol.units import nrlc
 
 BATCH = 32
 ORDER_BY = "ORDER BY price ASC, remaining DESC, seq ASC"
@@ -68,30 +69,36 @@ class Matcher:
             live = self.book.refresh(entry)
             if live.remaining == entry.remaining:
                 return live
-            if live.remaining > 0 and (deferred is None or (price, -live.remaining, seq) < deferred[0]):
+            if live.remaining > 0 and (
+                deferred is None or (price, -live.remaining, seq) < deferred[0]
+            ):
                 deferred = ((price, -live.remaining, seq), live)
         return deferred[1] if deferred else None
 
+    def _best(self, kind: str, known: dict) -> BookEntry | None:
+        """The cheapest live order of ``kind`` that fits the ``known`` orders (side -> order)."""
+        where, args = conditions(kind, known)
+        return self.first_live(where, args, lambda o: mismatch({**known, kind: o}) is None)
+
     def best_app(self, request: RequestOrder) -> BookEntry | None:
         """The cheapest live app order for ``request``, workerpools aside."""
-        where, args = app_conditions(request)
-        return self.first_live(where, args)
+        return self._best("app", known_orders(request))
 
     def best_dataset(self, request: RequestOrder, app) -> BookEntry | None:
         """The cheapest live dataset order for ``request`` with the app order ``app``."""
-        where, args = dataset_conditions(request, app)
-        return self.first_live(where, args, lambda d: dataset_mismatch(app, d, request) is None)
+        return self._best("dataset", {"request": request, "app": app})
 
     def best_pool(self, request: RequestOrder, app=None, dataset=None) -> BookEntry | None:
-        """The cheapest live workerpool order for ``request`` (with ``app``/``dataset`` orders when given)."""
+        """The cheapest live workerpool order for ``request`` (with ``app``/``dataset`` orders
+        when given)."""
         app = getattr(app, "order", app)
         dataset = getattr(dataset, "order", dataset)
-        where, args = pool_conditions(request, app, dataset)
-        accept = (lambda p: mismatch(app, dataset, p, request) is None) if app is not None else (lambda p: True)
-        return self.first_live(where, args, accept)
+        return self._best("workerpool", known_orders(request, app, dataset))
 
     def _floor(self, where: list, args: list) -> int | None:
-        return self.book.store.query(f"SELECT MIN(price) FROM orders WHERE {' AND '.join(where)}", args)[0][0]
+        return self.book.store.query(
+            f"SELECT MIN(price) FROM orders WHERE {' AND '.join(where)}", args
+        )[0][0]
 
     def best_match(self, request: RequestOrder) -> BestMatch:
         """See :meth:`OrderBook.best_match`: app orders in price order, each with its best dataset
@@ -99,26 +106,35 @@ class Matcher:
         hub = self.book.hub
         ncat = hub.chain.call(hub.fn.countCategory())
         if request.category >= ncat:
-            raise NoMatchingOrderError(f"category {request.category} does not exist on this hub",
-                                       expected=f"a category from 0 to {ncat - 1}", got=str(request.category),
-                                       hint="see hub.categories() for their names and clocks")
+            raise NoMatchingOrderError(
+                f"category {request.category} does not exist on this hub",
+                expected=f"a category from 0 to {ncat - 1}",
+                got=str(request.category),
+                hint="see hub.categories() for their names and clocks",
+            )
         req_left = hub.remaining(request)
         if req_left == 0:
-            raise OrderNotLiveError("this request order has no volume left on chain (consumed or cancelled)",
-                                    expected="a request with volume > 0", got=f"volume {request.volume}",
-                                    hint="sign a new request order (a new salt)")
-        pool_floor = self._floor(*pool_conditions(request))
+            raise OrderNotLiveError(
+                "this request order has no volume left on chain (consumed or cancelled)",
+                expected="a request with volume > 0",
+                got=f"volume {request.volume}",
+                hint="sign a new request order (a new salt)",
+            )
+        pool_floor = self._floor(*conditions("workerpool", known_orders(request)))
         if pool_floor is None:
             raise self._explain(request, "workerpool")
         with_dataset = low(request.dataset) != ZERO
         best, best_key = None, None
-        app_where, app_args = app_conditions(request)
+        app_known = known_orders(request)
+        app_where, app_args = conditions("app", app_known)
         for row in self._rows(app_where, app_args):
             a, a_price = entry_from_row(row[:7]), row[7]
             if best_key is not None:
                 floor = a_price + pool_floor
                 if floor > best_key[0] or (floor == best_key[0] and a.remaining <= -best_key[1]):
                     break  # no later app order can be cheaper, or as cheap with more volume
+            if mismatch({**app_known, "app": a.order}) is not None:
+                continue
             a = self.book.refresh(a)
             if a.remaining == 0:
                 continue
@@ -147,39 +163,56 @@ class Matcher:
         if missing == "app":
             n, cheapest, _ = stats("kind = 'app' AND app = ?", [low(request.app)])
             if n == 0:
-                return NoMatchingOrderError(f"the book has no app order for app {request.app}",
-                                            expected="an app order with volume left", got="none",
-                                            hint="the app developer publishes one "
-                                                 "(iexec_kit.market.publish_app_order(hub, book, developer, app, price=...))")
+                return NoMatchingOrderError(
+                    f"the book has no app order for app {request.app}",
+                    expected="an app order with volume left",
+                    got="none",
+                    hint="the app developer publishes one "
+                    "(iexec_kit.market.publish_app_order(hub, book, developer, app, price=...))",
+                )
             if cheapest > request.appmaxprice:
-                return NoMatchingOrderError(f"every app order for {request.app} costs more than your app max price",
-                                            expected=f"an app price <= {nrlc(request.appmaxprice)}",
-                                            got=f"the cheapest is {nrlc(cheapest)} ({n} order(s))",
-                                            hint=f"raise your app max price to {nrlc(cheapest)}")
-            return NoMatchingOrderError(f"the {n} app order(s) for {request.app} exclude this request",
-                                        expected="an app order whose restrictions (dataset, workerpool, requester) "
-                                                 "and TEE tag allow this request",
-                                        got=f"{n} order(s) restricted to other accounts or without TEE",
-                                        hint="ask the app developer for an order open to you")
+                return NoMatchingOrderError(
+                    f"every app order for {request.app} costs more than your app max price",
+                    expected=f"an app price <= {nrlc(request.appmaxprice)}",
+                    got=f"the cheapest is {nrlc(cheapest)} ({n} order(s))",
+                    hint=f"raise your app max price to {nrlc(cheapest)}",
+                )
+            return NoMatchingOrderError(
+                f"the {n} app order(s) for {request.app} exclude this request",
+                expected="an app order whose restrictions (dataset, workerpool, requester) "
+                "and TEE tag allow this request",
+                got=f"{n} order(s) restricted to other accounts or without TEE",
+                hint="ask the app developer for an order open to you",
+            )
         n, cheapest, trust = stats("kind = 'workerpool' AND category = ?", [request.category])
         if n == 0:
-            return NoMatchingOrderError(f"the book has no workerpool order in category {request.category}",
-                                        expected="a workerpool order with volume left", got="none",
-                                        hint="the scheduler publishes one (iexec_kit.market.publish_workerpool_order"
-                                             "(hub, book, scheduler, workerpool, price=..., category=...))")
+            return NoMatchingOrderError(
+                f"the book has no workerpool order in category {request.category}",
+                expected="a workerpool order with volume left",
+                got="none",
+                hint="the scheduler publishes one (iexec_kit.market.publish_workerpool_order"
+                "(hub, book, scheduler, workerpool, price=..., category=...))",
+            )
         if cheapest > request.workerpoolmaxprice:
-            return NoMatchingOrderError(f"every workerpool order in category {request.category} costs more than your "
-                                        "workerpool max price", expected=f"a price <= {nrlc(request.workerpoolmaxprice)}",
-                                        got=f"the cheapest is {nrlc(cheapest)}",
-                                        hint=f"raise your workerpool max price to {nrlc(cheapest)}")
+            return NoMatchingOrderError(
+                f"every workerpool order in category {request.category} costs more than your "
+                "workerpool max price",
+                expected=f"a price <= {nrlc(request.workerpoolmaxprice)}",
+                got=f"the cheapest is {nrlc(cheapest)}",
+                hint=f"raise your workerpool max price to {nrlc(cheapest)}",
+            )
         if trust < request.trust:
-            return NoMatchingOrderError(f"no workerpool order offers trust {request.trust}",
-                                        expected=f"trust >= {request.trust}", got=f"at most {trust}",
-                                        hint=f"ask for trust {trust} or less")
+            return NoMatchingOrderError(
+                f"no workerpool order offers trust {request.trust}",
+                expected=f"trust >= {request.trust}",
+                got=f"at most {trust}",
+                hint=f"ask for trust {trust} or less",
+            )
         tag = Tag.parse(request.tag)
-        return NoMatchingOrderError("no workerpool order fits this request and the app orders together",
-                                    expected=f"a workerpool order offering tags {tag!s}, open to this app, dataset "
-                                             "and requester, and allowed by the app order's workerpool restriction",
-                                    got=f"{n} workerpool order(s) in category {request.category}, none compatible",
-                                    hint="check tags (TEE, GPU) and restrictions with book.list('workerpool', ...)")
-
+        return NoMatchingOrderError(
+            "no workerpool order fits this request and the app orders together",
+            expected=f"a workerpool order offering tags {tag!s}, open to this app, dataset "
+            "and requester, and allowed by the app order's workerpool restriction",
+            got=f"{n} workerpool order(s) in category {request.category}, none compatible",
+            hint="check tags (TEE, GPU) and restrictions with book.list('workerpool', ...)",
+        )

@@ -17,14 +17,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from iexec_kit.poco.orders import AppOrder, DatasetOrder, RequestOrder, Tag, WorkerpoolOrder
+from iexec_kit.poco.orders import AppOrder, DatasetOrder, RequestOrder, WorkerpoolOrder
+from iexec_kit.protocol.tags import Tag
 
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_MS = 30_000
-INT_MAX = 2**63 - 1  # SQLite INTEGER; bigger volumes/prices are clamped in the columns, exact in the JSON
+INT_MAX = (
+    2**63 - 1
+)  # SQLite INTEGER; bigger volumes/prices are clamped in the columns, exact in the JSON
 ZERO = "0x0000000000000000000000000000000000000000"
 
-KINDS = {"app": AppOrder, "dataset": DatasetOrder, "workerpool": WorkerpoolOrder, "request": RequestOrder}
+KINDS = {
+    "app": AppOrder,
+    "dataset": DatasetOrder,
+    "workerpool": WorkerpoolOrder,
+    "request": RequestOrder,
+}
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 DDL = """
@@ -56,9 +64,29 @@ CREATE INDEX IF NOT EXISTS orders_requester ON orders (kind, requester);
 CREATE INDEX IF NOT EXISTS orders_owner ON orders (owner);
 """
 
-COLUMNS = ("hash", "kind", "owner", "app", "dataset", "workerpool", "requester", "apprestrict", "datasetrestrict",
-           "workerpoolrestrict", "requesterrestrict", "price", "volume", "remaining", "tag", "tag_high", "category",
-           "trust", "published_at", "checked_at", "body")
+COLUMNS = (
+    "hash",
+    "kind",
+    "owner",
+    "app",
+    "dataset",
+    "workerpool",
+    "requester",
+    "apprestrict",
+    "datasetrestrict",
+    "workerpoolrestrict",
+    "requesterrestrict",
+    "price",
+    "volume",
+    "remaining",
+    "tag",
+    "tag_high",
+    "category",
+    "trust",
+    "published_at",
+    "checked_at",
+    "body",
+)
 
 
 def clamp(n: int) -> int:
@@ -72,11 +100,13 @@ def low(address: str) -> str:
 
 
 def kind_of(order) -> str:
-    """"app", "dataset", "workerpool" or "request" for an order object."""
+    """ "app", "dataset", "workerpool" or "request" for an order object."""
     return KIND_OF[type(order)]
 
 
-def order_row(order, order_hash: str, owner: str, remaining: int, now: float | None = None) -> tuple:
+def order_row(
+    order, order_hash: str, owner: str, remaining: int, now: float | None = None
+) -> tuple:
     """The column values of one order (in :data:`COLUMNS` order)."""
     now = time.time() if now is None else now
     kind = kind_of(order)
@@ -86,11 +116,29 @@ def order_row(order, order_hash: str, owner: str, remaining: int, now: float | N
         price = order.total_max_price
     else:
         price = order.price
-    return (order_hash, kind, low(owner), g("app"), g("dataset"), g("workerpool"), g("requester"),
-            g("apprestrict"), g("datasetrestrict"), g("workerpoolrestrict"), g("requesterrestrict"),
-            clamp(price), clamp(order.volume), clamp(remaining), tag & INT_MAX, int(tag > INT_MAX),
-            clamp(getattr(order, "category", 0)), clamp(getattr(order, "trust", 0)), now, now,
-            json.dumps(order.as_dict(), separators=(",", ":")))
+    return (
+        order_hash,
+        kind,
+        low(owner),
+        g("app"),
+        g("dataset"),
+        g("workerpool"),
+        g("requester"),
+        g("apprestrict"),
+        g("datasetrestrict"),
+        g("workerpoolrestrict"),
+        g("requesterrestrict"),
+        clamp(price),
+        clamp(order.volume),
+        clamp(remaining),
+        tag & INT_MAX,
+        int(tag > INT_MAX),
+        clamp(getattr(order, "category", 0)),
+        clamp(getattr(order, "trust", 0)),
+        now,
+        now,
+        json.dumps(order.as_dict(), separators=(",", ":")),
+    )
 
 
 def order_from_row(kind: str, body: str):
@@ -118,8 +166,14 @@ class BookEntry:
 
     def as_dict(self) -> dict:
         """Plain data, like the entries of iExec's market API."""
-        return {"orderHash": self.hash, "kind": self.kind, "order": self.order.as_dict(), "owner": self.owner,
-                "remaining": self.remaining, "publicationTimestamp": self.published_at}
+        return {
+            "orderHash": self.hash,
+            "kind": self.kind,
+            "order": self.order.as_dict(),
+            "owner": self.owner,
+            "remaining": self.remaining,
+            "publicationTimestamp": self.published_at,
+        }
 
 
 ENTRY_COLUMNS = "hash, kind, owner, remaining, published_at, checked_at, body"
@@ -131,7 +185,15 @@ def entry_from_row(row) -> BookEntry:
     h, kind, owner, remaining, published, checked, body = row
     from eth_utils import to_checksum_address
 
-    return BookEntry(h, kind, order_from_row(kind, body), to_checksum_address(owner), remaining, published, checked)
+    return BookEntry(
+        h,
+        kind,
+        order_from_row(kind, body),
+        to_checksum_address(owner),
+        remaining,
+        published,
+        checked,
+    )
 
 
 class Store:
@@ -152,8 +214,9 @@ class Store:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
@@ -203,5 +266,15 @@ class Store:
         self._conn = None
 
 
-__all__ = ["BookEntry", "Store", "KINDS", "COLUMNS", "ZERO", "order_row", "entry_from_row",
-           "kind_of", "low", "clamp"]
+__all__ = [
+    "BookEntry",
+    "Store",
+    "KINDS",
+    "COLUMNS",
+    "ZERO",
+    "order_row",
+    "entry_from_row",
+    "kind_of",
+    "low",
+    "clamp",
+]

@@ -26,8 +26,12 @@ DEFAULT_VALIDITY = 300
 
 def book_domain(order_domain: Domain) -> Domain:
     """The order book's EIP-712 domain for a hub (same chain and hub, another name)."""
-    return Domain(chain_id=order_domain.chain_id, verifying_contract=order_domain.verifying_contract,
-                  name=NAME, version=VERSION)
+    return Domain(
+        chain_id=order_domain.chain_id,
+        verifying_contract=order_domain.verifying_contract,
+        name=NAME,
+        version=VERSION,
+    )
 
 
 def _bytes32(order_hash: str | bytes) -> bytes:
@@ -38,9 +42,16 @@ def typed_data(order_domain: Domain, order_hash: str | bytes, deadline: int) -> 
     """The full EIP-712 message a wallet would show."""
     return {
         "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
-            "UnpublishOrder": [{"name": "orderHash", "type": "bytes32"}, {"name": "deadline", "type": "uint256"}],
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "UnpublishOrder": [
+                {"name": "orderHash", "type": "bytes32"},
+                {"name": "deadline", "type": "uint256"},
+            ],
         },
         "primaryType": "UnpublishOrder",
         "domain": book_domain(order_domain).as_typed(),
@@ -50,11 +61,18 @@ def typed_data(order_domain: Domain, order_hash: str | bytes, deadline: int) -> 
 
 def digest(order_domain: Domain, order_hash: str | bytes, deadline: int) -> bytes:
     """The EIP-712 digest the owner signs."""
-    struct = keccak(encode(["bytes32", "bytes32", "uint256"], [keccak(TYPE.encode()), _bytes32(order_hash), deadline]))
+    struct = keccak(
+        encode(
+            ["bytes32", "bytes32", "uint256"],
+            [keccak(TYPE.encode()), _bytes32(order_hash), deadline],
+        )
+    )
     return keccak(b"\x19\x01" + book_domain(order_domain).separator() + struct)
 
 
-def sign(key: bytes, order_domain: Domain, order_hash: str | bytes, deadline: int | None = None) -> tuple[bytes, int]:
+def sign(
+    key: bytes, order_domain: Domain, order_hash: str | bytes, deadline: int | None = None
+) -> tuple[bytes, int]:
     """(signature, deadline): the authorization to unpublish ``order_hash``, valid until ``deadline``
     (default: :data:`DEFAULT_VALIDITY` seconds from now)."""
     from eth_account import Account
@@ -65,11 +83,15 @@ def sign(key: bytes, order_domain: Domain, order_hash: str | bytes, deadline: in
     return bytes(sig.signature), deadline
 
 
-def signer(signature: bytes, order_domain: Domain, order_hash: str | bytes, deadline: int) -> str | None:
+def signer(
+    signature: bytes, order_domain: Domain, order_hash: str | bytes, deadline: int
+) -> str | None:
     """Who signed this authorization (None if the signature is malformed)."""
     from eth_account import Account
 
     try:
-        return Account._recover_hash(digest(order_domain, order_hash, deadline), signature=bytes(signature))
+        return Account._recover_hash(
+            digest(order_domain, order_hash, deadline), signature=bytes(signature)
+        )
     except Exception:  # noqa: BLE001 - a malformed signature recovers to nobody
         return None

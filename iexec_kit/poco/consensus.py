@@ -74,9 +74,11 @@ def contributions_needed(trust: int, scores: list[int] | None = None, dissent: i
     state = ConsensusState(max(trust, 1))
     for i in range(dissent):
         if state.add(("dissent", i), 0):
-            raise KitValueError(f"at trust {trust} a single dissenting worker already wins the consensus",
-                                expected="a trust where one answer alone is not enough (3 or more)",
-                                got=f"trust {trust} with {dissent} dissent(s)")
+            raise KitValueError(
+                f"at trust {trust} a single dissenting worker already wins the consensus",
+                expected="a trust where one answer alone is not enough (3 or more)",
+                got=f"trust {trust} with {dissent} dissent(s)",
+            )
     scores = list(scores or [])
     n = 0
     while True:
@@ -98,8 +100,15 @@ def probe_simulate(chain, probe_address: str, hashes: list[bytes], scores: list[
     return (None if reached_at == 2**256 - 1 else reached_at), list(groups), total, list(logw)
 
 
-def attack_success_rate(trust: int, cheater_fraction: float, *, trials: int = 2000, pool_size: int = 100,
-                        max_contributions: int = 60, rng=None) -> float:
+def attack_success_rate(
+    trust: int,
+    cheater_fraction: float,
+    *,
+    trials: int = 2000,
+    pool_size: int = 100,
+    max_contributions: int = 60,
+    rng=None,
+) -> float:
     """Monte Carlo: the share of tasks where colluding cheaters' wrong answer wins the consensus.
 
     A pool of ``pool_size`` new workers, a ``cheater_fraction`` of them colluding (all give the

@@ -42,12 +42,41 @@ class Deal:
     scheduler_reward_ratio: int
 
     @classmethod
-    def from_chain(cls, dealid: bytes | str, raw) -> "Deal":
+    def from_chain(cls, dealid: bytes | str, raw) -> Deal:
         app, dataset, pool = (Resource(*r) for r in raw[:3])
-        (trust, category, tag, requester, beneficiary, callback, params, start, first, size, stake, ratio) = raw[3:]
+        (
+            trust,
+            category,
+            tag,
+            requester,
+            beneficiary,
+            callback,
+            params,
+            start,
+            first,
+            size,
+            stake,
+            ratio,
+        ) = raw[3:]
         did = dealid if isinstance(dealid, str) else "0x" + bytes(dealid).hex()
-        return cls(did, app, dataset, pool, trust, category, "0x" + bytes(tag).hex(), requester, beneficiary,
-                   callback, params, start, first, size, stake, ratio)
+        return cls(
+            did,
+            app,
+            dataset,
+            pool,
+            trust,
+            category,
+            "0x" + bytes(tag).hex(),
+            requester,
+            beneficiary,
+            callback,
+            params,
+            start,
+            first,
+            size,
+            stake,
+            ratio,
+        )
 
     @property
     def exists(self) -> bool:
@@ -65,7 +94,10 @@ class Deal:
 
     def task_id(self, idx: int) -> str:
         """The id of task ``idx`` of this deal: keccak256(dealid ++ idx)."""
-        return "0x" + keccak(encode(["bytes32", "uint256"], [bytes.fromhex(self.dealid[2:]), idx])).hex()
+        return (
+            "0x"
+            + keccak(encode(["bytes32", "uint256"], [bytes.fromhex(self.dealid[2:]), idx])).hex()
+        )
 
     def task_ids(self) -> list[str]:
         return [self.task_id(i) for i in range(self.bot_first, self.bot_first + self.bot_size)]

@@ -13,11 +13,10 @@ from iexec_kit.chain.accounts import Participant
 from iexec_kit.chain.deploy import Deployment
 from iexec_kit.chain.node import Chain, Receipt
 from iexec_kit.errors import InsufficientFundsError, KitValueError
-from iexec_kit.messages import nrlc
 from iexec_kit.poco.tasks import TaskCalls
 from iexec_kit.poco.views import AccountInfo, AppInfo, CategoryInfo, DatasetInfo, WorkerpoolInfo
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+from iexec_kit.protocol.categories import ProtocolConfig
+from iexec_kit.protocol.units import nrlc
 
 
 def _text(b: bytes) -> str:
@@ -36,8 +35,12 @@ class Hub(TaskCalls):
         self.contract = chain.contract(artifacts.hub_abi(), deployment.hub)
         self.rlc = chain.contract(artifacts.abi("RLC"), deployment.rlc)
         self.appregistry = chain.contract(artifacts.abi("AppRegistry"), deployment.appregistry)
-        self.datasetregistry = chain.contract(artifacts.abi("DatasetRegistry"), deployment.datasetregistry)
-        self.workerpoolregistry = chain.contract(artifacts.abi("WorkerpoolRegistry"), deployment.workerpoolregistry)
+        self.datasetregistry = chain.contract(
+            artifacts.abi("DatasetRegistry"), deployment.datasetregistry
+        )
+        self.workerpoolregistry = chain.contract(
+            artifacts.abi("WorkerpoolRegistry"), deployment.workerpoolregistry
+        )
 
     @property
     def address(self) -> str:
@@ -72,10 +75,39 @@ class Hub(TaskCalls):
         name, description, clock = self.chain.call(self.fn.viewCategory(catid))
         return CategoryInfo(catid, name, description, clock)
 
+    def config(self) -> ProtocolConfig:
+        """The protocol's constants as this hub returns them (deadline ratios, stake ratio, kitty);
+        read once: they are constants of the deployed code."""
+        if getattr(self, "_config", None) is None:
+            call = self.chain.call
+            self._config = ProtocolConfig(
+                **{
+                    name: call(getattr(self.fn, name)())
+                    for name in (
+                        "contribution_deadline_ratio",
+                        "reveal_deadline_ratio",
+                        "final_deadline_ratio",
+                        "workerpool_stake_ratio",
+                        "kitty_ratio",
+                        "kitty_min",
+                    )
+                },
+                kitty_address=to_checksum_address(call(self.fn.kitty_address())),
+            )
+        return self._config
+
+    def deadlines(self, deal):
+        """A deal's deadlines, from its category's clock and this hub's ratios."""
+        return self.config().deadlines(
+            deal.start_time, self.category(deal.category).work_clock_time_ref
+        )
+
     # ----- RLC in and out -----------------------------------------------------------------
     def mint(self, to: str, amount: int) -> Receipt:
         """Create RLC for ``to`` (the token owner, i.e. the deployer, signs). Sandbox set-up only."""
-        return self.chain.transact(self.rlc.functions.mint(to_checksum_address(to), amount), self.chain.deployer)
+        return self.chain.transact(
+            self.rlc.functions.mint(to_checksum_address(to), amount), self.chain.deployer
+        )
 
     def faucet(self, who: Participant) -> Receipt:
         """Draw the faucet's 100 RLC into ``who``'s wallet (once a day of chain time)."""
@@ -93,7 +125,9 @@ class Hub(TaskCalls):
                 got=f"{nrlc(wallet)} (missing {nrlc(amount - wallet)})",
                 hint="draw from the faucet (hub.faucet(who)) or receive RLC, then deposit again",
             )
-        return self.chain.transact(self.rlc.functions.approveAndCall(self.address, amount, b""), who)
+        return self.chain.transact(
+            self.rlc.functions.approveAndCall(self.address, amount, b""), who
+        )
 
     def withdraw(self, who: Participant, amount: int, to: str | None = None) -> Receipt:
         """Move ``amount`` nRLC of free stake back to a wallet (``who``'s, or ``to``)."""
@@ -102,8 +136,11 @@ class Hub(TaskCalls):
         if acct.stake < amount:
             raise InsufficientFundsError(
                 f"{who.name} cannot withdraw {nrlc(amount)}: the free stake is {nrlc(acct.stake)}"
-                + (f" ({nrlc(acct.locked)} more is locked in running deals)" if acct.locked else ""),
-                expected=f"at most {nrlc(acct.stake)}", got=nrlc(amount),
+                + (
+                    f" ({nrlc(acct.locked)} more is locked in running deals)" if acct.locked else ""
+                ),
+                expected=f"at most {nrlc(acct.stake)}",
+                got=nrlc(amount),
                 hint="withdraw less; locked RLC comes back when its tasks complete or fail",
             )
         if to is None:
@@ -113,8 +150,11 @@ class Hub(TaskCalls):
     @staticmethod
     def _positive(amount, what: str) -> None:
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise KitValueError(f"a {what} amount is a positive whole number of nRLC (1 RLC = 1e9 nRLC)",
-                                expected="an int > 0", got=repr(amount))
+            raise KitValueError(
+                f"a {what} amount is a positive whole number of nRLC (1 RLC = 1e9 nRLC)",
+                expected="an int > 0",
+                got=repr(amount),
+            )
 
     # ----- orders and deals (the marketplace) ---------------------------------------------
     def domain(self):
@@ -163,14 +203,24 @@ class Hub(TaskCalls):
         """Cancel ``order`` on chain: nothing of it can be matched afterwards."""
         return self.manage_order(order, 1, who)
 
-    def match_orders(self, app, dataset, workerpool, request, sender: Participant | None = None, *,
-                     precheck: bool = True):
+    def match_orders(
+        self,
+        app,
+        dataset,
+        workerpool,
+        request,
+        sender: Participant | None = None,
+        *,
+        precheck: bool = True,
+    ):
         """matchOrders: four compatible orders become a deal that locks the funds.
         See :func:`iexec_kit.poco.matching.match_orders`."""
         from iexec_kit.poco.matching import match_orders
 
         sender = sender or self.chain.participant_by_address(request.requester)
-        return match_orders(self, app, dataset, workerpool, request, sender, precheck_first=precheck)
+        return match_orders(
+            self, app, dataset, workerpool, request, sender, precheck_first=precheck
+        )
 
     def deal(self, dealid: str | bytes):
         """The deal recorded by matchOrders (``Deal.exists`` is False for an unknown id)."""
@@ -180,7 +230,9 @@ class Hub(TaskCalls):
         return Deal.from_chain(raw_id, self.chain.call(self.fn.viewDeal(raw_id)))
 
     # ----- registries ---------------------------------------------------------------------
-    def _register(self, registry, artifact: str, create, owner: Participant, types: list[str], args: list) -> str:
+    def _register(
+        self, registry, artifact: str, create, owner: Participant, types: list[str], args: list
+    ) -> str:
         """Create an asset through ``registry`` unless the very same one exists; return its address.
 
         The address is the CREATE2 one the registry gives it (salt = keccak of the fields), which
@@ -189,38 +241,68 @@ class Hub(TaskCalls):
 
         init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(types, args)
         salt = keccak(encode(types, args))
-        address = to_checksum_address(keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:])
+        address = to_checksum_address(
+            keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
+        )
         if not self.chain.call(registry.functions.isRegistered(address)):
             self.chain.transact(create(*args), owner)
         return address
 
-    def create_app(self, owner: Participant, name: str, multiaddr: str, checksum: bytes,
-                   app_type: str = "DOCKER", mrenclave: bytes = b"") -> str:
+    def create_app(
+        self,
+        owner: Participant,
+        name: str,
+        multiaddr: str,
+        checksum: bytes,
+        app_type: str = "DOCKER",
+        mrenclave: bytes = b"",
+    ) -> str:
         """Register an app owned by ``owner``; return its address (the existing one if the very
         same app is already registered)."""
         if len(checksum) != 32:
-            raise KitValueError("an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes")
-        return self._register(self.appregistry, "App", self.appregistry.functions.createApp, owner,
-                              ["address", "string", "string", "bytes", "bytes32", "bytes"],
-                              [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave])
+            raise KitValueError(
+                "an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes"
+            )
+        return self._register(
+            self.appregistry,
+            "App",
+            self.appregistry.functions.createApp,
+            owner,
+            ["address", "string", "string", "bytes", "bytes32", "bytes"],
+            [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave],
+        )
 
     def create_dataset(self, owner: Participant, name: str, multiaddr: str, checksum: bytes) -> str:
         """Register a dataset owned by ``owner``; return its address."""
-        return self._register(self.datasetregistry, "Dataset", self.datasetregistry.functions.createDataset, owner,
-                              ["address", "string", "bytes", "bytes32"],
-                              [owner.address, name, multiaddr.encode(), checksum])
+        return self._register(
+            self.datasetregistry,
+            "Dataset",
+            self.datasetregistry.functions.createDataset,
+            owner,
+            ["address", "string", "bytes", "bytes32"],
+            [owner.address, name, multiaddr.encode(), checksum],
+        )
 
     def create_workerpool(self, owner: Participant, description: str) -> str:
         """Register a workerpool managed by ``owner``; return its address."""
-        return self._register(self.workerpoolregistry, "Workerpool", self.workerpoolregistry.functions.createWorkerpool,
-                              owner, ["address", "string"], [owner.address, description])
+        return self._register(
+            self.workerpoolregistry,
+            "Workerpool",
+            self.workerpoolregistry.functions.createWorkerpool,
+            owner,
+            ["address", "string"],
+            [owner.address, description],
+        )
 
     def app(self, address: str) -> AppInfo:
         c = self.chain.contract(artifacts.abi("App"), address)
         f = c.functions
         return AppInfo(
-            address=c.address, owner=self.chain.call(f.owner()), name=self.chain.call(f.m_appName()),
-            type=self.chain.call(f.m_appType()), multiaddr=_text(self.chain.call(f.m_appMultiaddr())),
+            address=c.address,
+            owner=self.chain.call(f.owner()),
+            name=self.chain.call(f.m_appName()),
+            type=self.chain.call(f.m_appType()),
+            multiaddr=_text(self.chain.call(f.m_appMultiaddr())),
             checksum="0x" + bytes(self.chain.call(f.m_appChecksum())).hex(),
             mrenclave=_text(self.chain.call(f.m_appMREnclave())),
         )
@@ -229,7 +311,9 @@ class Hub(TaskCalls):
         c = self.chain.contract(artifacts.abi("Dataset"), address)
         f = c.functions
         return DatasetInfo(
-            address=c.address, owner=self.chain.call(f.owner()), name=self.chain.call(f.m_datasetName()),
+            address=c.address,
+            owner=self.chain.call(f.owner()),
+            name=self.chain.call(f.m_datasetName()),
             multiaddr=_text(self.chain.call(f.m_datasetMultiaddr())),
             checksum="0x" + bytes(self.chain.call(f.m_datasetChecksum())).hex(),
         )
@@ -238,13 +322,21 @@ class Hub(TaskCalls):
         c = self.chain.contract(artifacts.abi("Workerpool"), address)
         f = c.functions
         return WorkerpoolInfo(
-            address=c.address, owner=self.chain.call(f.owner()),
+            address=c.address,
+            owner=self.chain.call(f.owner()),
             description=self.chain.call(f.m_workerpoolDescription()),
             worker_stake_ratio=self.chain.call(f.m_workerStakeRatioPolicy()),
             scheduler_reward_ratio=self.chain.call(f.m_schedulerRewardRatioPolicy()),
         )
 
-    def change_workerpool_policy(self, owner: Participant, workerpool: str, worker_stake_ratio: int,
-                                 scheduler_reward_ratio: int) -> Receipt:
+    def change_workerpool_policy(
+        self,
+        owner: Participant,
+        workerpool: str,
+        worker_stake_ratio: int,
+        scheduler_reward_ratio: int,
+    ) -> Receipt:
         c = self.chain.contract(artifacts.abi("Workerpool"), workerpool)
-        return self.chain.transact(c.functions.changePolicy(worker_stake_ratio, scheduler_reward_ratio), owner)
+        return self.chain.transact(
+            c.functions.changePolicy(worker_stake_ratio, scheduler_reward_ratio), owner
+        )

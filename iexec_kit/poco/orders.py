@@ -14,54 +14,16 @@ import os
 import random
 import shlex
 from dataclasses import asdict, dataclass, field, fields, replace
-from enum import IntFlag
 from typing import ClassVar
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from iexec_kit.errors import KitValueError
+from iexec_kit.protocol.units import ZERO_ADDRESS
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\x00" * 32
 DOMAIN_NAME, DOMAIN_VERSION = "iExecODB", "5.0.0"
-
-
-class Tag(IntFlag):
-    """Named flags over an order's bytes32 tag (the lowest bits), as iExec's SDK encodes them.
-
-    A requester's tag asks for features; the workerpool's tag must offer every one of them.
-    """
-
-    NONE = 0
-    TEE = 1 << 0
-    SCONE = 1 << 1
-    GRAMINE = 1 << 2
-    TDX = 1 << 3
-    GPU = 1 << 8
-
-    @classmethod
-    def parse(cls, value) -> "Tag":
-        """Tag from a Tag, an int, bytes32, a 0x-hex string, or names like "tee,gpu" / ["tee"]."""
-        if isinstance(value, Tag):
-            return value
-        if isinstance(value, int):
-            return cls(value)
-        if isinstance(value, (bytes, bytearray)):
-            return cls(int.from_bytes(value, "big"))
-        if isinstance(value, str) and value.startswith("0x"):
-            return cls(int(value, 16))
-        names = value.split(",") if isinstance(value, str) else list(value)
-        tag = cls.NONE
-        for name in (n.strip().upper() for n in names if n.strip()):
-            if name not in cls.__members__:
-                raise KitValueError(f"unknown tag {name.lower()!r}",
-                                    expected=", ".join(m.lower() for m in cls.__members__ if m != "NONE"), got=name.lower())
-            tag |= cls[name]
-        return tag
-
-    def to_bytes32(self) -> bytes:
-        return int(self).to_bytes(32, "big")
 
 
 @dataclass(frozen=True)
@@ -74,14 +36,29 @@ class Domain:
     version: str = DOMAIN_VERSION
 
     def as_typed(self) -> dict:
-        return {"name": self.name, "version": self.version, "chainId": self.chain_id,
-                "verifyingContract": to_checksum_address(self.verifying_contract)}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.verifying_contract),
+        }
 
     def separator(self) -> bytes:
-        typehash = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-        return keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"],
-                             [typehash, keccak(self.name.encode()), keccak(self.version.encode()), self.chain_id,
-                              to_checksum_address(self.verifying_contract)]))
+        typehash = keccak(
+            b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+        )
+        return keccak(
+            encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [
+                    typehash,
+                    keccak(self.name.encode()),
+                    keccak(self.version.encode()),
+                    self.chain_id,
+                    to_checksum_address(self.verifying_contract),
+                ],
+            )
+        )
 
 
 def new_salt(rng: random.Random | None = None) -> bytes:
@@ -131,8 +108,12 @@ class _Order:
         msg = dict(zip([n for n, _ in self.TYPE_FIELDS], self._typed_values()))
         return {
             "types": {
-                "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
                 self.TYPE_NAME: [{"name": n, "type": t} for n, t in self.TYPE_FIELDS],
             },
             "primaryType": self.TYPE_NAME,
@@ -188,13 +169,18 @@ class _Order:
             if typ == "uint256" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                 raise KitValueError(f"{self.TYPE_NAME}.{name} is a whole number >= 0", got=repr(v))
             if typ == "bytes32" and (not isinstance(v, (bytes, bytearray)) or len(v) != 32):
-                raise KitValueError(f"{self.TYPE_NAME}.{name} is 32 bytes", got=repr(v),
-                                    hint="use Tag.parse('tee').to_bytes32() for tags, new_salt() for salts")
+                raise KitValueError(
+                    f"{self.TYPE_NAME}.{name} is 32 bytes",
+                    got=repr(v),
+                    hint="use Tag.parse('tee').to_bytes32() for tags, new_salt() for salts",
+                )
             if typ == "address":
                 try:
                     to_checksum_address(v)
                 except Exception:  # noqa: BLE001
-                    raise KitValueError(f"{self.TYPE_NAME}.{name} is an Ethereum address", got=repr(v)) from None
+                    raise KitValueError(
+                        f"{self.TYPE_NAME}.{name} is an Ethereum address", got=repr(v)
+                    ) from None
 
 
 @dataclass(frozen=True)
@@ -202,9 +188,16 @@ class AppOrder(_Order):
     """The app developer's offer: run ``app`` for ``appprice`` nRLC per task, ``volume`` times."""
 
     TYPE_NAME: ClassVar[str] = "AppOrder"
-    TYPE_FIELDS: ClassVar = (("app", "address"), ("appprice", "uint256"), ("volume", "uint256"),
-                             ("tag", "bytes32"), ("datasetrestrict", "address"), ("workerpoolrestrict", "address"),
-                             ("requesterrestrict", "address"), ("salt", "bytes32"))
+    TYPE_FIELDS: ClassVar = (
+        ("app", "address"),
+        ("appprice", "uint256"),
+        ("volume", "uint256"),
+        ("tag", "bytes32"),
+        ("datasetrestrict", "address"),
+        ("workerpoolrestrict", "address"),
+        ("requesterrestrict", "address"),
+        ("salt", "bytes32"),
+    )
     app: str
     appprice: int
     volume: int = 1
@@ -229,9 +222,16 @@ class DatasetOrder(_Order):
     """The dataset owner's offer: let an app use ``dataset`` for ``datasetprice`` nRLC per task."""
 
     TYPE_NAME: ClassVar[str] = "DatasetOrder"
-    TYPE_FIELDS: ClassVar = (("dataset", "address"), ("datasetprice", "uint256"), ("volume", "uint256"),
-                             ("tag", "bytes32"), ("apprestrict", "address"), ("workerpoolrestrict", "address"),
-                             ("requesterrestrict", "address"), ("salt", "bytes32"))
+    TYPE_FIELDS: ClassVar = (
+        ("dataset", "address"),
+        ("datasetprice", "uint256"),
+        ("volume", "uint256"),
+        ("tag", "bytes32"),
+        ("apprestrict", "address"),
+        ("workerpoolrestrict", "address"),
+        ("requesterrestrict", "address"),
+        ("salt", "bytes32"),
+    )
     dataset: str = ZERO_ADDRESS
     datasetprice: int = 0
     volume: int = 0
@@ -251,7 +251,7 @@ class DatasetOrder(_Order):
         return self.datasetprice
 
     @classmethod
-    def empty(cls) -> "DatasetOrder":
+    def empty(cls) -> DatasetOrder:
         """The all-zero order matchOrders takes when the request uses no dataset."""
         return cls()
 
@@ -261,10 +261,18 @@ class WorkerpoolOrder(_Order):
     """The workerpool manager's offer: compute in ``category`` with ``trust`` for a price per task."""
 
     TYPE_NAME: ClassVar[str] = "WorkerpoolOrder"
-    TYPE_FIELDS: ClassVar = (("workerpool", "address"), ("workerpoolprice", "uint256"), ("volume", "uint256"),
-                             ("tag", "bytes32"), ("category", "uint256"), ("trust", "uint256"),
-                             ("apprestrict", "address"), ("datasetrestrict", "address"),
-                             ("requesterrestrict", "address"), ("salt", "bytes32"))
+    TYPE_FIELDS: ClassVar = (
+        ("workerpool", "address"),
+        ("workerpoolprice", "uint256"),
+        ("volume", "uint256"),
+        ("tag", "bytes32"),
+        ("category", "uint256"),
+        ("trust", "uint256"),
+        ("apprestrict", "address"),
+        ("datasetrestrict", "address"),
+        ("requesterrestrict", "address"),
+        ("salt", "bytes32"),
+    )
     workerpool: str
     workerpoolprice: int
     volume: int = 1
@@ -291,12 +299,23 @@ class RequestOrder(_Order):
     """The requester's order: what to run, the most it pays for each part, and its params."""
 
     TYPE_NAME: ClassVar[str] = "RequestOrder"
-    TYPE_FIELDS: ClassVar = (("app", "address"), ("appmaxprice", "uint256"), ("dataset", "address"),
-                             ("datasetmaxprice", "uint256"), ("workerpool", "address"),
-                             ("workerpoolmaxprice", "uint256"), ("requester", "address"), ("volume", "uint256"),
-                             ("tag", "bytes32"), ("category", "uint256"), ("trust", "uint256"),
-                             ("beneficiary", "address"), ("callback", "address"), ("params", "string"),
-                             ("salt", "bytes32"))
+    TYPE_FIELDS: ClassVar = (
+        ("app", "address"),
+        ("appmaxprice", "uint256"),
+        ("dataset", "address"),
+        ("datasetmaxprice", "uint256"),
+        ("workerpool", "address"),
+        ("workerpoolmaxprice", "uint256"),
+        ("requester", "address"),
+        ("volume", "uint256"),
+        ("tag", "bytes32"),
+        ("category", "uint256"),
+        ("trust", "uint256"),
+        ("beneficiary", "address"),
+        ("callback", "address"),
+        ("params", "string"),
+        ("salt", "bytes32"),
+    )
     app: str
     appmaxprice: int
     requester: str
@@ -336,8 +355,16 @@ class Operation:
 def operation_hash(order: _Order, operation: int, domain: Domain) -> bytes:
     """EIP-712 digest of an XOrderOperation(XOrder order,uint256 operation), signed to manage an
     order from another account than its owner."""
-    type_string = f"{order.TYPE_NAME}Operation({order.TYPE_NAME} order,uint256 operation)" + order.type_string()
-    struct = keccak(encode(["bytes32", "bytes32", "uint256"], [keccak(type_string.encode()), order.struct_hash(), operation]))
+    type_string = (
+        f"{order.TYPE_NAME}Operation({order.TYPE_NAME} order,uint256 operation)"
+        + order.type_string()
+    )
+    struct = keccak(
+        encode(
+            ["bytes32", "bytes32", "uint256"],
+            [keccak(type_string.encode()), order.struct_hash(), operation],
+        )
+    )
     return keccak(b"\x19\x01" + domain.separator() + struct)
 
 
@@ -360,11 +387,16 @@ class RequestParams:
 
     def __post_init__(self):
         if self.storage_provider not in ("ipfs", "dropbox"):
-            raise KitValueError("iexec_result_storage_provider is 'ipfs' or 'dropbox'", got=repr(self.storage_provider))
+            raise KitValueError(
+                "iexec_result_storage_provider is 'ipfs' or 'dropbox'",
+                got=repr(self.storage_provider),
+            )
         try:
             shlex.split(self.args)
         except ValueError as exc:
-            raise KitValueError("iexec_args must split like a shell command line", got=f"{self.args!r}: {exc}") from None
+            raise KitValueError(
+                "iexec_args must split like a shell command line", got=f"{self.args!r}: {exc}"
+            ) from None
 
     def to_json(self) -> str:
         d: dict = {}
@@ -381,20 +413,25 @@ class RequestParams:
         return json.dumps(d, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> "RequestParams":
+    def from_json(cls, text: str) -> RequestParams:
         if not text:
             return cls()
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise KitValueError("request params are a JSON object", got=f"{text[:80]!r}: {exc}") from None
+            raise KitValueError(
+                "request params are a JSON object", got=f"{text[:80]!r}: {exc}"
+            ) from None
         if not isinstance(d, dict):
             raise KitValueError("request params are a JSON object", got=type(d).__name__)
-        return cls(args=d.get("iexec_args", ""), input_files=tuple(d.get("iexec_input_files", ())),
-                   storage_provider=d.get("iexec_result_storage_provider", "ipfs"),
-                   storage_proxy=d.get("iexec_result_storage_proxy"),
-                   encryption=bool(d.get("iexec_result_encryption", False)),
-                   developer_logger=bool(d.get("iexec_developer_logger", False)))
+        return cls(
+            args=d.get("iexec_args", ""),
+            input_files=tuple(d.get("iexec_input_files", ())),
+            storage_provider=d.get("iexec_result_storage_provider", "ipfs"),
+            storage_proxy=d.get("iexec_result_storage_proxy"),
+            encryption=bool(d.get("iexec_result_encryption", False)),
+            developer_logger=bool(d.get("iexec_developer_logger", False)),
+        )
 
     def args_list(self) -> list[str]:
         return shlex.split(self.args)

@@ -9,13 +9,9 @@ from eth_utils import keccak, to_bytes, to_checksum_address
 
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.chain.node import Receipt
-# what a worker commits: keccak256(taskid ++ digest) and keccak256(worker ++ taskid ++ digest),
-# defined once with the results they hash
-from iexec_kit.storage.results import result_hash, result_seal
-# PoCo's task and contribution statuses, defined once where the result proxy first needed them
-from iexec_kit.storage.oracle import ContributionStatus, TaskStatus
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+from iexec_kit.protocol.results import result_hash, result_seal
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
+from iexec_kit.protocol.units import ZERO_ADDRESS
 
 
 def _b32(x) -> bytes:
@@ -40,11 +36,16 @@ def task_id(dealid, idx: int) -> str:
 
 def authorization_message(worker: str, taskid, enclave: str = ZERO_ADDRESS) -> bytes:
     """keccak256(worker ++ taskid ++ enclaveChallenge) (20 + 32 + 20 bytes): what the scheduler signs."""
-    return keccak(to_bytes(hexstr=to_checksum_address(worker)) + _b32(taskid)
-                  + to_bytes(hexstr=to_checksum_address(enclave)))
+    return keccak(
+        to_bytes(hexstr=to_checksum_address(worker))
+        + _b32(taskid)
+        + to_bytes(hexstr=to_checksum_address(enclave))
+    )
 
 
-def sign_authorization(scheduler: Participant, worker: str, taskid, enclave: str = ZERO_ADDRESS) -> bytes:
+def sign_authorization(
+    scheduler: Participant, worker: str, taskid, enclave: str = ZERO_ADDRESS
+) -> bytes:
     """The scheduler's EIP-191 personal signature authorizing ``worker`` on ``taskid``."""
     from eth_account import Account
     from eth_account.messages import encode_defunct
@@ -75,10 +76,42 @@ class Task:
     results_callback: bytes
 
     @classmethod
-    def from_chain(cls, taskid, raw) -> "Task":
-        (status, dealid, idx, timeref, cdl, rdl, fdl, consensus, rc, wc, contributors, digest, results, rts, cb) = raw
-        return cls(_hex(_b32(taskid)), TaskStatus(status), _hex(dealid), idx, timeref, cdl, rdl, fdl, _hex(consensus),
-                   rc, wc, tuple(contributors), _hex(digest), bytes(results), rts, bytes(cb))
+    def from_chain(cls, taskid, raw) -> Task:
+        (
+            status,
+            dealid,
+            idx,
+            timeref,
+            cdl,
+            rdl,
+            fdl,
+            consensus,
+            rc,
+            wc,
+            contributors,
+            digest,
+            results,
+            rts,
+            cb,
+        ) = raw
+        return cls(
+            _hex(_b32(taskid)),
+            TaskStatus(status),
+            _hex(dealid),
+            idx,
+            timeref,
+            cdl,
+            rdl,
+            fdl,
+            _hex(consensus),
+            rc,
+            wc,
+            tuple(contributors),
+            _hex(digest),
+            bytes(results),
+            rts,
+            bytes(cb),
+        )
 
     def results_json(self) -> dict | None:
         """The finalized results ({"storage": ..., "location": ...}), when they are JSON."""
@@ -101,7 +134,7 @@ class Contribution:
     weight: int
 
     @classmethod
-    def from_chain(cls, raw) -> "Contribution":
+    def from_chain(cls, raw) -> Contribution:
         status, rh, rs, enclave, weight = raw
         return cls(ContributionStatus(status), _hex(rh), _hex(rs), enclave, weight)
 
@@ -113,7 +146,9 @@ class TaskCalls:
         return Task.from_chain(taskid, self.chain.call(self.fn.viewTask(_b32(taskid))))
 
     def contribution(self, taskid, worker: str) -> Contribution:
-        return Contribution.from_chain(self.chain.call(self.fn.viewContribution(_b32(taskid), to_checksum_address(worker))))
+        return Contribution.from_chain(
+            self.chain.call(self.fn.viewContribution(_b32(taskid), to_checksum_address(worker)))
+        )
 
     def score(self, worker: str) -> int:
         return self.chain.call(self.fn.viewScore(to_checksum_address(worker)))
@@ -126,19 +161,51 @@ class TaskCalls:
         receipt = self.chain.transact(self.fn.initialize(_b32(dealid), idx), sender)
         return task_id(dealid, idx), receipt
 
-    def contribute(self, taskid, digest, worker: Participant, authorization: bytes,
-                   enclave: str = ZERO_ADDRESS, enclave_sign: bytes = b"") -> Receipt:
+    def contribute(
+        self,
+        taskid,
+        digest,
+        worker: Participant,
+        authorization: bytes,
+        enclave: str = ZERO_ADDRESS,
+        enclave_sign: bytes = b"",
+    ) -> Receipt:
         """Commit: the worker sends resultHash and resultSeal of its digest (not the digest itself)
         and locks its stake; ``authorization`` is the scheduler's signature."""
-        return self.chain.transact(self.fn.contribute(
-            _b32(taskid), _b32(result_hash(taskid, digest)), _b32(result_seal(worker.address, taskid, digest)),
-            to_checksum_address(enclave), enclave_sign, authorization), worker)
+        return self.chain.transact(
+            self.fn.contribute(
+                _b32(taskid),
+                _b32(result_hash(taskid, digest)),
+                _b32(result_seal(worker.address, taskid, digest)),
+                to_checksum_address(enclave),
+                enclave_sign,
+                authorization,
+            ),
+            worker,
+        )
 
-    def contribute_raw(self, taskid, rhash, rseal, worker: Participant, authorization: bytes,
-                       enclave: str = ZERO_ADDRESS, enclave_sign: bytes = b"") -> Receipt:
+    def contribute_raw(
+        self,
+        taskid,
+        rhash,
+        rseal,
+        worker: Participant,
+        authorization: bytes,
+        enclave: str = ZERO_ADDRESS,
+        enclave_sign: bytes = b"",
+    ) -> Receipt:
         """contribute with hashes given as they are (to show what the hub refuses)."""
-        return self.chain.transact(self.fn.contribute(_b32(taskid), _b32(rhash), _b32(rseal),
-                                                      to_checksum_address(enclave), enclave_sign, authorization), worker)
+        return self.chain.transact(
+            self.fn.contribute(
+                _b32(taskid),
+                _b32(rhash),
+                _b32(rseal),
+                to_checksum_address(enclave),
+                enclave_sign,
+                authorization,
+            ),
+            worker,
+        )
 
     def reveal(self, taskid, digest, worker: Participant) -> Receipt:
         """Reveal: the worker shows the digest behind its commitment."""
@@ -147,22 +214,43 @@ class TaskCalls:
     def reopen(self, taskid, scheduler: Participant) -> Receipt:
         return self.chain.transact(self.fn.reopen(_b32(taskid)), scheduler)
 
-    def finalize(self, taskid, results: bytes | str, scheduler: Participant, results_callback: bytes = b"") -> Receipt:
+    def finalize(
+        self, taskid, results: bytes | str, scheduler: Participant, results_callback: bytes = b""
+    ) -> Receipt:
         """The scheduler closes the task with its results (e.g. {"storage":"ipfs","location":"/ipfs/<cid>"})."""
         if isinstance(results, str):
             results = results.encode()
-        return self.chain.transact(self.fn.finalize(_b32(taskid), results, results_callback), scheduler)
+        return self.chain.transact(
+            self.fn.finalize(_b32(taskid), results, results_callback), scheduler
+        )
 
     def claim(self, taskid, sender: Participant) -> Receipt:
         """After the final deadline of an unfinished task: FAILED, and the requester is refunded."""
         return self.chain.transact(self.fn.claim(_b32(taskid)), sender)
 
-    def contribute_and_finalize(self, taskid, digest, results: bytes | str, worker: Participant, authorization: bytes,
-                                results_callback: bytes = b"", enclave: str = ZERO_ADDRESS,
-                                enclave_sign: bytes = b"") -> Receipt:
+    def contribute_and_finalize(
+        self,
+        taskid,
+        digest,
+        results: bytes | str,
+        worker: Participant,
+        authorization: bytes,
+        results_callback: bytes = b"",
+        enclave: str = ZERO_ADDRESS,
+        enclave_sign: bytes = b"",
+    ) -> Receipt:
         """Trust 1 only: one worker contributes and finalizes in one transaction (no stake)."""
         if isinstance(results, str):
             results = results.encode()
-        return self.chain.transact(self.fn.contributeAndFinalize(
-            _b32(taskid), _b32(digest), results, results_callback, to_checksum_address(enclave), enclave_sign,
-            authorization), worker)
+        return self.chain.transact(
+            self.fn.contributeAndFinalize(
+                _b32(taskid),
+                _b32(digest),
+                results,
+                results_callback,
+                to_checksum_address(enclave),
+                enclave_sign,
+                authorization,
+            ),
+            worker,
+        )

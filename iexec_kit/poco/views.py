@@ -31,8 +31,8 @@ class AppInfo:
     owner: str
     name: str
     type: str
-    multiaddr: str          # the image reference (bytes on chain, UTF-8 here)
-    checksum: str           # 0x + 64 hex
+    multiaddr: str  # the image reference (bytes on chain, UTF-8 here)
+    checksum: str  # 0x + 64 hex
     mrenclave: str
 
     def as_dict(self) -> dict:
@@ -60,8 +60,8 @@ class WorkerpoolInfo:
     address: str
     owner: str
     description: str
-    worker_stake_ratio: int        # % of the workerpool price each worker stakes per task
-    scheduler_reward_ratio: int    # % of the workers' reward the scheduler keeps
+    worker_stake_ratio: int  # % of the workerpool price each worker stakes per task
+    scheduler_reward_ratio: int  # % of the workers' reward the scheduler keeps
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -17,24 +17,39 @@ import mimetypes
 import tarfile
 import tempfile
 import urllib.parse
-from typing import Iterator
+from collections.abc import Iterator
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.dagpb import DataType
-from iexec_kit.storage.errors import (ApiArgumentError, BlockNotFoundError, CorruptBlockError,
-                                      InvalidCidError, PathEscapeError, StorageError, UnixfsError)
+from iexec_kit.storage.errors import (
+    ApiArgumentError,
+    BlockNotFoundError,
+    CorruptBlockError,
+    InvalidCidError,
+    PathEscapeError,
+    StorageError,
+    UnixfsError,
+)
 from iexec_kit.storage.node import IpfsNode
 
-_STATUS = [(ApiArgumentError, 400), (InvalidCidError, 400), (PathEscapeError, 400),
-           (BlockNotFoundError, 404), (CorruptBlockError, 500), (UnixfsError, 400),
-           (StorageError, 500)]
+_STATUS = [
+    (ApiArgumentError, 400),
+    (InvalidCidError, 400),
+    (PathEscapeError, 400),
+    (BlockNotFoundError, 404),
+    (CorruptBlockError, 500),
+    (UnixfsError, 400),
+    (StorageError, 500),
+]
 
 _TRUE = {"1", "true", "yes", ""}
 
 # Content from IPFS is foreign: a page served by the gateway gets an opaque origin, so its
 # scripts cannot call the RPC API on the same port (the API refuses the "null" origin).
-_GATEWAY_SAFETY = {"Content-Security-Policy": "sandbox allow-scripts allow-popups",
-                   "X-Content-Type-Options": "nosniff"}
+_GATEWAY_SAFETY = {
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -61,21 +76,32 @@ def _int(query, name: str, default: int | None, *, lo: int = 0, hi: int | None =
 def _params(*specs: tuple[str, str, bool, str]) -> dict:
     """OpenAPI query parameters (name, type, required, description) for a handler that reads
     its arguments from the request itself, so the spec still tells a client (or a fuzzer)."""
-    return {"parameters": [{"name": n, "in": "query", "required": r, "description": d,
-                            "schema": {"type": t}} for n, t, r, d in specs]}
+    return {
+        "parameters": [
+            {"name": n, "in": "query", "required": r, "description": d, "schema": {"type": t}}
+            for n, t, r, d in specs
+        ]
+    }
 
 
 _ARG = ("arg", "string", True, "a CID or an /ipfs/<cid>/path")
-_ADD_PARAMS = _params(("cid-version", "integer", False, "0 (default) or 1"),
-                      ("raw-leaves", "boolean", False, "raw leaves (default: cid-version 1)"),
-                      ("only-hash", "boolean", False, "compute CIDs, store nothing"),
-                      ("pin", "boolean", False, "pin the roots (default true)"),
-                      ("wrap-with-directory", "boolean", False, "wrap the entries in a folder"))
-_CAT_PARAMS = _params(_ARG, ("offset", "integer", False, "first byte"),
-                      ("length", "integer", False, "at most this many bytes"))
+_ADD_PARAMS = _params(
+    ("cid-version", "integer", False, "0 (default) or 1"),
+    ("raw-leaves", "boolean", False, "raw leaves (default: cid-version 1)"),
+    ("only-hash", "boolean", False, "compute CIDs, store nothing"),
+    ("pin", "boolean", False, "pin the roots (default true)"),
+    ("wrap-with-directory", "boolean", False, "wrap the entries in a folder"),
+)
+_CAT_PARAMS = _params(
+    _ARG,
+    ("offset", "integer", False, "first byte"),
+    ("length", "integer", False, "at most this many bytes"),
+)
 _PIN_ADD_PARAMS = _params(_ARG, ("recursive", "boolean", False, "the whole DAG (default true)"))
-_PIN_LS_PARAMS = _params(("arg", "string", False, "only these CIDs"),
-                         ("type", "string", False, "all, recursive, direct or indirect"))
+_PIN_LS_PARAMS = _params(
+    ("arg", "string", False, "only these CIDs"),
+    ("type", "string", False, "all, recursive, direct or indirect"),
+)
 
 
 def sniff_content_type(name: str, head: bytes) -> str:
@@ -83,9 +109,14 @@ def sniff_content_type(name: str, head: bytes) -> str:
     guessed, _ = mimetypes.guess_type(name)
     if guessed:
         return guessed
-    magic = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-             (b"GIF8", "image/gif"), (b"PK\x03\x04", "application/zip"),
-             (b"%PDF", "application/pdf"), (b"RIFF", "image/webp")]
+    magic = [
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF8", "image/gif"),
+        (b"PK\x03\x04", "application/zip"),
+        (b"%PDF", "application/pdf"),
+        (b"RIFF", "image/webp"),
+    ]
     for prefix, kind in magic:
         if head.startswith(prefix):
             return kind
@@ -99,10 +130,13 @@ def sniff_content_type(name: str, head: bytes) -> str:
 def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
     """A FastAPI app serving the Kubo RPC subset (``api``) and/or the path gateway."""
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from fastapi.responses import JSONResponse
 
-    app = FastAPI(title="iexec-kit IPFS node", version=node.version()["Version"],
-                  description="Kubo RPC API subset and path gateway of the kit's embedded node.")
+    app = FastAPI(
+        title="iexec-kit IPFS node",
+        version=node.version()["Version"],
+        description="Kubo RPC API subset and path gateway of the kit's embedded node.",
+    )
     app.state.node = node
 
     @app.exception_handler(StorageError)
@@ -121,8 +155,7 @@ def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
     def arg(request: Request) -> str:
         values = request.query_params.getlist("arg")
         if not values:
-            raise InvalidCidError(M.API_ARG, expected="?arg=<cid>", got="no arg",
-                                  hint=M.HINT_CID)
+            raise InvalidCidError(M.API_ARG, expected="?arg=<cid>", got="no arg", hint=M.HINT_CID)
         return values[0]
 
     if api:
@@ -134,7 +167,7 @@ def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
 
 def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     from fastapi import Request
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from fastapi.responses import Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
 
     @app.post("/api/v0/add", openapi_extra=_ADD_PARAMS)
@@ -155,8 +188,9 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         parts = [(key, value) for key, value in form.multi_items() if hasattr(value, "file")]
         if not parts:
             return kubo_error(M.API_NO_FILE)
-        builder = node.tree_builder(cid_version=cid_version, raw_leaves=raw_leaves,
-                                    only_hash=only_hash)
+        builder = node.tree_builder(
+            cid_version=cid_version, raw_leaves=raw_leaves, only_hash=only_hash
+        )
 
         def work() -> list[dict]:
             lines: list[dict] = []
@@ -196,8 +230,9 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         iterator = await run_in_threadpool(node.read, target, offset, length)
         # StreamingResponse runs this sync iterator in a thread pool; blocks are verified as
         # read, and a bad block cuts the stream (the client sees an incomplete body).
-        return StreamingResponse(iterator, media_type="text/plain",
-                                 headers={"X-Stream-Output": "1"})
+        return StreamingResponse(
+            iterator, media_type="text/plain", headers={"X-Stream-Output": "1"}
+        )
 
     @app.post("/api/v0/get", openapi_extra=_params(_ARG))
     async def get(request: Request):
@@ -230,15 +265,24 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
                 while block := spool.read(1 << 20):
                     yield block
 
-        return StreamingResponse(chunks(), media_type="application/x-tar",
-                                 headers={"X-Stream-Output": "1"})
+        return StreamingResponse(
+            chunks(), media_type="application/x-tar", headers={"X-Stream-Output": "1"}
+        )
 
     @app.post("/api/v0/ls", openapi_extra=_params(_ARG))
     async def ls(request: Request):
         target = await run_in_threadpool(node.resolve, arg(request))
         entries = await run_in_threadpool(node.ls, target)
-        links = [{"Name": e.name, "Hash": str(e.cid), "Size": e.tsize,
-                  "Type": 1 if e.is_dir else 2, "Target": ""} for e in entries]
+        links = [
+            {
+                "Name": e.name,
+                "Hash": str(e.cid),
+                "Size": e.tsize,
+                "Type": 1 if e.is_dir else 2,
+                "Target": "",
+            }
+            for e in entries
+        ]
         return {"Objects": [{"Hash": str(target), "Links": links}]}
 
     @app.post("/api/v0/pin/add", openapi_extra=_PIN_ADD_PARAMS)
@@ -299,11 +343,23 @@ class _RefuseForeignOrigins:
             origin = headers.get(b"origin", b"").decode("latin-1")
             host = urllib.parse.urlsplit(origin).hostname or "" if origin else ""
             if origin and host not in ("127.0.0.1", "localhost", "::1"):
-                body = json.dumps({"Message": f"{M.API_ERROR} (origin {origin} not allowed)",
-                                   "Code": 0, "Type": "error"}).encode()
-                await send({"type": "http.response.start", "status": 403,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
+                body = json.dumps(
+                    {
+                        "Message": f"{M.API_ERROR} (origin {origin} not allowed)",
+                        "Code": 0,
+                        "Type": "error",
+                    }
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
@@ -349,21 +405,31 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
                     return Response(status_code=301, headers={"Location": request.url.path + "/"})
                 rows = "".join(
                     f'<li><a href="{html.escape(urllib.parse.quote(e.name))}{"/" if e.is_dir else ""}">'
-                    f"{html.escape(e.name)}</a> {e.tsize} B</li>" for e in entries)
-                return HTMLResponse(f"<!doctype html><title>{html.escape(full)}</title>"
-                                    f"<h1>Index of {html.escape(full)}</h1><ul>{rows}</ul>",
-                                    headers={"Etag": f'"{target}"', **_GATEWAY_SAFETY})
+                    f"{html.escape(e.name)}</a> {e.tsize} B</li>"
+                    for e in entries
+                )
+                return HTMLResponse(
+                    f"<!doctype html><title>{html.escape(full)}</title>"
+                    f"<h1>Index of {html.escape(full)}</h1><ul>{rows}</ul>",
+                    headers={"Etag": f'"{target}"', **_GATEWAY_SAFETY},
+                )
             target, name = index.cid, "index.html"
         await run_in_threadpool(node.reader.check_complete, target)  # once, before any byte
         size = await run_in_threadpool(node.reader.size, target)
         head = await run_in_threadpool(node.reader.cat, target, 0, 512)
-        headers = {"Etag": f'"{target}"', "Accept-Ranges": "bytes", "X-Ipfs-Path": full,
-                   "Cache-Control": "public, max-age=29030400, immutable", **_GATEWAY_SAFETY}
+        headers = {
+            "Etag": f'"{target}"',
+            "Accept-Ranges": "bytes",
+            "X-Ipfs-Path": full,
+            "Cache-Control": "public, max-age=29030400, immutable",
+            **_GATEWAY_SAFETY,
+        }
         filename = request.query_params.get("filename")
         if filename:  # ?filename=x.zip[&download=true], as Kubo's gateway
             kind = "attachment" if _flag(request.query_params.get("download"), False) else "inline"
             headers["Content-Disposition"] = (
-                f"{kind}; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}")
+                f"{kind}; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
+            )
             name = filename
         ctype = sniff_content_type(name, head)
         start, length, status = 0, size, 200
@@ -390,5 +456,6 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
 
     for route, suffix in (("/ipfs/{cid}", "root"), ("/ipfs/{cid}/{path:path}", "path")):
         for method in ("GET", "HEAD"):
-            app.add_api_route(route, gateway, methods=[method],
-                              operation_id=f"gateway_{suffix}_{method.lower()}")
+            app.add_api_route(
+                route, gateway, methods=[method], operation_id=f"gateway_{suffix}_{method.lower()}"
+            )

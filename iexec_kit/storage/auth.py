@@ -29,9 +29,11 @@ def challenge_typed_data(challenge: str, chain_id: int) -> dict:
     """The EIP-712 message a wallet signs to sign in."""
     return {
         "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"},
-                             {"name": "version", "type": "string"},
-                             {"name": "chainId", "type": "uint256"}],
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
             "Challenge": [{"name": "challenge", "type": "string"}],
         },
         "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
@@ -81,8 +83,15 @@ class TokenClaims:
 class Authenticator:
     """Issues challenges and tokens; checks them against a clock (injectable for tests)."""
 
-    def __init__(self, chain_id: int, *, challenge_ttl: float = 300, token_ttl: float = 3600,
-                 secret: bytes | None = None, clock=time.time):
+    def __init__(
+        self,
+        chain_id: int,
+        *,
+        challenge_ttl: float = 300,
+        token_ttl: float = 3600,
+        secret: bytes | None = None,
+        clock=time.time,
+    ):
         self.chain_id = chain_id
         self.challenge_ttl, self.token_ttl = challenge_ttl, token_ttl
         self._secret = secret or secrets.token_bytes(32)
@@ -93,8 +102,12 @@ class Authenticator:
     def issue_challenge(self, chain_id: int | None = None) -> dict:
         """A fresh EIP-712 challenge for this proxy's chain, live for ``challenge_ttl`` seconds."""
         if chain_id is not None and chain_id != self.chain_id:
-            raise ProxyAuthError("Wrong chain.", expected=f"chainId {self.chain_id}",
-                                 got=str(chain_id), hint="ask the proxy of your chain")
+            raise ProxyAuthError(
+                "Wrong chain.",
+                expected=f"chainId {self.chain_id}",
+                got=str(chain_id),
+                hint="ask the proxy of your chain",
+            )
         typed = challenge_typed_data("0x" + secrets.token_hex(32), self.chain_id)
         with self._lock:
             now = self._clock()
@@ -109,21 +122,32 @@ class Authenticator:
 
         parts = signed.strip().strip('"').split("_")
         if len(parts) != 3:
-            raise ProxyAuthError(M.CHALLENGE_UNKNOWN, expected="hash_signature_address",
-                                 got=signed[:60], hint=M.HINT_CHALLENGE)
+            raise ProxyAuthError(
+                M.CHALLENGE_UNKNOWN,
+                expected="hash_signature_address",
+                got=signed[:60],
+                hint=M.HINT_CHALLENGE,
+            )
         digest, signature, address = parts
         with self._lock:
             entry = self._live.pop(digest.lower(), None)
         if entry is None or entry[1] <= self._clock():
-            raise ProxyAuthError(M.CHALLENGE_UNKNOWN, got=digest[:20] + "...",
-                                 hint=M.HINT_CHALLENGE)
+            raise ProxyAuthError(
+                M.CHALLENGE_UNKNOWN, got=digest[:20] + "...", hint=M.HINT_CHALLENGE
+            )
         recovered = recover_typed(entry[0], signature)
         if recovered.lower() != address.lower():
-            raise ProxyAuthError(M.SIGNATURE_BAD, expected=address, got=recovered,
-                                 hint=M.HINT_CHALLENGE)
+            raise ProxyAuthError(
+                M.SIGNATURE_BAD, expected=address, got=recovered, hint=M.HINT_CHALLENGE
+            )
         now = self._clock()
-        claims = {"sub": to_checksum_address(recovered), "iat": int(now),
-                  "exp": now + self.token_ttl, "iss": ISSUER, "jti": secrets.token_hex(8)}
+        claims = {
+            "sub": to_checksum_address(recovered),
+            "iat": int(now),
+            "exp": now + self.token_ttl,
+            "iss": ISSUER,
+            "jti": secrets.token_hex(8),
+        }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str | None) -> TokenClaims:
@@ -134,8 +158,13 @@ class Authenticator:
             raise ProxyAuthError(M.TOKEN_MISSING, hint=M.HINT_TOKEN)
         token = token.removeprefix("Bearer ").strip()
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=ISSUER,
-                                options={"verify_exp": False, "require": ["sub", "exp", "iss"]})
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"verify_exp": False, "require": ["sub", "exp", "iss"]},
+            )
         except jwt.PyJWTError as exc:
             raise ProxyAuthError(M.TOKEN_BAD, got=type(exc).__name__, hint=M.HINT_TOKEN) from None
         if float(claims["exp"]) <= self._clock():

@@ -33,9 +33,12 @@ class Blockstore(Protocol):
 
 def _verify(cid: Cid, block: bytes) -> bytes:
     if hashlib.sha256(block).digest() != cid.digest:
-        raise CorruptBlockError(M.BLOCK_CORRUPT, expected=f"sha2-256 {cid.digest.hex()}",
-                                got=f"sha2-256 {hashlib.sha256(block).hexdigest()} for {cid}",
-                                hint=M.HINT_CORRUPT)
+        raise CorruptBlockError(
+            M.BLOCK_CORRUPT,
+            expected=f"sha2-256 {cid.digest.hex()}",
+            got=f"sha2-256 {hashlib.sha256(block).hexdigest()} for {cid}",
+            hint=M.HINT_CORRUPT,
+        )
     return block
 
 
@@ -43,7 +46,7 @@ class FlatfsBlockstore:
     """Blocks as files ``blocks/<XY>/<BASE32 multihash>.data`` under a repo folder (Kubo's layout:
     the shard folder is the next-to-last two characters of the key)."""
 
-    def __init__(self, root: "str | os.PathLike[str]"):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -80,8 +83,12 @@ class FlatfsBlockstore:
         try:
             block = self.path(cid).read_bytes()
         except FileNotFoundError:
-            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
-                                     got="nothing in the repo", hint=M.HINT_MISSING) from None
+            raise BlockNotFoundError(
+                M.BLOCK_MISSING,
+                expected=f"block {cid}",
+                got="nothing in the repo",
+                hint=M.HINT_MISSING,
+            ) from None
         return _verify(cid, block)
 
     def size(self, cid: Cid) -> int:
@@ -89,8 +96,12 @@ class FlatfsBlockstore:
         try:
             return self.path(cid).stat().st_size
         except FileNotFoundError:
-            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
-                                     got="nothing in the repo", hint=M.HINT_MISSING) from None
+            raise BlockNotFoundError(
+                M.BLOCK_MISSING,
+                expected=f"block {cid}",
+                got="nothing in the repo",
+                hint=M.HINT_MISSING,
+            ) from None
 
     def delete(self, cid: Cid) -> None:
         try:
@@ -125,8 +136,9 @@ class MemoryBlockstore:
         try:
             return _verify(cid, self._blocks[cid.multihash])
         except KeyError:
-            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
-                                     hint=M.HINT_MISSING) from None
+            raise BlockNotFoundError(
+                M.BLOCK_MISSING, expected=f"block {cid}", got="nothing", hint=M.HINT_MISSING
+            ) from None
 
     def has(self, cid: Cid) -> bool:
         return cid.multihash in self._blocks
@@ -135,8 +147,9 @@ class MemoryBlockstore:
         try:
             return len(self._blocks[cid.multihash])
         except KeyError:
-            raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}", got="nothing",
-                                     hint=M.HINT_MISSING) from None
+            raise BlockNotFoundError(
+                M.BLOCK_MISSING, expected=f"block {cid}", got="nothing", hint=M.HINT_MISSING
+            ) from None
 
 
 class NullBlockstore:
@@ -146,8 +159,9 @@ class NullBlockstore:
         return None
 
     def get(self, cid: Cid) -> bytes:
-        raise BlockNotFoundError(M.BLOCK_MISSING, expected=f"block {cid}",
-                                 got="an only-hash store", hint=M.HINT_MISSING)
+        raise BlockNotFoundError(
+            M.BLOCK_MISSING, expected=f"block {cid}", got="an only-hash store", hint=M.HINT_MISSING
+        )
 
     def has(self, cid: Cid) -> bool:
         return False

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from iexec_kit.storage.oracle import ContributionStatus, ContributionView, TaskStatus, TaskView
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
+from iexec_kit.storage.oracle import ContributionView, TaskView
 
 
 def _params(text: str) -> dict:
@@ -38,11 +39,15 @@ class HubTaskOracle:
         deal = self.hub.deal(t.dealid)
         params = _params(deal.params)
         encrypted = params.get("iexec_result_encryption", False)
-        return TaskView(taskid=taskid, status=TaskStatus(int(t.status)),
-                        requester=deal.requester, beneficiary=deal.beneficiary,
-                        consensus_value=t.consensus_value,
-                        storage_provider=str(params.get("iexec_result_storage_provider", "ipfs")),
-                        encrypted=encrypted is True or str(encrypted).lower() == "true")
+        return TaskView(
+            taskid=taskid,
+            status=TaskStatus(int(t.status)),
+            requester=deal.requester,
+            beneficiary=deal.beneficiary,
+            consensus_value=t.consensus_value,
+            storage_provider=str(params.get("iexec_result_storage_provider", "ipfs")),
+            encrypted=encrypted is True or str(encrypted).lower() == "true",
+        )
 
     def contribution(self, taskid: str, worker: str) -> ContributionView:
         """The worker's contribution: status (PROVED once revealed) and its resultHash."""

@@ -47,7 +47,7 @@ class Cid:
         raise AttributeError("Cid is immutable")
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> "Cid":
+    def from_bytes(cls, raw: bytes) -> Cid:
         """A binary CID, as dag-pb links hold them; refuses kinds the node cannot serve."""
         raw = bytes(raw)
         if len(raw) == 34 and raw[:2] == _MH_PREFIX:
@@ -74,7 +74,7 @@ class Cid:
         """The 32-byte sha2-256 digest of the block."""
         return self.raw[-32:]
 
-    def to_v1(self) -> "Cid":
+    def to_v1(self) -> Cid:
         return self if self.version == 1 else Cid(b"\x01\x70" + self.raw)
 
     def __bytes__(self) -> bytes:
@@ -107,7 +107,7 @@ def cid_of_block(block: bytes, *, codec: str = DAG_PB, version: int = 0) -> Cid:
     return Cid(bytes([1, _CODES[codec]]) + mh)
 
 
-def parse_cid(value: "str | bytes | Cid") -> Cid:
+def parse_cid(value: str | bytes | Cid) -> Cid:
     """Parse a CID string (optionally ``/ipfs/<cid>``) or bytes; only kinds the node can serve.
 
     Raises InvalidCidError at once for anything malformed, so an API call fails with a clear
@@ -122,25 +122,33 @@ def parse_cid(value: "str | bytes | Cid") -> Cid:
         text = text.strip()
         for prefix in ("/ipfs/", "ipfs://"):
             if text.startswith(prefix):
-                text = text[len(prefix):]
+                text = text[len(prefix) :]
         text = text.split("/", 1)[0]
         if not text:
-            raise InvalidCidError(M.CID_INVALID, expected="a CID", got="an empty string",
-                                  hint=M.HINT_CID)
+            raise InvalidCidError(
+                M.CID_INVALID, expected="a CID", got="an empty string", hint=M.HINT_CID
+            )
     try:
         cid = CID.decode(text)
     except Exception as exc:  # multiformats raises several kinds
-        raise InvalidCidError(M.CID_INVALID, expected="a CIDv0 or CIDv1",
-                              got=repr(value)[:80], hint=M.HINT_CID) from exc
+        raise InvalidCidError(
+            M.CID_INVALID, expected="a CIDv0 or CIDv1", got=repr(value)[:80], hint=M.HINT_CID
+        ) from exc
     if cid.hashfun.code != SHA2_256:
-        raise InvalidCidError(M.CID_HASH, expected="sha2-256", got=cid.hashfun.name,
-                              hint=M.HINT_CID)
+        raise InvalidCidError(
+            M.CID_HASH, expected="sha2-256", got=cid.hashfun.name, hint=M.HINT_CID
+        )
     if cid.codec.name not in (DAG_PB, RAW):
-        raise InvalidCidError(M.CID_CODEC, expected="dag-pb or raw", got=cid.codec.name,
-                              hint=M.HINT_CID)
+        raise InvalidCidError(
+            M.CID_CODEC, expected="dag-pb or raw", got=cid.codec.name, hint=M.HINT_CID
+        )
     if len(cid.raw_digest) != 32:
-        raise InvalidCidError(M.CID_INVALID, expected="a 32-byte sha2-256 digest",
-                              got=f"{len(cid.raw_digest)} bytes", hint=M.HINT_CID)
+        raise InvalidCidError(
+            M.CID_INVALID,
+            expected="a 32-byte sha2-256 digest",
+            got=f"{len(cid.raw_digest)} bytes",
+            hint=M.HINT_CID,
+        )
     return Cid(bytes(cid))
 
 
@@ -150,6 +158,6 @@ def split_ipfs_path(path: str) -> tuple[Cid, list[str]]:
     text = path.strip()
     for prefix in ("/ipfs/", "ipfs://"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     head, _, rest = text.partition("/")
     return parse_cid(head), [seg for seg in rest.split("/") if seg]

@@ -15,7 +15,7 @@ def parse_address(address: str) -> tuple[str, int]:
         parts = text.strip("/").split("/")
         return parts[1], int(parts[3])
     if text.startswith("http://"):
-        text = text[len("http://"):].rstrip("/")
+        text = text[len("http://") :].rstrip("/")
     host, _, port = text.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
 
@@ -29,29 +29,35 @@ class IpfsDaemon:
     for a separate one, as Kubo has.
     """
 
-    def __init__(self, repo: "str | os.PathLike[str] | IpfsNode | None" = None, *,
-                 api: str = "127.0.0.1:0", gateway: str | None = None):
+    def __init__(
+        self,
+        repo: str | os.PathLike[str] | IpfsNode | None = None,
+        *,
+        api: str = "127.0.0.1:0",
+        gateway: str | None = None,
+    ):
         self.node = repo if isinstance(repo, IpfsNode) else IpfsNode(repo)
         self._api_addr = parse_address(api)
         self._gw_addr = parse_address(gateway) if gateway else None
         self.api_server: BackgroundServer | None = None
         self.gateway_server: BackgroundServer | None = None
 
-    def start(self) -> "IpfsDaemon":
+    def start(self) -> IpfsDaemon:
         """Start the API (and gateway) servers; returns self."""
         from iexec_kit.storage.api import create_app
 
         if self.api_server is not None and self.api_server.running:
             return self  # already serving: a re-run notebook cell must not start twins
         host, port = self._api_addr
-        self.api_server = BackgroundServer(create_app(self.node, gateway=self._gw_addr is None),
-                                           host, port, name="ipfs-api").start()
+        self.api_server = BackgroundServer(
+            create_app(self.node, gateway=self._gw_addr is None), host, port, name="ipfs-api"
+        ).start()
         if self._gw_addr is not None:
             try:
                 gw_host, gw_port = self._gw_addr
-                self.gateway_server = BackgroundServer(create_app(self.node, api=False),
-                                                       gw_host, gw_port,
-                                                       name="ipfs-gateway").start()
+                self.gateway_server = BackgroundServer(
+                    create_app(self.node, api=False), gw_host, gw_port, name="ipfs-gateway"
+                ).start()
             except BaseException:
                 self.api_server.stop()
                 raise
@@ -79,7 +85,7 @@ class IpfsDaemon:
         proto = "ip6" if ":" in srv.host else "ip4"
         return f"/{proto}/{srv.host}/tcp/{srv.port}/http"
 
-    def __enter__(self) -> "IpfsDaemon":
+    def __enter__(self) -> IpfsDaemon:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -31,6 +31,7 @@ class DataType(IntEnum):
 
 # --- protobuf wire helpers ------------------------------------------------------------------
 
+
 def _varint(n: int) -> bytes:
     if n < 0:
         raise UnixfsError(M.PB_NEGATIVE, got=str(n))
@@ -80,7 +81,7 @@ def _fields(buf: bytes):
             length, pos = _read_varint(buf, pos)
             if pos + length > len(buf):
                 raise UnixfsError(M.PB_TRUNCATED, got=f"field {field_no} claims {length} bytes")
-            value = buf[pos:pos + length]
+            value = buf[pos : pos + length]
             pos += length
         else:
             raise UnixfsError(M.PB_WIRE, got=f"wire type {wire} in field {field_no}")
@@ -88,6 +89,7 @@ def _fields(buf: bytes):
 
 
 # --- dag-pb ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PBLink:
@@ -99,8 +101,12 @@ class PBLink:
 
     def encode(self) -> bytes:
         # Kubo writes Name even when empty, and Tsize always.
-        return (_bytes_field(1, self.hash) + _bytes_field(2, self.name.encode("utf-8"))
-                + _key(3, 0) + _varint(self.tsize))
+        return (
+            _bytes_field(1, self.hash)
+            + _bytes_field(2, self.name.encode("utf-8"))
+            + _key(3, 0)
+            + _varint(self.tsize)
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class PBNode:
         return bytes(out)
 
     @classmethod
-    def decode(cls, buf: bytes) -> "PBNode":
+    def decode(cls, buf: bytes) -> PBNode:
         links: list[PBLink] = []
         data = None
         for no, wire, value in _fields(buf):
@@ -149,6 +155,7 @@ class PBNode:
 
 # --- UnixFS ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class UnixfsData:
     """The UnixFS message: what a dag-pb node means as a file or a directory."""
@@ -175,7 +182,7 @@ class UnixfsData:
         return bytes(out)
 
     @classmethod
-    def decode(cls, buf: bytes) -> "UnixfsData":
+    def decode(cls, buf: bytes) -> UnixfsData:
         kind = None
         data = filesize = hash_type = fanout = None
         sizes: list[int] = []

@@ -32,8 +32,13 @@ class KeyPair:
     public: Path
 
 
-def generate_beneficiary_keys(folder: "str | os.PathLike[str]", name: str = "beneficiary", *,
-                              bits: int = 4096, overwrite: bool = False) -> KeyPair:
+def generate_beneficiary_keys(
+    folder: str | os.PathLike[str],
+    name: str = "beneficiary",
+    *,
+    bits: int = 4096,
+    overwrite: bool = False,
+) -> KeyPair:
     """Create (or reuse) the beneficiary's RSA key pair in ``folder``; private key mode 0600."""
     from cryptography.hazmat.primitives import serialization as s
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -45,8 +50,7 @@ def generate_beneficiary_keys(folder: "str | os.PathLike[str]", name: str = "ben
         return pair
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     private_pem = key.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption())
-    public_pem = key.public_key().public_bytes(s.Encoding.PEM,
-                                               s.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo)
     fd = os.open(pair.private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(private_pem)
@@ -54,15 +58,16 @@ def generate_beneficiary_keys(folder: "str | os.PathLike[str]", name: str = "ben
     return pair
 
 
-def _pem(value: "bytes | str | os.PathLike[str]") -> bytes:
+def _pem(value: bytes | str | os.PathLike[str]) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str) and value.lstrip().startswith("-----BEGIN"):
         return value.encode()
     path = Path(value)
     if not path.is_file():
-        raise EncryptionError(M.KEY_MISSING, expected=str(path), got="no such file",
-                              hint=M.HINT_KEYS)
+        raise EncryptionError(
+            M.KEY_MISSING, expected=str(path), got="no such file", hint=M.HINT_KEYS
+        )
     return path.read_bytes()
 
 
@@ -72,8 +77,9 @@ def _public_key(pem):
     try:
         return s.load_pem_public_key(_pem(pem))
     except ValueError as exc:
-        raise EncryptionError("This is not an RSA public key in PEM.", got=str(exc)[:80],
-                              hint=M.HINT_KEYS) from None
+        raise EncryptionError(
+            "This is not an RSA public key in PEM.", got=str(exc)[:80], hint=M.HINT_KEYS
+        ) from None
 
 
 def _private_key(pem):
@@ -82,8 +88,9 @@ def _private_key(pem):
     try:
         return s.load_pem_private_key(_pem(pem), password=None)
     except (ValueError, TypeError) as exc:
-        raise EncryptionError("This is not an RSA private key in PEM.", got=str(exc)[:80],
-                              hint=M.HINT_KEYS) from None
+        raise EncryptionError(
+            "This is not an RSA private key in PEM.", got=str(exc)[:80], hint=M.HINT_KEYS
+        ) from None
 
 
 def aes_encrypt(data: bytes, key: bytes) -> bytes:
@@ -104,19 +111,24 @@ def aes_decrypt(blob: bytes, key: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     if len(blob) < 32 or len(blob) % 16:
-        raise EncryptionError(M.DECRYPT_FAILED, expected="IV + whole AES blocks",
-                              got=f"{len(blob)} bytes", hint=M.HINT_DECRYPT)
+        raise EncryptionError(
+            M.DECRYPT_FAILED,
+            expected="IV + whole AES blocks",
+            got=f"{len(blob)} bytes",
+            hint=M.HINT_DECRYPT,
+        )
     dec = Cipher(algorithms.AES(key), modes.CBC(blob[:16])).decryptor()
     padded = dec.update(blob[16:]) + dec.finalize()
     try:
         unpadder = padding.PKCS7(128).unpadder()
         return unpadder.update(padded) + unpadder.finalize()
     except ValueError:
-        raise EncryptionError(M.DECRYPT_FAILED, expected="valid PKCS#7 padding",
-                              got="garbage", hint=M.HINT_DECRYPT) from None
+        raise EncryptionError(
+            M.DECRYPT_FAILED, expected="valid PKCS#7 padding", got="garbage", hint=M.HINT_DECRYPT
+        ) from None
 
 
-def encrypt_result(plain_zip: bytes, public_key: "bytes | str | os.PathLike[str]") -> bytes:
+def encrypt_result(plain_zip: bytes, public_key: bytes | str | os.PathLike[str]) -> bytes:
     """The encrypted archive (a zip of ``iexec_out.zip.aes`` and ``aes-key.rsa``)."""
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -139,7 +151,7 @@ def is_encrypted_result(archive: bytes) -> bool:
     return AES_KEY_FILE in names and any(n.endswith(DATA_SUFFIX) for n in names)
 
 
-def decrypt_result(archive: bytes, private_key: "bytes | str | os.PathLike[str]") -> bytes:
+def decrypt_result(archive: bytes, private_key: bytes | str | os.PathLike[str]) -> bytes:
     """The plain result zip back, with the beneficiary's private key; any other key fails."""
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -154,17 +166,23 @@ def decrypt_result(archive: bytes, private_key: "bytes | str | os.PathLike[str]"
     try:
         aes_key = key.decrypt(wrapped, padding.PKCS1v15())
     except ValueError:
-        raise EncryptionError(M.DECRYPT_FAILED, got="RSA decryption failed",
-                              hint=M.HINT_DECRYPT) from None
+        raise EncryptionError(
+            M.DECRYPT_FAILED, got="RSA decryption failed", hint=M.HINT_DECRYPT
+        ) from None
     if len(aes_key) != 32:  # OpenSSL's implicit rejection returns random bytes, not an error
-        raise EncryptionError(M.DECRYPT_FAILED, expected="a 32-byte AES key",
-                              got=f"{len(aes_key)} bytes", hint=M.HINT_DECRYPT)
+        raise EncryptionError(
+            M.DECRYPT_FAILED,
+            expected="a 32-byte AES key",
+            got=f"{len(aes_key)} bytes",
+            hint=M.HINT_DECRYPT,
+        )
     plain = aes_decrypt(blob, aes_key)
     try:  # a wrong key that slipped through padding still cannot give a valid zip
         with zipfile.ZipFile(io.BytesIO(plain)) as zf:
             if zf.testzip() is not None:
                 raise zipfile.BadZipFile("CRC mismatch")
     except zipfile.BadZipFile:
-        raise EncryptionError(M.DECRYPT_FAILED, expected="a zip once decrypted",
-                              got="garbage", hint=M.HINT_DECRYPT) from None
+        raise EncryptionError(
+            M.DECRYPT_FAILED, expected="a zip once decrypted", got="garbage", hint=M.HINT_DECRYPT
+        ) from None
     return plain

@@ -14,13 +14,18 @@ import tarfile
 import tempfile
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.cids import parse_cid
-from iexec_kit.storage.errors import (BlockNotFoundError, InvalidCidError, KuboApiError,
-                                      PathEscapeError, StorageError)
+from iexec_kit.storage.errors import (
+    BlockNotFoundError,
+    InvalidCidError,
+    KuboApiError,
+    PathEscapeError,
+    StorageError,
+)
 from iexec_kit.storage.unixfs import safe_join
 
 ENV_API = "IEXEC_KIT_IPFS_API"
@@ -53,11 +58,21 @@ class KuboClient:
         import requests
 
         try:
-            res = self._session.post(f"{self.base}/api/v0/{cmd}", params=params, data=data,
-                                     headers=headers, stream=stream, timeout=self.timeout)
+            res = self._session.post(
+                f"{self.base}/api/v0/{cmd}",
+                params=params,
+                data=data,
+                headers=headers,
+                stream=stream,
+                timeout=self.timeout,
+            )
         except requests.ConnectionError as exc:
-            raise KuboApiError(M.API_UNREACHABLE, expected=f"a Kubo RPC API at {self.base}",
-                               got=type(exc).__name__, hint=M.HINT_API) from exc
+            raise KuboApiError(
+                M.API_UNREACHABLE,
+                expected=f"a Kubo RPC API at {self.base}",
+                got=type(exc).__name__,
+                hint=M.HINT_API,
+            ) from exc
         if res.status_code >= 400:
             try:
                 message = res.json().get("Message", res.text)
@@ -69,8 +84,11 @@ class KuboClient:
                 raise BlockNotFoundError(M.BLOCK_MISSING, got=message.strip(), hint=M.HINT_MISSING)
             if "cid" in low and ("invalid" in low or "not a cid" in low or "decode" in low):
                 raise InvalidCidError(M.CID_INVALID, got=message.strip(), hint=M.HINT_CID)
-            raise KuboApiError(M.API_ERROR, expected=f"{cmd} to succeed",
-                               got=f"HTTP {res.status_code}: {message.strip()}")
+            raise KuboApiError(
+                M.API_ERROR,
+                expected=f"{cmd} to succeed",
+                got=f"HTTP {res.status_code}: {message.strip()}",
+            )
         return res
 
     def _json(self, cmd: str, params=None):
@@ -84,15 +102,23 @@ class KuboClient:
         return text
 
     # -- add --
-    def _add(self, parts: Iterator[tuple[str, str, object]], cid_version: int, only_hash: bool,
-             pin: bool, wrap: bool = False) -> list[dict]:
+    def _add(
+        self,
+        parts: Iterator[tuple[str, str, object]],
+        cid_version: int,
+        only_hash: bool,
+        pin: bool,
+        wrap: bool = False,
+    ) -> list[dict]:
         boundary = uuid.uuid4().hex
 
         def body():
             for name, ctype, source in parts:
                 quoted = urllib.parse.quote(name, safe="")
-                yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                       f"filename=\"{quoted}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
+                yield (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                    f'filename="{quoted}"\r\nContent-Type: {ctype}\r\n\r\n'
+                ).encode()
                 if isinstance(source, (bytes, bytearray)):
                     yield bytes(source)
                 elif source is not None:
@@ -102,27 +128,45 @@ class KuboClient:
                 yield b"\r\n"
             yield f"--{boundary}--\r\n".encode()
 
-        params = {"cid-version": str(cid_version), "only-hash": str(only_hash).lower(),
-                  "pin": str(pin).lower(), "wrap-with-directory": str(wrap).lower(),
-                  "progress": "false"}
-        res = self._post("add", params, data=body(),
-                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        params = {
+            "cid-version": str(cid_version),
+            "only-hash": str(only_hash).lower(),
+            "pin": str(pin).lower(),
+            "wrap-with-directory": str(wrap).lower(),
+            "progress": "false",
+        }
+        res = self._post(
+            "add",
+            params,
+            data=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
         return [json.loads(line) for line in res.text.splitlines() if line.strip()]
 
-    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False,
-                  pin: bool = True) -> str:
+    def add_bytes(
+        self, data: bytes, *, cid_version: int = 0, only_hash: bool = False, pin: bool = True
+    ) -> str:
         """Add bytes as one file through /api/v0/add; returns the CID."""
-        lines = self._add(iter([("file", "application/octet-stream", data)]), cid_version,
-                          only_hash, pin)
+        lines = self._add(
+            iter([("file", "application/octet-stream", data)]), cid_version, only_hash, pin
+        )
         return lines[-1]["Hash"]
 
-    def add_path(self, path, *, cid_version: int = 0, only_hash: bool = False,
-                 pin: bool = True, hidden: bool = False) -> str:
+    def add_path(
+        self,
+        path,
+        *,
+        cid_version: int = 0,
+        only_hash: bool = False,
+        pin: bool = True,
+        hidden: bool = False,
+    ) -> str:
         """Add a file or a folder (streamed multipart, folders recursive); returns the root CID."""
         root = Path(path)
         if not root.exists():
-            raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
-                               got=str(root))
+            raise StorageError(
+                M.NODE_PATH_MISSING, expected="an existing file or folder", got=str(root)
+            )
 
         def parts():
             if root.is_file():
@@ -156,9 +200,12 @@ class KuboClient:
                 try:
                     yield from res.iter_content(1 << 16)
                 except requests.RequestException as exc:  # the daemon cut the stream
-                    raise KuboApiError(M.API_ERROR, expected="the whole file",
-                                       got=f"stream cut: {type(exc).__name__}",
-                                       hint="check the daemon's repo (a corrupted block?)") from exc
+                    raise KuboApiError(
+                        M.API_ERROR,
+                        expected="the whole file",
+                        got=f"stream cut: {type(exc).__name__}",
+                        hint="check the daemon's repo (a corrupted block?)",
+                    ) from exc
 
         return chunks()
 
@@ -186,8 +233,11 @@ class KuboClient:
                     # links and devices from foreign content are skipped
             tops = list(staging.iterdir())
             if len(tops) != 1:
-                raise PathEscapeError(M.PATH_ESCAPE, expected="one top entry in the tar",
-                                      got=str([t.name for t in tops]))
+                raise PathEscapeError(
+                    M.PATH_ESCAPE,
+                    expected="one top entry in the tar",
+                    got=str([t.name for t in tops]),
+                )
             if dest.is_dir():
                 shutil.rmtree(dest)
             elif dest.exists():

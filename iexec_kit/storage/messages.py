@@ -13,7 +13,9 @@ UNIXFS_NOT_FILE = "This CID is not a file."
 UNIXFS_NOT_DIR = "This CID is not a directory."
 UNIXFS_NO_DATA = "This dag-pb node carries no UnixFS data."
 UNIXFS_UNSUPPORTED = "This UnixFS node kind is not supported by the kit's node."
-UNIXFS_HAMT = "This directory is too large for one block; Kubo would shard it (HAMT), the kit does not."
+UNIXFS_HAMT = (
+    "This directory is too large for one block; Kubo would shard it (HAMT), the kit does not."
+)
 UNIXFS_BAD_NAME = "A directory entry name is not allowed."
 UNIXFS_NO_SUCH_LINK = "No entry of this name in the directory."
 
@@ -46,8 +48,10 @@ DAEMON_READY = "IPFS API server listening on {api}\nGateway server listening on 
 
 # --- results --------------------------------------------------------------------------------
 COMPUTED_MISSING = "The app wrote no computed.json in its output folder."
-HINT_COMPUTED = ('the app must write $IEXEC_OUT/computed.json, e.g. '
-                 '{"deterministic-output-path": "/iexec_out/result.txt"}')
+HINT_COMPUTED = (
+    "the app must write $IEXEC_OUT/computed.json, e.g. "
+    '{"deterministic-output-path": "/iexec_out/result.txt"}'
+)
 COMPUTED_BAD_JSON = "computed.json is not a JSON object."
 COMPUTED_NO_KEY = 'computed.json has neither "deterministic-output-path" nor "callback-data".'
 COMPUTED_BAD_PATH = "computed.json's deterministic-output-path does not exist in the output folder."
@@ -71,7 +75,9 @@ TOKEN_BAD = "The token is invalid, expired or was not issued by this proxy."
 HINT_TOKEN = "log in again: sign a fresh challenge (storage init)"
 UPLOAD_NOT_REVEALING = "The task is not REVEALING on chain."
 UPLOAD_NOT_REVEALED = "This worker has not revealed its contribution for the task."
-UPLOAD_HASH = "The result hash recomputed from the upload does not match the worker's on-chain resultHash."
+UPLOAD_HASH = (
+    "The result hash recomputed from the upload does not match the worker's on-chain resultHash."
+)
 UPLOAD_SIGNATURE = "The worker's upload signature does not match the worker address."
 UPLOAD_NOT_REQUESTER = "The token does not belong to the task's requester."
 UPLOAD_TOO_BIG = "The upload is larger than the proxy accepts."

@@ -14,8 +14,9 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Protocol
 
 from multiformats import multibase
 
@@ -31,6 +32,7 @@ def kit_version() -> str:
     """The installed iexec-kit version (0.0.0 from a bare checkout)."""
     try:
         from importlib.metadata import version
+
         return version("iexec-kit")
     except Exception:  # not installed (running from a checkout)
         return "0.0.0"
@@ -39,15 +41,22 @@ def kit_version() -> str:
 class IpfsBackend(Protocol):
     """The IPFS operations the kit uses; the embedded node and a Kubo daemon both provide them."""
 
-    def add_bytes(self, data: bytes, *, cid_version: int = 0, only_hash: bool = False,
-                  pin: bool = True) -> str: ...
+    def add_bytes(
+        self, data: bytes, *, cid_version: int = 0, only_hash: bool = False, pin: bool = True
+    ) -> str: ...
 
-    def add_path(self, path: "str | os.PathLike[str]", *, cid_version: int = 0,
-                 only_hash: bool = False, pin: bool = True) -> str: ...
+    def add_path(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        only_hash: bool = False,
+        pin: bool = True,
+    ) -> str: ...
 
     def cat(self, cid: str, offset: int = 0, length: int | None = None) -> bytes: ...
 
-    def get(self, cid: str, dest: "str | os.PathLike[str]") -> Path: ...
+    def get(self, cid: str, dest: str | os.PathLike[str]) -> Path: ...
 
     def pin_add(self, cid: str) -> None: ...
 
@@ -110,7 +119,7 @@ class IpfsNode:
     b'hello'
     """
 
-    def __init__(self, repo: "str | os.PathLike[str] | None" = None):
+    def __init__(self, repo: str | os.PathLike[str] | None = None):
         self.repo = Path(repo) if repo is not None else default_repo()
         self.repo.mkdir(parents=True, exist_ok=True)
         self.blocks = FlatfsBlockstore(self.repo / "blocks")
@@ -143,6 +152,7 @@ class IpfsNode:
 
     def _public_key_proto(self) -> bytes:
         from cryptography.hazmat.primitives import serialization as s
+
         raw = self._key.public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
         return b"\x08\x01\x12\x20" + raw  # libp2p PublicKey{Type: Ed25519, Data: 32 bytes}
 
@@ -154,95 +164,138 @@ class IpfsNode:
 
     def id(self) -> dict:
         """The node's identity, shaped like Kubo's /api/v0/id."""
-        return {"ID": self.peer_id,
-                "PublicKey": base64.b64encode(self._public_key_proto()).decode(),
-                "Addresses": [], "AgentVersion": f"iexec-kit/{kit_version()}",
-                "Protocols": []}
+        return {
+            "ID": self.peer_id,
+            "PublicKey": base64.b64encode(self._public_key_proto()).decode(),
+            "Addresses": [],
+            "AgentVersion": f"iexec-kit/{kit_version()}",
+            "Protocols": [],
+        }
 
     def version(self) -> dict:
         """The kit's version, shaped like Kubo's /api/v0/version.
 
         The kit's own version, never a Kubo one: clients must not mistake the node for Kubo."""
-        return {"Version": f"{kit_version()}-iexec-kit", "Commit": "", "Repo": "1",
-                "System": "python", "Golang": ""}
+        return {
+            "Version": f"{kit_version()}-iexec-kit",
+            "Commit": "",
+            "Repo": "1",
+            "System": "python",
+            "Golang": "",
+        }
 
     # -- adding --
-    def importer(self, *, cid_version: int = 0, raw_leaves: bool | None = None,
-                 only_hash: bool = False) -> Importer:
+    def importer(
+        self, *, cid_version: int = 0, raw_leaves: bool | None = None, only_hash: bool = False
+    ) -> Importer:
         """An :class:`Importer` writing to this repo (or to nothing, for ``only_hash``)."""
         store = NullBlockstore() if only_hash else self.blocks
         return Importer(store, cid_version=cid_version, raw_leaves=raw_leaves)
 
-    def add_stream(self, stream: BinaryIO, *, cid_version: int = 0, raw_leaves: bool | None = None,
-                   only_hash: bool = False, pin: bool = True) -> Added:
+    def add_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        cid_version: int = 0,
+        raw_leaves: bool | None = None,
+        only_hash: bool = False,
+        pin: bool = True,
+    ) -> Added:
         """Add a file from a binary stream; returns its :class:`Added` (cid, sizes)."""
-        added = self.importer(cid_version=cid_version, raw_leaves=raw_leaves,
-                              only_hash=only_hash).add_stream(stream)
+        added = self.importer(
+            cid_version=cid_version, raw_leaves=raw_leaves, only_hash=only_hash
+        ).add_stream(stream)
         if pin and not only_hash:
             self._pin(str(added.cid), "recursive")
         return added
 
-    def add_bytes(self, data: bytes, *, cid_version: int = 0, raw_leaves: bool | None = None,
-                  only_hash: bool = False, pin: bool = True) -> str:
+    def add_bytes(
+        self,
+        data: bytes,
+        *,
+        cid_version: int = 0,
+        raw_leaves: bool | None = None,
+        only_hash: bool = False,
+        pin: bool = True,
+    ) -> str:
         """Add bytes as one file; returns its CID string (CIDv0 by default, as Kubo)."""
-        return str(self.add_stream(io.BytesIO(data), cid_version=cid_version,
-                                   raw_leaves=raw_leaves, only_hash=only_hash, pin=pin).cid)
+        return str(
+            self.add_stream(
+                io.BytesIO(data),
+                cid_version=cid_version,
+                raw_leaves=raw_leaves,
+                only_hash=only_hash,
+                pin=pin,
+            ).cid
+        )
 
-    def add_path(self, path: "str | os.PathLike[str]", *, cid_version: int = 0,
-                 raw_leaves: bool | None = None, only_hash: bool = False, pin: bool = True,
-                 hidden: bool = False, on_added=None) -> str:
+    def add_path(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        cid_version: int = 0,
+        raw_leaves: bool | None = None,
+        only_hash: bool = False,
+        pin: bool = True,
+        hidden: bool = False,
+        on_added=None,
+    ) -> str:
         """Add a file or a folder (recursively, like ``ipfs add -r``); returns the root CID."""
         p = Path(path)
         if not os.path.lexists(p):
-            raise StorageError(M.NODE_PATH_MISSING, expected="an existing file or folder",
-                               got=str(p))
-        added = self.importer(cid_version=cid_version, raw_leaves=raw_leaves,
-                              only_hash=only_hash).add_path(p, hidden=hidden, on_added=on_added)
+            raise StorageError(
+                M.NODE_PATH_MISSING, expected="an existing file or folder", got=str(p)
+            )
+        added = self.importer(
+            cid_version=cid_version, raw_leaves=raw_leaves, only_hash=only_hash
+        ).add_path(p, hidden=hidden, on_added=on_added)
         if pin and not only_hash:
             self._pin(str(added.cid), "recursive")
         return str(added.cid)
 
-    def tree_builder(self, *, cid_version: int = 0, raw_leaves: bool | None = None,
-                     only_hash: bool = False) -> TreeBuilder:
+    def tree_builder(
+        self, *, cid_version: int = 0, raw_leaves: bool | None = None, only_hash: bool = False
+    ) -> TreeBuilder:
         """For adds that arrive entry by entry (the HTTP API's multipart add)."""
-        return TreeBuilder(self.importer(cid_version=cid_version, raw_leaves=raw_leaves,
-                                         only_hash=only_hash))
+        return TreeBuilder(
+            self.importer(cid_version=cid_version, raw_leaves=raw_leaves, only_hash=only_hash)
+        )
 
     # -- reading --
-    def resolve(self, path: "str | Cid") -> Cid:
+    def resolve(self, path: str | Cid) -> Cid:
         """A CID or an /ipfs/<cid>/a/b path -> the CID it names."""
         if isinstance(path, Cid):
             return path
         root, segments = split_ipfs_path(path)
         return self.reader.resolve(root, segments)
 
-    def read(self, cid: "str | Cid", offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    def read(self, cid: str | Cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         """Stream a file's bytes; checks that the whole DAG is present before the first byte."""
         target = self.resolve(cid)
         self.reader.check_complete(target)
         return self.reader.read(target, offset, length)
 
-    def cat(self, cid: "str | Cid", offset: int = 0, length: int | None = None) -> bytes:
+    def cat(self, cid: str | Cid, offset: int = 0, length: int | None = None) -> bytes:
         """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
-    def size(self, cid: "str | Cid") -> int:
+    def size(self, cid: str | Cid) -> int:
         """A file's size in bytes, from its root node."""
         return self.reader.size(self.resolve(cid))
 
-    def is_dir(self, cid: "str | Cid") -> bool:
+    def is_dir(self, cid: str | Cid) -> bool:
         """Whether the CID (or /ipfs/ path) is a UnixFS directory."""
         return self.reader.is_dir(self.resolve(cid))
 
-    def ls(self, cid: "str | Cid") -> list[Entry]:
+    def ls(self, cid: str | Cid) -> list[Entry]:
         """The entries of a directory (name, CID, cumulative size, is_dir)."""
         return self.reader.ls(self.resolve(cid))
 
-    def walk(self, cid: "str | Cid"):
+    def walk(self, cid: str | Cid):
         """(relative path, CID, DataType) of a file or of every entry of a folder."""
         return self.reader.walk(self.resolve(cid))
 
-    def get(self, cid: "str | Cid", dest: "str | os.PathLike[str]") -> Path:
+    def get(self, cid: str | Cid, dest: str | os.PathLike[str]) -> Path:
         """Write a file or a folder to ``dest`` (``ipfs get CID -o dest``); returns ``dest``.
 
         It is written beside ``dest`` first and renamed in place at the end, so ``dest`` never
@@ -280,11 +333,11 @@ class IpfsNode:
         return dest
 
     # -- blocks --
-    def block_get(self, cid: "str | Cid") -> bytes:
+    def block_get(self, cid: str | Cid) -> bytes:
         """One raw block, verified against its CID."""
         return self.blocks.get(parse_cid(cid))
 
-    def block_stat(self, cid: "str | Cid") -> dict:
+    def block_stat(self, cid: str | Cid) -> dict:
         """{'Key': cid, 'Size': block length}, as Kubo's block/stat."""
         c = parse_cid(cid)
         return {"Key": str(c), "Size": len(self.blocks.get(c))}
@@ -308,7 +361,7 @@ class IpfsNode:
                 pins[cid] = kind
             self._write_pins(pins)
 
-    def pin_add(self, cid: "str | Cid", recursive: bool = True) -> None:
+    def pin_add(self, cid: str | Cid, recursive: bool = True) -> None:
         """Pin a CID (and, recursively, its whole DAG, which must be present)."""
         c = self.resolve(cid)
         if recursive:
@@ -347,13 +400,17 @@ class IpfsNode:
                     removed += 1
             return removed
 
-    def pin_rm(self, cid: "str | Cid") -> None:
+    def pin_rm(self, cid: str | Cid) -> None:
         """Unpin a CID (its blocks stay until :meth:`gc`)."""
         c = str(self.resolve(cid))
         with self._lock:
             pins = self._read_pins()
             if c not in pins:
-                raise UnixfsError(M.PIN_NOT_PINNED, expected="a pinned CID", got=c,
-                                  hint="see pin_ls() for what is pinned")
+                raise UnixfsError(
+                    M.PIN_NOT_PINNED,
+                    expected="a pinned CID",
+                    got=c,
+                    hint="see pin_ls() for what is pinned",
+                )
             del pins[c]
             self._write_pins(pins)

@@ -4,35 +4,17 @@ The proxy accepts an upload only if the task is REVEALING, the uploading worker 
 contribution is PROVED) and the result hash recomputed from the upload equals that worker's
 on-chain resultHash (which, once revealed, is the task's consensus value). A
 :class:`TaskOracle` answers those questions; the chain-backed one reads the PoCo hub's
-``viewTask``/``viewDeal``/``viewContribution``. :class:`StaticTaskOracle` is an in-memory
-stand-in for tests and for this slice of the kit, until the PoCo contracts land.
+``viewTask``/``viewDeal``/``viewContribution`` (:mod:`iexec_kit.storage.chain_oracle`).
+:class:`StaticTaskOracle` holds the same facts in memory, for tests of the proxy alone.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from enum import IntEnum
 from typing import Protocol
 
-
-class TaskStatus(IntEnum):
-    """PoCo task status."""
-
-    UNSET = 0
-    ACTIVE = 1
-    REVEALING = 2
-    COMPLETED = 3
-    FAILED = 4
-
-
-class ContributionStatus(IntEnum):
-    """PoCo contribution status (PROVED = revealed)."""
-
-    UNSET = 0
-    CONTRIBUTED = 1
-    PROVED = 2
-    REJECTED = 3
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -71,8 +53,8 @@ def _key(value: str) -> str:
 
 
 class StaticTaskOracle:
-    """In-memory task facts: a stand-in until the PoCo contracts land (then the chain-backed
-    oracle reads the same facts from the hub). Tests and demos set what the chain would say."""
+    """In-memory task facts, for tests of the proxy without a chain (a stand-in, named so: the
+    kit's proxy reads the same facts from the hub through the chain-backed oracle)."""
 
     def __init__(self):
         self._tasks: dict[str, TaskView] = {}
@@ -97,5 +79,6 @@ class StaticTaskOracle:
 
     def contribution(self, taskid: str, worker: str) -> ContributionView:
         """What the stand-in was told about the worker's contribution (UNSET by default)."""
-        return self._contributions.get((_key(taskid), _key(worker)),
-                                       ContributionView(ContributionStatus.UNSET))
+        return self._contributions.get(
+            (_key(taskid), _key(worker)), ContributionView(ContributionStatus.UNSET)
+        )

@@ -27,13 +27,21 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from iexec_kit.protocol.results import keccak256, result_hash
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.auth import Authenticator, sign_challenge
 from iexec_kit.storage.encryption import is_encrypted_result
-from iexec_kit.storage.errors import (ApiArgumentError, ProxyAuthError, ResultError,
-                                      ResultNotFoundError, StorageError, UploadRejectedError)
-from iexec_kit.storage.oracle import ContributionStatus, TaskOracle, TaskStatus
-from iexec_kit.storage.results import digest_of_zip, keccak256, result_hash
+from iexec_kit.storage.errors import (
+    ApiArgumentError,
+    ProxyAuthError,
+    ResultError,
+    ResultNotFoundError,
+    StorageError,
+    UploadRejectedError,
+)
+from iexec_kit.storage.oracle import TaskOracle
+from iexec_kit.storage.results import digest_of_zip
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 PRIVATE_PROVIDERS = {"dropbox", "private"}
@@ -64,8 +72,9 @@ def check_taskid(taskid: str) -> str:
     text = taskid.strip()
     body = text[2:] if text.startswith("0x") else ""
     if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
-        raise ApiArgumentError(M.API_BAD_ARG, expected="a task id: 0x + 64 hex digits",
-                               got=repr(taskid)[:80])
+        raise ApiArgumentError(
+            M.API_BAD_ARG, expected="a task id: 0x + 64 hex digits", got=repr(taskid)[:80]
+        )
     return text
 
 
@@ -79,8 +88,9 @@ def sign_upload(taskid: str, archive: bytes, worker_key) -> str:
     from eth_account import Account
     from eth_account.messages import encode_defunct
 
-    signed = Account.sign_message(encode_defunct(primitive=upload_message(taskid, archive)),
-                                  worker_key)
+    signed = Account.sign_message(
+        encode_defunct(primitive=upload_message(taskid, archive)), worker_key
+    )
     return "0x" + signed.signature.hex().removeprefix("0x")
 
 
@@ -96,16 +106,24 @@ class UploadReceipt:
 
     @property
     def results(self) -> str:
-        return json.dumps({"storage": self.storage, "location": self.location},
-                          separators=(",", ":"))
+        return json.dumps(
+            {"storage": self.storage, "location": self.location}, separators=(",", ":")
+        )
 
 
 class ResultProxy:
     """The proxy's logic, callable directly or over HTTP (:meth:`start`)."""
 
-    def __init__(self, oracle: TaskOracle, ipfs, folder: "str | os.PathLike[str]", *,
-                 chain_id: int, max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
-                 auth: Authenticator | None = None):
+    def __init__(
+        self,
+        oracle: TaskOracle,
+        ipfs,
+        folder: "str | os.PathLike[str]",
+        *,
+        chain_id: int,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
+        auth: Authenticator | None = None,
+    ):
         self.oracle, self.ipfs = oracle, ipfs
         self.folder = Path(folder)
         (self.folder / "private").mkdir(parents=True, exist_ok=True)
@@ -148,48 +166,73 @@ class ResultProxy:
         return taskid.lower() in self._index()
 
     # -- upload --
-    def accept_upload(self, token: str | None, taskid: str, worker: str, signature: str,
-                      archive: bytes) -> UploadReceipt:
+    def accept_upload(
+        self, token: str | None, taskid: str, worker: str, signature: str, archive: bytes
+    ) -> UploadReceipt:
         """Check an upload against the chain and store it; raises UploadRejectedError kinds."""
         from eth_account import Account
         from eth_account.messages import encode_defunct
 
         if len(archive) > self.max_upload_bytes:
-            raise PayloadTooLargeError(M.UPLOAD_TOO_BIG, expected=f"<= {self.max_upload_bytes} B",
-                                       got=f"{len(archive)} B", hint="shrink the result")
+            raise PayloadTooLargeError(
+                M.UPLOAD_TOO_BIG,
+                expected=f"<= {self.max_upload_bytes} B",
+                got=f"{len(archive)} B",
+                hint="shrink the result",
+            )
         claims = self.auth.verify(token)
         taskid = check_taskid(taskid)
         task = self.oracle.task(taskid)
         if task is None:
             raise UnknownTaskError(M.UPLOAD_UNKNOWN_TASK, got=taskid)
         if claims.address.lower() != task.requester.lower():
-            raise UploadRejectedError(M.UPLOAD_NOT_REQUESTER, expected=task.requester,
-                                      got=claims.address, hint=M.HINT_TOKEN)
+            raise UploadRejectedError(
+                M.UPLOAD_NOT_REQUESTER,
+                expected=task.requester,
+                got=claims.address,
+                hint=M.HINT_TOKEN,
+            )
         if task.status != TaskStatus.REVEALING:
-            raise UploadConflictError(M.UPLOAD_NOT_REVEALING, expected="REVEALING",
-                                      got=task.status.name, hint="upload after your reveal")
+            raise UploadConflictError(
+                M.UPLOAD_NOT_REVEALING,
+                expected="REVEALING",
+                got=task.status.name,
+                hint="upload after your reveal",
+            )
         try:
             signer = Account.recover_message(
-                encode_defunct(primitive=upload_message(taskid, archive)), signature=signature)
+                encode_defunct(primitive=upload_message(taskid, archive)), signature=signature
+            )
         except Exception:  # malformed signatures raise several kinds
             signer = None
         if signer is None or signer.lower() != worker.lower():
             raise UploadRejectedError(M.UPLOAD_SIGNATURE, expected=worker, got=str(signer))
         contribution = self.oracle.contribution(taskid, worker)
         if contribution.status != ContributionStatus.PROVED:
-            raise UploadConflictError(M.UPLOAD_NOT_REVEALED, expected="PROVED",
-                                      got=contribution.status.name, hint="reveal first")
+            raise UploadConflictError(
+                M.UPLOAD_NOT_REVEALED,
+                expected="PROVED",
+                got=contribution.status.name,
+                hint="reveal first",
+            )
         encrypted = task.encrypted and is_encrypted_result(archive)
         if not encrypted:
             try:
                 digest = digest_of_zip(archive, max_bytes=4 * self.max_upload_bytes)
             except (ResultError, StorageError) as exc:
-                raise HashMismatchError(M.UPLOAD_HASH, expected="a result zip with computed.json",
-                                        got=str(exc).splitlines()[0]) from None
+                raise HashMismatchError(
+                    M.UPLOAD_HASH,
+                    expected="a result zip with computed.json",
+                    got=str(exc).splitlines()[0],
+                ) from None
             recomputed = result_hash(taskid, digest)
             if recomputed.lower() != contribution.result_hash.lower():
-                raise HashMismatchError(M.UPLOAD_HASH, expected=contribution.result_hash,
-                                        got=recomputed, hint="upload the archive you revealed")
+                raise HashMismatchError(
+                    M.UPLOAD_HASH,
+                    expected=contribution.result_hash,
+                    got=recomputed,
+                    hint="upload the archive you revealed",
+                )
         with self._lock:
             if self.has_result(taskid):
                 raise UploadConflictError(M.UPLOAD_DUPLICATE, got=taskid)
@@ -198,8 +241,7 @@ class ResultProxy:
                 tmp = path.with_suffix(".partial")
                 tmp.write_bytes(archive)
                 os.replace(tmp, path)
-                receipt = UploadReceipt(taskid, "dropbox", f"/results/{taskid}", None,
-                                        len(archive))
+                receipt = UploadReceipt(taskid, "dropbox", f"/results/{taskid}", None, len(archive))
             else:
                 cid = self.ipfs.add_bytes(archive, pin=True)
                 receipt = UploadReceipt(taskid, "ipfs", f"/ipfs/{cid}", cid, len(archive))
@@ -216,9 +258,12 @@ class ResultProxy:
         if entry["storage"] == "dropbox":
             task = self.oracle.task(taskid)
             if task is None or claims.address.lower() != task.beneficiary.lower():
-                raise NotBeneficiaryError(M.RESULT_NOT_BENEFICIARY,
-                                     expected=task.beneficiary if task else "the beneficiary",
-                                     got=claims.address, hint="log in with the beneficiary")
+                raise NotBeneficiaryError(
+                    M.RESULT_NOT_BENEFICIARY,
+                    expected=task.beneficiary if task else "the beneficiary",
+                    got=claims.address,
+                    hint="log in with the beneficiary",
+                )
             return (self.folder / "private" / f"{taskid.lower()}.zip").read_bytes()
         return self.ipfs.cat(entry["cid"])
 
@@ -229,8 +274,9 @@ class ResultProxy:
 
         if self.server is not None and self.server.running:
             return self  # already serving
-        self.server = BackgroundServer(create_proxy_app(self), host, port,
-                                       name="result-proxy").start()
+        self.server = BackgroundServer(
+            create_proxy_app(self), host, port, name="result-proxy"
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -249,9 +295,18 @@ class ResultProxy:
         self.stop()
 
 
-_STATUS = [(ApiArgumentError, 400), (PayloadTooLargeError, 413), (HashMismatchError, 422), (UploadConflictError, 409),
-           (UnknownTaskError, 404), (ResultNotFoundError, 404), (UploadRejectedError, 403),
-           (NotBeneficiaryError, 403), (ProxyAuthError, 401), (StorageError, 500)]
+_STATUS = [
+    (ApiArgumentError, 400),
+    (PayloadTooLargeError, 413),
+    (HashMismatchError, 422),
+    (UploadConflictError, 409),
+    (UnknownTaskError, 404),
+    (ResultNotFoundError, 404),
+    (UploadRejectedError, 403),
+    (NotBeneficiaryError, 403),
+    (ProxyAuthError, 401),
+    (StorageError, 500),
+]
 
 
 def create_proxy_app(proxy: ResultProxy):
@@ -260,14 +315,16 @@ def create_proxy_app(proxy: ResultProxy):
     from fastapi.responses import JSONResponse, PlainTextResponse, Response
     from starlette.concurrency import run_in_threadpool
 
-    app = FastAPI(title="iexec-kit result proxy", version="1",
-                  description="Result uploads checked against the chain; private results.")
+    app = FastAPI(
+        title="iexec-kit result proxy",
+        version="1",
+        description="Result uploads checked against the chain; private results.",
+    )
 
     @app.exception_handler(StorageError)
     async def refused(request, exc: StorageError):
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
-        return JSONResponse({"error": type(exc).__name__, "message": str(exc)},
-                            status_code=status)
+        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=status)
 
     @app.get("/version")
     async def version():
@@ -289,25 +346,34 @@ def create_proxy_app(proxy: ResultProxy):
         declared = request.headers.get("content-length")
         limit = proxy.max_upload_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLargeError(M.UPLOAD_TOO_BIG, expected=f"<= {limit} B",
-                                       got=f"{declared} B")
+            raise PayloadTooLargeError(
+                M.UPLOAD_TOO_BIG, expected=f"<= {limit} B", got=f"{declared} B"
+            )
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
-                raise PayloadTooLargeError(M.UPLOAD_TOO_BIG, expected=f"<= {limit} B",
-                                           got=f"more than {limit} B")
+                raise PayloadTooLargeError(
+                    M.UPLOAD_TOO_BIG, expected=f"<= {limit} B", got=f"more than {limit} B"
+                )
         receipt = await run_in_threadpool(
-            proxy.accept_upload, request.headers.get("authorization"), taskid,
-            request.headers.get("x-worker", ""), request.headers.get("x-worker-signature", ""),
-            bytes(body))
+            proxy.accept_upload,
+            request.headers.get("authorization"),
+            taskid,
+            request.headers.get("x-worker", ""),
+            request.headers.get("x-worker-signature", ""),
+            bytes(body),
+        )
         return {**asdict(receipt), "results": receipt.results}
 
     @app.get("/results/{taskid}")
     async def download(request: Request, taskid: str):
         data = await run_in_threadpool(proxy.fetch, request.headers.get("authorization"), taskid)
-        return Response(data, media_type="application/zip", headers={
-            "Content-Disposition": f'attachment; filename="iexec-result-{taskid}.zip"'})
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="iexec-result-{taskid}.zip"'},
+        )
 
     @app.head("/results/{taskid}")
     async def exists(request: Request, taskid: str):
@@ -332,9 +398,15 @@ class ResultProxyClient:
                 message = res.json().get("message", res.text)
             except ValueError:
                 message = res.text
-            kind = {413: PayloadTooLargeError, 422: HashMismatchError, 409: UploadConflictError,
-                    404: ResultNotFoundError, 403: UploadRejectedError,
-                    401: ProxyAuthError, **(kinds or {})}.get(res.status_code, StorageError)
+            kind = {
+                413: PayloadTooLargeError,
+                422: HashMismatchError,
+                409: UploadConflictError,
+                404: ResultNotFoundError,
+                403: UploadRejectedError,
+                401: ProxyAuthError,
+                **(kinds or {}),
+            }.get(res.status_code, StorageError)
             error = kind(message.splitlines()[0] if message else f"HTTP {res.status_code}")
             error.status_code = res.status_code
             raise error
@@ -342,29 +414,51 @@ class ResultProxyClient:
 
     def login(self, private_key) -> str:
         """Storage init: sign a fresh challenge, get a token."""
-        typed = self._check(self._http.get(f"{self.url}/results/challenge",
-                                           params={"chainId": self.chain_id},
-                                           timeout=self.timeout)).json()
+        typed = self._check(
+            self._http.get(
+                f"{self.url}/results/challenge",
+                params={"chainId": self.chain_id},
+                timeout=self.timeout,
+            )
+        ).json()
         signed = sign_challenge(typed, private_key)
-        return self._check(self._http.post(f"{self.url}/results/login",
-                                           params={"chainId": self.chain_id}, data=signed,
-                                           timeout=self.timeout)).text
+        return self._check(
+            self._http.post(
+                f"{self.url}/results/login",
+                params={"chainId": self.chain_id},
+                data=signed,
+                timeout=self.timeout,
+            )
+        ).text
 
     def upload(self, token: str, taskid: str, archive: bytes, worker_key) -> UploadReceipt:
         """A worker's upload of ``archive`` for ``taskid``, signed with its key."""
         from eth_account import Account
 
-        headers = {"Authorization": token, "Content-Type": "application/zip",
-                   "X-Worker": Account.from_key(worker_key).address,
-                   "X-Worker-Signature": sign_upload(taskid, archive, worker_key)}
-        data = self._check(self._http.post(f"{self.url}/v1/results/{taskid}", data=archive,
-                                           headers=headers, timeout=self.timeout)).json()
+        headers = {
+            "Authorization": token,
+            "Content-Type": "application/zip",
+            "X-Worker": Account.from_key(worker_key).address,
+            "X-Worker-Signature": sign_upload(taskid, archive, worker_key),
+        }
+        data = self._check(
+            self._http.post(
+                f"{self.url}/v1/results/{taskid}",
+                data=archive,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        ).json()
         data.pop("results", None)
         return UploadReceipt(**data)
 
     def download(self, token: str, taskid: str) -> bytes:
         """A stored result's archive (a private one needs the beneficiary's token)."""
-        return self._check(self._http.get(f"{self.url}/results/{taskid}",
-                                          headers={"Authorization": token},
-                                          timeout=self.timeout),
-                           {403: NotBeneficiaryError}).content
+        return self._check(
+            self._http.get(
+                f"{self.url}/results/{taskid}",
+                headers={"Authorization": token},
+                timeout=self.timeout,
+            ),
+            {403: NotBeneficiaryError},
+        ).content

@@ -1,11 +1,8 @@
 """A task's results as iExec workers handle them: computed.json, the result digest, the zip.
 
 - :func:`read_computed` reads and validates ``$IEXEC_OUT/computed.json``.
-- :func:`result_digest` is the digest of POCO.md: keccak256 of callback-data when there is one;
-  else sha256 of the deterministic output file; for a folder, keccak256 of the concatenated
-  sha256s of its entries sorted by name (an entry that is itself a folder counts by its own
-  digest, the same rule one level down).
-- :func:`result_hash` / :func:`result_seal` are what a worker commits on chain.
+- :func:`result_digest` is the digest of POCO.md for an output folder; the rule itself, with the
+  result hash and seal a worker commits, is :mod:`iexec_kit.protocol.results`.
 - :func:`zip_result` makes a deterministic archive (sorted entries, fixed timestamps and
   permissions, stored uncompressed so no zlib version can change a byte), so honest workers
   produce the same bytes, hence the same CID.
@@ -14,46 +11,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from iexec_kit.errors import KitValueError
+from iexec_kit.protocol.results import (
+    COMPUTED_JSON,
+    IEXEC_OUT,
+    callback_digest,
+    output_digest,
+    output_relpath,
+)
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.errors import PathEscapeError, ResultError
 from iexec_kit.storage.unixfs import safe_join
 
-COMPUTED_JSON = "computed.json"
-IEXEC_OUT = "/iexec_out"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
 DEFAULT_MAX_UNZIPPED = 512 * 1024 * 1024
-
-
-def keccak256(data: bytes) -> bytes:
-    """keccak256 (Ethereum's, not SHA3-256) of bytes."""
-    from eth_utils import keccak  # lazily: eth_utils is a heavy import
-
-    return keccak(data)
-
-
-def _bytes32(value: "str | bytes", what: str) -> bytes:
-    raw = bytes.fromhex(value[2:] if value.startswith("0x") else value) \
-        if isinstance(value, str) else bytes(value)
-    if len(raw) != 32:
-        raise ResultError(f"{what} must be 32 bytes", expected="0x + 64 hex digits",
-                          got=f"{len(raw)} bytes")
-    return raw
-
-
-def _address(value: str) -> bytes:
-    raw = bytes.fromhex(value[2:] if value.startswith("0x") else value)
-    if len(raw) != 20:
-        raise ResultError("an address must be 20 bytes", expected="0x + 40 hex digits",
-                          got=f"{len(raw)} bytes")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -65,19 +43,21 @@ class Computed:
     raw: dict = field(default_factory=dict, compare=False)
 
 
-def read_computed(out_dir: "str | os.PathLike[str]") -> Computed:
+def read_computed(out_dir: str | os.PathLike[str]) -> Computed:
     """Read and validate ``out_dir/computed.json`` (a missing or bad file fails the task)."""
     path = Path(out_dir) / COMPUTED_JSON
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ResultError(M.COMPUTED_MISSING, expected=str(path), got="no such file",
-                          hint=M.HINT_COMPUTED) from None
+        raise ResultError(
+            M.COMPUTED_MISSING, expected=str(path), got="no such file", hint=M.HINT_COMPUTED
+        ) from None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ResultError(M.COMPUTED_BAD_JSON, got=f"{text[:80]!r} ({exc})",
-                          hint=M.HINT_COMPUTED) from None
+        raise ResultError(
+            M.COMPUTED_BAD_JSON, got=f"{text[:80]!r} ({exc})", hint=M.HINT_COMPUTED
+        ) from None
     if not isinstance(data, dict):
         raise ResultError(M.COMPUTED_BAD_JSON, got=type(data).__name__, hint=M.HINT_COMPUTED)
     det, cb = data.get("deterministic-output-path"), data.get("callback-data")
@@ -87,70 +67,41 @@ def read_computed(out_dir: "str | os.PathLike[str]") -> Computed:
         try:
             bytes.fromhex(cb[2:])
         except ValueError:
-            raise ResultError(M.COMPUTED_BAD_CALLBACK, got=repr(cb)[:80],
-                              hint=M.HINT_COMPUTED) from None
+            raise ResultError(
+                M.COMPUTED_BAD_CALLBACK, got=repr(cb)[:80], hint=M.HINT_COMPUTED
+            ) from None
     elif not isinstance(det, str) or not det:
         raise ResultError(M.COMPUTED_NO_KEY, got=json.dumps(data)[:120], hint=M.HINT_COMPUTED)
     return Computed(det if isinstance(det, str) else None, cb, data)
 
 
-def deterministic_output(out_dir: "str | os.PathLike[str]", computed: Computed) -> Path:
-    """The host path of computed.json's deterministic-output-path (``/iexec_out/x`` -> out_dir/x)."""
+def deterministic_output(out_dir: str | os.PathLike[str], computed: Computed) -> Path:
+    """The host path of computed.json's deterministic-output-path (/iexec_out/x -> out_dir/x)."""
     det = computed.deterministic_output_path or ""
-    pure = PurePosixPath(det)
-    if pure.is_absolute():
-        try:
-            rel = pure.relative_to(IEXEC_OUT).as_posix()
-        except ValueError:
-            raise PathEscapeError(M.COMPUTED_BAD_PATH, expected=f"a path under {IEXEC_OUT}",
-                                  got=det, hint=M.HINT_COMPUTED) from None
-    else:
-        rel = pure.as_posix()
-    target = safe_join(out_dir, rel) if rel not in ("", ".") else Path(out_dir).resolve()
+    try:
+        rel = output_relpath(det)
+    except KitValueError:
+        raise PathEscapeError(
+            M.COMPUTED_BAD_PATH, expected=f"a path under {IEXEC_OUT}", got=det, hint=M.HINT_COMPUTED
+        ) from None
+    target = safe_join(out_dir, rel) if rel != "." else Path(out_dir).resolve()
     if not target.exists():
-        raise ResultError(M.COMPUTED_BAD_PATH, expected=str(target), got="nothing there",
-                          hint=M.HINT_COMPUTED)
+        raise ResultError(
+            M.COMPUTED_BAD_PATH, expected=str(target), got="nothing there", hint=M.HINT_COMPUTED
+        )
     return target
 
 
-def sha256_file(path: "str | os.PathLike[str]") -> bytes:
-    """sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.digest()
-
-
-def path_digest(path: "str | os.PathLike[str]") -> bytes:
-    """sha256 of a file; for a folder keccak256 of its entries' digests sorted by name."""
-    p = Path(path)
-    if p.is_dir():
-        return keccak256(b"".join(path_digest(e) for e in sorted(p.iterdir(),
-                                                                  key=lambda e: e.name)))
-    return sha256_file(p)
-
-
-def result_digest(out_dir: "str | os.PathLike[str]") -> str:
+def result_digest(out_dir: str | os.PathLike[str]) -> str:
     """The task's result digest (0x-hex) from an output folder holding computed.json."""
     computed = read_computed(out_dir)
     if computed.callback_data is not None:
-        return "0x" + keccak256(bytes.fromhex(computed.callback_data[2:])).hex()
-    return "0x" + path_digest(deterministic_output(out_dir, computed)).hex()
-
-
-def result_hash(taskid: "str | bytes", digest: "str | bytes") -> str:
-    """keccak256(taskid ++ digest): the value a worker contributes and the chain's consensus."""
-    return "0x" + keccak256(_bytes32(taskid, "taskid") + _bytes32(digest, "digest")).hex()
-
-
-def result_seal(worker: str, taskid: "str | bytes", digest: "str | bytes") -> str:
-    """keccak256(worker ++ taskid ++ digest): binds a contribution to its worker."""
-    return "0x" + keccak256(_address(worker) + _bytes32(taskid, "taskid")
-                            + _bytes32(digest, "digest")).hex()
+        return callback_digest(computed.callback_data)
+    return output_digest(deterministic_output(out_dir, computed))
 
 
 # --- the archive ----------------------------------------------------------------------------
+
 
 def _zipinfo(name: str, is_dir: bool) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
@@ -160,8 +111,9 @@ def _zipinfo(name: str, is_dir: bool) -> zipfile.ZipInfo:
     return info
 
 
-def zip_result(out_dir: "str | os.PathLike[str]",
-               dest: "str | os.PathLike[str] | None" = None) -> bytes:
+def zip_result(
+    out_dir: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+) -> bytes:
     """A deterministic zip of the output folder (entries relative to it, sorted, fixed time).
 
     Returns the archive's bytes; also writes them to ``dest`` when given. Symlinks and special
@@ -174,9 +126,12 @@ def zip_result(out_dir: "str | os.PathLike[str]",
         for name in dirnames + filenames:
             p = Path(dirpath) / name
             if p.is_symlink() or not (p.is_dir() or p.is_file()):
-                raise ResultError("The output folder holds a link or a special file.",
-                                  expected="plain files and folders", got=str(p),
-                                  hint="write real files under $IEXEC_OUT")
+                raise ResultError(
+                    "The output folder holds a link or a special file.",
+                    expected="plain files and folders",
+                    got=str(p),
+                    hint="write real files under $IEXEC_OUT",
+                )
             entries.append((p.relative_to(root).as_posix() + ("/" if p.is_dir() else ""), p))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
@@ -191,8 +146,12 @@ def zip_result(out_dir: "str | os.PathLike[str]",
     return data
 
 
-def unzip_result(archive: "bytes | str | os.PathLike[str]", dest: "str | os.PathLike[str]", *,
-                 max_bytes: int = DEFAULT_MAX_UNZIPPED) -> Path:
+def unzip_result(
+    archive: bytes | str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_UNZIPPED,
+) -> Path:
     """Extract a result archive into ``dest``: names that escape are refused (zip slip), the
     total size is capped (zip bomb), and ``dest`` appears only once everything is written."""
     import shutil
@@ -210,24 +169,32 @@ def unzip_result(archive: "bytes | str | os.PathLike[str]", dest: "str | os.Path
         with zf:
             total = sum(i.file_size for i in zf.infolist())
             if total > max_bytes:
-                raise ResultError(M.ZIP_TOO_BIG, expected=f"at most {max_bytes} bytes",
-                                  got=f"{total} bytes")
+                raise ResultError(
+                    M.ZIP_TOO_BIG, expected=f"at most {max_bytes} bytes", got=f"{total} bytes"
+                )
             for info in zf.infolist():
                 target = safe_join(staging, info.filename)
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
                 if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                    raise PathEscapeError(M.PATH_ESCAPE, expected="plain files",
-                                          got=f"symlink {info.filename}", hint=M.HINT_PATH)
+                    raise PathEscapeError(
+                        M.PATH_ESCAPE,
+                        expected="plain files",
+                        got=f"symlink {info.filename}",
+                        hint=M.HINT_PATH,
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 written = 0
                 with zf.open(info) as src, open(target, "wb") as out:
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
                         if written > info.file_size:
-                            raise ResultError(M.ZIP_TOO_BIG, expected=f"{info.file_size} bytes",
-                                              got=f"more in {info.filename}")
+                            raise ResultError(
+                                M.ZIP_TOO_BIG,
+                                expected=f"{info.file_size} bytes",
+                                got=f"more in {info.filename}",
+                            )
                         out.write(chunk)
         if dest.exists():
             shutil.rmtree(dest)
@@ -248,3 +215,16 @@ def digest_of_zip(archive: bytes, *, max_bytes: int = DEFAULT_MAX_UNZIPPED) -> s
     with tempfile.TemporaryDirectory(prefix="iexec-result-") as tmp:
         out = unzip_result(archive, Path(tmp) / "iexec_out", max_bytes=max_bytes)
         return result_digest(out)
+
+
+__all__ = [
+    "COMPUTED_JSON",
+    "IEXEC_OUT",
+    "Computed",
+    "deterministic_output",
+    "digest_of_zip",
+    "read_computed",
+    "result_digest",
+    "unzip_result",
+    "zip_result",
+]

@@ -27,8 +27,12 @@ def check_loopback(host: str) -> str:
             return host
     except ValueError:
         pass
-    raise StorageError(M.SERVER_START, expected="a loopback address (127.0.0.1)", got=host,
-                       hint="the kit's services stay on this machine; use 127.0.0.1")
+    raise StorageError(
+        M.SERVER_START,
+        expected="a loopback address (127.0.0.1)",
+        got=host,
+        hint="the kit's services stay on this machine; use 127.0.0.1",
+    )
 
 
 class BackgroundServer:
@@ -50,7 +54,7 @@ class BackgroundServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "BackgroundServer":
+    def start(self, timeout: float = 15.0) -> BackgroundServer:
         """Bind, start serving in a daemon thread, return once uvicorn is ready."""
         import uvicorn
 
@@ -61,11 +65,16 @@ class BackgroundServer:
             sock.bind((self.host, self.requested_port))
         except OSError as exc:
             sock.close()
-            raise StorageError(M.SERVER_START, expected=f"{self.host}:{self.requested_port} free",
-                               got=str(exc), hint=M.HINT_PORT) from exc
+            raise StorageError(
+                M.SERVER_START,
+                expected=f"{self.host}:{self.requested_port} free",
+                got=str(exc),
+                hint=M.HINT_PORT,
+            ) from exc
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
 
         def run():
@@ -76,8 +85,9 @@ class BackgroundServer:
             finally:
                 sock.close()
 
-        self._thread = threading.Thread(target=run, name=f"iexec-kit-{self.name}-{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=run, name=f"iexec-kit-{self.name}-{self.port}", daemon=True
+        )
         self._thread.start()
         waited = 0.0
         while not self._server.started:
@@ -85,8 +95,12 @@ class BackgroundServer:
                 raise StorageError(M.SERVER_START, got=repr(self._error), hint=M.HINT_PORT)
             if waited > timeout:
                 self.stop()
-                raise StorageError(M.SERVER_START, expected=f"ready within {timeout} s",
-                                   got="no answer", hint=M.HINT_PORT)
+                raise StorageError(
+                    M.SERVER_START,
+                    expected=f"ready within {timeout} s",
+                    got="no answer",
+                    hint=M.HINT_PORT,
+                )
             threading.Event().wait(0.01)
             waited += 0.01
         return self
@@ -106,7 +120,7 @@ class BackgroundServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start() if not self.running else self
 
     def __exit__(self, *exc) -> None:

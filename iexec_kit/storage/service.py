@@ -25,8 +25,15 @@ from iexec_kit.storage.oracle import TaskOracle
 class LocalStorage:
     """The IPFS node (embedded + its HTTP API and gateway, or a named Kubo) and the result proxy."""
 
-    def __init__(self, folder: "str | os.PathLike[str]", *, oracle: TaskOracle, chain_id: int,
-                 ipfs_api: str | None = None, max_upload_bytes: int | None = None):
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        oracle: TaskOracle,
+        chain_id: int,
+        ipfs_api: str | None = None,
+        max_upload_bytes: int | None = None,
+    ):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.oracle, self.chain_id = oracle, chain_id
@@ -37,7 +44,7 @@ class LocalStorage:
         self.proxy = None
         self._tokens_file = self.folder / "tokens.json"
 
-    def start(self) -> "LocalStorage":
+    def start(self) -> LocalStorage:
         """Start the IPFS daemon (or check the named Kubo API) and the result proxy."""
         from iexec_kit.storage.proxy import DEFAULT_MAX_UPLOAD, ResultProxy
 
@@ -54,10 +61,13 @@ class LocalStorage:
             self.daemon = IpfsDaemon(self.folder / "ipfs").start()
             self.ipfs = self.daemon.node
         try:
-            self.proxy = ResultProxy(self.oracle, self.ipfs, self.folder / "proxy",
-                                     chain_id=self.chain_id,
-                                     max_upload_bytes=self.max_upload_bytes or DEFAULT_MAX_UPLOAD
-                                     ).start()
+            self.proxy = ResultProxy(
+                self.oracle,
+                self.ipfs,
+                self.folder / "proxy",
+                chain_id=self.chain_id,
+                max_upload_bytes=self.max_upload_bytes or DEFAULT_MAX_UPLOAD,
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -70,7 +80,7 @@ class LocalStorage:
         if self.daemon is not None:
             self.daemon.stop()
 
-    def __enter__(self) -> "LocalStorage":
+    def __enter__(self) -> LocalStorage:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -121,8 +131,9 @@ class LocalStorage:
         """The beneficiary's RSA key pair (created once) under secrets/beneficiary/."""
         from iexec_kit.storage.encryption import generate_beneficiary_keys
 
-        return generate_beneficiary_keys(self.folder / "secrets" / "beneficiary", address,
-                                         bits=bits)
+        return generate_beneficiary_keys(
+            self.folder / "secrets" / "beneficiary", address, bits=bits
+        )
 
     def upload(self, requester: str, taskid: str, archive: bytes, worker_key):
         """A revealed worker uploads a result with the requester's stored token."""
@@ -131,8 +142,12 @@ class LocalStorage:
 
         token = self.token_for(requester)
         if token is None:
-            raise ProxyAuthError(M.TOKEN_MISSING, expected=f"a storage token for {requester}",
-                                 got="none", hint="run storage_init(requester_key) first")
+            raise ProxyAuthError(
+                M.TOKEN_MISSING,
+                expected=f"a storage token for {requester}",
+                got="none",
+                hint="run storage_init(requester_key) first",
+            )
         return self.client().upload(token, taskid, archive, worker_key)
 
     def fetch(self, location: str, *, token: str | None = None) -> bytes:

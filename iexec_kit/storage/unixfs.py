@@ -14,9 +14,10 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import Blockstore
@@ -42,8 +43,9 @@ class Added:
 def check_name(name: str) -> str:
     """A directory entry name: non-empty, no '/', not '.' or '..', no NUL."""
     if not name or name in (".", "..") or "/" in name or "\x00" in name:
-        raise PathEscapeError(M.UNIXFS_BAD_NAME, expected="a plain file name",
-                              got=repr(name), hint=M.HINT_PATH)
+        raise PathEscapeError(
+            M.UNIXFS_BAD_NAME, expected="a plain file name", got=repr(name), hint=M.HINT_PATH
+        )
     return name
 
 
@@ -65,8 +67,15 @@ def _chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
 class Importer:
     """Turns bytes, streams and folders into UnixFS DAGs written to a blockstore."""
 
-    def __init__(self, store: Blockstore, *, cid_version: int = 0, raw_leaves: bool | None = None,
-                 chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS):
+    def __init__(
+        self,
+        store: Blockstore,
+        *,
+        cid_version: int = 0,
+        raw_leaves: bool | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        max_links: int = MAX_LINKS,
+    ):
         if cid_version not in (0, 1):
             raise UnixfsError(M.CID_VERSION, expected="0 or 1", got=repr(cid_version))
         self.store = store
@@ -146,19 +155,26 @@ class Importer:
     def add_directory_entries(self, entries: dict[str, Added]) -> Added:
         """A directory node over already-added children, sorted by name as Kubo sorts them."""
         names = sorted(entries, key=lambda n: n.encode("utf-8"))
-        links = tuple(PBLink(bytes(entries[n].cid), check_name(n), entries[n].tsize)
-                      for n in names)
+        links = tuple(PBLink(bytes(entries[n].cid), check_name(n), entries[n].tsize) for n in names)
         estimate = sum(len(link.name.encode()) + len(link.hash) for link in links)
         if estimate > HAMT_THRESHOLD:
-            raise UnixfsError(M.UNIXFS_HAMT, expected=f"at most {HAMT_THRESHOLD} bytes of links",
-                              got=f"{estimate} bytes ({len(links)} entries)",
-                              hint="split the folder into sub-folders")
+            raise UnixfsError(
+                M.UNIXFS_HAMT,
+                expected=f"at most {HAMT_THRESHOLD} bytes of links",
+                got=f"{estimate} bytes ({len(links)} entries)",
+                hint="split the folder into sub-folders",
+            )
         block = PBNode(links, UnixfsData(DataType.DIRECTORY).encode()).encode()
-        return Added(self._put(block), len(block) + sum(entries[n].tsize for n in names),
-                     sum(entries[n].filesize for n in names), is_dir=True)
+        return Added(
+            self._put(block),
+            len(block) + sum(entries[n].tsize for n in names),
+            sum(entries[n].filesize for n in names),
+            is_dir=True,
+        )
 
-    def add_path(self, path: "str | os.PathLike[str]", *, hidden: bool = False,
-                 on_added=None) -> Added:
+    def add_path(
+        self, path: str | os.PathLike[str], *, hidden: bool = False, on_added=None
+    ) -> Added:
         """Add a file or a folder (recursively). Hidden entries are skipped unless ``hidden``
         (Kubo's ``-r`` default). ``on_added(relpath, Added)`` is called for each entry, children
         before their folder, as Kubo lists them."""
@@ -180,8 +196,9 @@ class Importer:
             with open(p, "rb") as fh:
                 added = self.add_stream(fh)
         else:
-            raise UnixfsError(M.UNIXFS_UNSUPPORTED, expected="a file, folder or symlink",
-                              got=str(p))
+            raise UnixfsError(
+                M.UNIXFS_UNSUPPORTED, expected="a file, folder or symlink", got=str(p)
+            )
         if on_added:
             on_added(rel, added)
         return added
@@ -198,8 +215,9 @@ class TreeBuilder:
     def _parts(self, path: str) -> tuple[str, ...]:
         parts = tuple(p for p in path.replace("\\", "/").split("/") if p not in ("",))
         if not parts:
-            raise PathEscapeError(M.UNIXFS_BAD_NAME, expected="a relative path",
-                                  got=repr(path), hint=M.HINT_PATH)
+            raise PathEscapeError(
+                M.UNIXFS_BAD_NAME, expected="a relative path", got=repr(path), hint=M.HINT_PATH
+            )
         for part in parts:
             check_name(part)
         return parts
@@ -243,6 +261,7 @@ class TreeBuilder:
 
 # --- reading --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Entry:
     """One directory entry as `ls` shows it."""
@@ -274,14 +293,17 @@ class Reader:
         for seg in segments:
             node, fs = self.node(cid)
             if node is None or fs.type != DataType.DIRECTORY:
-                raise UnixfsError(M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})")
+                raise UnixfsError(
+                    M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})"
+                )
             for link in node.links:
                 if link.name == seg:
                     cid = Cid.from_bytes(link.hash)
                     break
             else:
-                raise UnixfsError(M.UNIXFS_NO_SUCH_LINK, expected=f"an entry {seg!r}",
-                                  got=f"none in {cid}")
+                raise UnixfsError(
+                    M.UNIXFS_NO_SUCH_LINK, expected=f"an entry {seg!r}", got=f"none in {cid}"
+                )
         return cid
 
     def is_dir(self, cid: Cid) -> bool:
@@ -307,8 +329,12 @@ class Reader:
         end = None if length is None else offset + length
         node, fs = self.node(cid)
         if fs.type not in (DataType.FILE, DataType.RAW):
-            raise UnixfsError(M.UNIXFS_NOT_FILE, expected="a file", got=f"{cid} ({fs.type.name})",
-                              hint="use get (or ls) for a directory")
+            raise UnixfsError(
+                M.UNIXFS_NOT_FILE,
+                expected="a file",
+                got=f"{cid} ({fs.type.name})",
+                hint="use get (or ls) for a directory",
+            )
         return self._read(node, fs, offset, end)
 
     def _read(self, node, fs, start: int, end: int | None) -> Iterator[bytes]:
@@ -321,8 +347,11 @@ class Reader:
         if node is None:
             return
         if len(fs.blocksizes) != len(node.links):
-            raise UnixfsError(M.PB_TRUNCATED, expected=f"{len(node.links)} blocksizes",
-                              got=str(len(fs.blocksizes)))
+            raise UnixfsError(
+                M.PB_TRUNCATED,
+                expected=f"{len(node.links)} blocksizes",
+                got=str(len(fs.blocksizes)),
+            )
         for link, bsize in zip(node.links, fs.blocksizes):
             lo, hi = pos, pos + bsize
             pos = hi
@@ -332,8 +361,9 @@ class Reader:
                 break
             child = Cid.from_bytes(link.hash)
             cnode, cfs = self.node(child)
-            yield from self._read(cnode, cfs, max(start - lo, 0),
-                                  None if end is None else min(end, hi) - lo)
+            yield from self._read(
+                cnode, cfs, max(start - lo, 0), None if end is None else min(end, hi) - lo
+            )
 
     def cat(self, cid: Cid, offset: int = 0, length: int | None = None) -> bytes:
         return b"".join(self.read(cid, offset, length))
@@ -341,7 +371,9 @@ class Reader:
     def ls(self, cid: Cid) -> list[Entry]:
         node, fs = self.node(cid)
         if node is None or fs.type != DataType.DIRECTORY:
-            raise UnixfsError(M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})")
+            raise UnixfsError(
+                M.UNIXFS_NOT_DIR, expected="a directory", got=f"{cid} ({fs.type.name})"
+            )
         out = []
         for link in node.links:
             child = Cid.from_bytes(link.hash)
@@ -356,7 +388,9 @@ class Reader:
         if fs.type == DataType.DIRECTORY and node is not None:
             for link in node.links:
                 name = check_name(link.name)
-                yield from self.walk(Cid.from_bytes(link.hash), f"{prefix}/{name}" if prefix else name)
+                yield from self.walk(
+                    Cid.from_bytes(link.hash), f"{prefix}/{name}" if prefix else name
+                )
         elif fs.type == DataType.HAMT_SHARD:
             raise UnixfsError(M.UNIXFS_UNSUPPORTED, got="HAMT-sharded directory")
 
@@ -388,14 +422,16 @@ class Reader:
             yield from self.links(Cid.from_bytes(link.hash))
 
 
-def safe_join(root: "str | os.PathLike[str]", relpath: str) -> Path:
+def safe_join(root: str | os.PathLike[str], relpath: str) -> Path:
     """``root / relpath``, refusing any path that would land outside ``root``."""
     base = Path(root).resolve()
     if relpath.startswith(("/", "\\")) or (len(relpath) > 1 and relpath[1] == ":"):
-        raise PathEscapeError(M.PATH_ESCAPE, expected="a relative path", got=repr(relpath),
-                              hint=M.HINT_PATH)
+        raise PathEscapeError(
+            M.PATH_ESCAPE, expected="a relative path", got=repr(relpath), hint=M.HINT_PATH
+        )
     target = (base / relpath).resolve()
     if target != base and base not in target.parents:
-        raise PathEscapeError(M.PATH_ESCAPE, expected=f"a path inside {base}",
-                              got=repr(relpath), hint=M.HINT_PATH)
+        raise PathEscapeError(
+            M.PATH_ESCAPE, expected=f"a path inside {base}", got=repr(relpath), hint=M.HINT_PATH
+        )
     return target

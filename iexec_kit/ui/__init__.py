@@ -7,8 +7,14 @@ script that only prints a table does not load it.
 
 from iexec_kit.ui.tables import accounts_table, app_table, workerpool_table
 
-WIDGETS = ("StorageSetupPanel", "OrderInspector", "RequestBuilder", "DealView", "ContributionWatcher",
-           "ResultViewer")
+WIDGETS = (
+    "StorageSetupPanel",
+    "OrderInspector",
+    "RequestBuilder",
+    "DealView",
+    "ContributionWatcher",
+    "ResultViewer",
+)
 
 __all__ = ["accounts_table", "app_table", "workerpool_table", *WIDGETS]
 

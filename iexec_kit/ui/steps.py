@@ -10,8 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from iexec_kit.protocol.units import RLC
+
 STEPS = ("start", "storage", "orders", "request", "deal")
-RLC = 10**9
+
+
 APP_PRICE = 1 * RLC
 WORKERPOOL_PRICE = 1 * RLC
 
@@ -34,7 +37,9 @@ class Tutorial:
         return None if self.match is None else self.match.deal
 
 
-def at(step: str = "start", *, workers: int = 5, trust: int = 1, volume: int = 1, sandbox=None) -> Tutorial:
+def at(
+    step: str = "start", *, workers: int = 5, trust: int = 1, volume: int = 1, sandbox=None
+) -> Tutorial:
     """A sandbox fast-forwarded to the beginning of ``step``'s notebook: one of
     "start", "storage" (just started), "orders" (storage set up), "request" (orders published),
     "deal" (the deal matched)."""
@@ -62,15 +67,26 @@ def publish_orders(t: Tutorial, *, volume: int = 10, trust: int = 5):
     from iexec_kit.market import publish_app_order, publish_workerpool_order
 
     sb = t.sb
-    t.app_entry = publish_app_order(sb.hub, sb.book, sb.app_developer, sb.app_address, price=APP_PRICE,
-                                    volume=volume, rng=t.rng)
+    t.app_entry = publish_app_order(
+        sb.hub, sb.book, sb.app_developer, sb.app_address, price=APP_PRICE, volume=volume, rng=t.rng
+    )
     sb.deposit(sb.scheduler, 50 * RLC)
-    t.workerpool_entry = publish_workerpool_order(sb.hub, sb.book, sb.scheduler, sb.workerpool_address,
-                                                  price=WORKERPOOL_PRICE, volume=volume, trust=trust, rng=t.rng)
+    t.workerpool_entry = publish_workerpool_order(
+        sb.hub,
+        sb.book,
+        sb.scheduler,
+        sb.workerpool_address,
+        price=WORKERPOOL_PRICE,
+        volume=volume,
+        trust=trust,
+        rng=t.rng,
+    )
     return t.app_entry, t.workerpool_entry
 
 
-def request_params(t: Tutorial, image: str | None = None, args: str = "--style gimpfu --engine numpy"):
+def request_params(
+    t: Tutorial, image: str | None = None, args: str = "--style gimpfu --engine numpy"
+):
     """The request's params: the app's arguments, the input image's URL, the result storage."""
     from iexec_kit.poco.orders import RequestParams
 
@@ -85,6 +101,14 @@ def buy(t: Tutorial, *, trust: int = 1, volume: int = 1, image: str | None = Non
 
     sb = t.sb
     sb.deposit(sb.requester, 20 * RLC)
-    t.match = buy_execution(sb.hub, sb.book, sb.requester, sb.app_address, params=request_params(t, image),
-                            volume=volume, trust=trust, rng=t.rng)
+    t.match = buy_execution(
+        sb.hub,
+        sb.book,
+        sb.requester,
+        sb.app_address,
+        params=request_params(t, image),
+        volume=volume,
+        trust=trust,
+        rng=t.rng,
+    )
     return t.match

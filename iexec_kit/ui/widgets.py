@@ -21,11 +21,18 @@ from pathlib import Path
 import ipywidgets as W
 
 from iexec_kit.errors import IexecKitError
+from iexec_kit.protocol.units import RLC
 
-RLC = 10**9
 KIT_DIR = str(Path(__file__).resolve().parents[1])
-_INTERNAL = ("/ipywidgets/", "/traitlets/", "/comm/", "/ipykernel/")  # frames a learner need not read
-CONSENSUS_CLASS = "iexec-consensus"   # the "Consensus reached" marker (the browser test waits for it)
+_INTERNAL = (
+    "/ipywidgets/",
+    "/traitlets/",
+    "/comm/",
+    "/ipykernel/",
+)  # frames a learner need not read
+CONSENSUS_CLASS = (
+    "iexec-consensus"  # the "Consensus reached" marker (the browser test waits for it)
+)
 WAITING_CLASS = "iexec-waiting"
 
 
@@ -43,15 +50,24 @@ def trimmed_traceback(exc: BaseException) -> str:
     what happened, what to do); another error keeps only the frames outside the kit and widgets."""
     if isinstance(exc, IexecKitError):
         return f"{type(exc).__name__}: {exc}\n"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(KIT_DIR) and not any(part in f.filename for part in _INTERNAL)]
-    head = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) if frames else ""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(KIT_DIR) and not any(part in f.filename for part in _INTERNAL)
+    ]
+    head = (
+        "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+        if frames
+        else ""
+    )
     return head + "".join(traceback.format_exception_only(type(exc), exc))
 
 
 def _table(headers, rows, cls: str = "iexec-table") -> str:
     head = "".join(f"<th style='text-align:left;padding:2px 8px'>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -62,7 +78,9 @@ class Panel(W.VBox):
 
     def __init__(self, children=(), **kwargs):
         # hidden until a callback writes to it
-        self.output = W.Output(layout=W.Layout(border="1px solid #ddd", padding="4px", display="none"))
+        self.output = W.Output(
+            layout=W.Layout(border="1px solid #ddd", padding="4px", display="none")
+        )
         self._out_lock = threading.Lock()
         super().__init__([W.HTML(f"<b>{_e(self.title)}</b>"), *children, self.output], **kwargs)
         self.add_class("iexec-panel")
@@ -85,7 +103,11 @@ class Panel(W.VBox):
 
     def _button(self, description: str, action, **kwargs) -> W.Button:
         """A button whose click runs ``action()``; what it raises lands in the output."""
-        button = W.Button(description=description, layout=W.Layout(width="auto", align_self="flex-start"), **kwargs)
+        button = W.Button(
+            description=description,
+            layout=W.Layout(width="auto", align_self="flex-start"),
+            **kwargs,
+        )
 
         def on_click(_):
             self.clear()
@@ -93,6 +115,7 @@ class Panel(W.VBox):
                 action()
             except Exception as exc:  # noqa: BLE001 - shown to the learner in the Output
                 self.show_error(exc)
+
         button.on_click(on_click)
         return button
 
@@ -123,11 +146,15 @@ class StorageSetupPanel(Panel):
 
     def __init__(self, sb):
         self.sb = sb
-        self.choice = W.ToggleButtons(options=list(STORAGE_CHOICES), value="IPFS", description="storage")
+        self.choice = W.ToggleButtons(
+            options=list(STORAGE_CHOICES), value="IPFS", description="storage"
+        )
         self.help = W.HTML()
         self.challenge = W.HTML()
         self.choice.observe(lambda _: self._render(), names="value")
-        self.sign_in = self._button("Sign in to the result proxy", self.login, button_style="primary")
+        self.sign_in = self._button(
+            "Sign in to the result proxy", self.login, button_style="primary"
+        )
         super().__init__([self.choice, self.help, self.sign_in, self.challenge])
         self._render()
 
@@ -140,10 +167,12 @@ class StorageSetupPanel(Panel):
     def _render(self) -> None:
         token = self.sb.storage.token_for(self.sb.requester.address)
         p = self.params()
-        self.help.value = (f"{_e(STORAGE_HELP[self.choice.value])}<br>params: "
-                           f"<code>iexec_result_storage_provider={_e(p['storage_provider'])}</code>, "
-                           f"<code>iexec_result_encryption={str(p['encryption']).lower()}</code><br>"
-                           f"token kept for the requester: <code>{_e(_short(token, 30)) if token else '(none yet)'}</code>")
+        self.help.value = (
+            f"{_e(STORAGE_HELP[self.choice.value])}<br>params: "
+            f"<code>iexec_result_storage_provider={_e(p['storage_provider'])}</code>, "
+            f"<code>iexec_result_encryption={str(p['encryption']).lower()}</code><br>"
+            f"token kept for the requester: <code>{_e(_short(token, 30)) if token else '(none yet)'}</code>"
+        )
 
     def login(self) -> str:
         """Fetch the proxy's challenge, sign it as the requester, and get the token (storage_init)."""
@@ -152,24 +181,34 @@ class StorageSetupPanel(Panel):
         from iexec_kit.storage.auth import sign_challenge
 
         sb = self.sb
-        typed = requests.get(f"{sb.storage.proxy_url}/results/challenge", params={"chainId": sb.chain.chain_id},
-                             timeout=10).json()
+        typed = requests.get(
+            f"{sb.storage.proxy_url}/results/challenge",
+            params={"chainId": sb.chain.chain_id},
+            timeout=10,
+        ).json()
         signature = sign_challenge(typed, sb.requester.key)
-        token = sb.storage.storage_init(sb.requester.key)  # the same sign-in; the kit keeps the token
-        rows = [["domain", f"<code>{_e(typed['domain'])}</code>"],
-                ["challenge", f"<code>{_e(typed['message'])}</code>"],
-                ["signature", f"<code>{_e(_short(signature, 60))}</code>"],
-                ["token", f"<code>{_e(_short(token, 60))}</code>"]]
+        token = sb.storage.storage_init(
+            sb.requester.key
+        )  # the same sign-in; the kit keeps the token
+        rows = [
+            ["domain", f"<code>{_e(typed['domain'])}</code>"],
+            ["challenge", f"<code>{_e(typed['message'])}</code>"],
+            ["signature", f"<code>{_e(_short(signature, 60))}</code>"],
+            ["token", f"<code>{_e(_short(token, 60))}</code>"],
+        ]
         if self.choice.value == "encrypted IPFS":
             keys = sb.storage.beneficiary_keys(sb.requester.address, bits=2048)
             rows.append(["beneficiary key", f"<code>{_e(_short(str(keys.public), 60))}</code>"])
         self.challenge.value = _table(["", ""], rows)
-        self.say(f"signed in as {sb.requester.name} ({sb.requester.address}); the token is kept for the workers")
+        self.say(
+            f"signed in as {sb.requester.name} ({sb.requester.address}); the token is kept for the workers"
+        )
         self._render()
         return token
 
 
 # ----- 02: orders --------------------------------------------------------------------------
+
 
 class OrderInspector(Panel):
     """Step 02: an order's fields, who signed it, and its EIP-712 hash (checked against the
@@ -181,8 +220,10 @@ class OrderInspector(Panel):
         self.sb = sb
         items = list(orders) if isinstance(orders, (list, tuple)) else [orders]
         self.items = items
-        labels = [(f"{i}: {type(getattr(x, 'order', x)).__name__} {_short(self._hash(x), 14)}", i)
-                  for i, x in enumerate(items)]
+        labels = [
+            (f"{i}: {type(getattr(x, 'order', x)).__name__} {_short(self._hash(x), 14)}", i)
+            for i, x in enumerate(items)
+        ]
         self.pick = W.Dropdown(options=labels, value=0 if items else None, description="order")
         self.view = W.HTML()
         self.pick.observe(lambda _: self.render(), names="value")
@@ -206,11 +247,14 @@ class OrderInspector(Panel):
         rows.append(["<b>order hash</b>", f"<code>{_e(digest)}</code>"])
         if getattr(item, "hash", None) and isinstance(item.hash, str):
             same = item.hash.lower() == digest.lower()
-            rows.append(["book's hash", f"<code>{_e(item.hash)}</code> {'✔ same' if same else '✘ differs'}"])
+            rows.append(
+                ["book's hash", f"<code>{_e(item.hash)}</code> {'✔ same' if same else '✘ differs'}"]
+            )
         self.view.value = _table(["field", "value"], rows)
 
 
 # ----- 03: the request ---------------------------------------------------------------------
+
 
 class RequestBuilder(Panel):
     """Step 03: the image URL (or the sample), the app's arguments, the most the requester pays;
@@ -220,10 +264,17 @@ class RequestBuilder(Panel):
 
     def __init__(self, sb, *, storage: StorageSetupPanel | None = None, seed: int = 0):
         self.sb, self.storage = sb, storage
-        self.rng = random.Random(f"request-builder-{seed}")  # the salts: deterministic, one per click
-        self.image = W.Text(placeholder="http(s) URL, /ipfs/<cid>/<name> or a local path", description="image",
-                            layout=W.Layout(width="70%"))
-        self.args = W.Text(value="--style gimpfu --engine numpy", description="args", layout=W.Layout(width="70%"))
+        self.rng = random.Random(
+            f"request-builder-{seed}"
+        )  # the salts: deterministic, one per click
+        self.image = W.Text(
+            placeholder="http(s) URL, /ipfs/<cid>/<name> or a local path",
+            description="image",
+            layout=W.Layout(width="70%"),
+        )
+        self.args = W.Text(
+            value="--style gimpfu --engine numpy", description="args", layout=W.Layout(width="70%")
+        )
         self.app_max = W.FloatText(value=1.0, description="app max", step=0.5)
         self.pool_max = W.FloatText(value=1.0, description="pool max", step=0.5)
         self.trust = W.BoundedIntText(value=1, min=0, max=100, description="trust")
@@ -231,10 +282,17 @@ class RequestBuilder(Panel):
         self.deal = W.HTML()
         sample = self._button("Use the sample image", self.use_sample)
         buy = self._button("Buy", self.buy, button_style="success", icon="shopping-cart")
-        super().__init__([W.HBox([self.image, sample]), self.args,
-                          W.HBox([self.app_max, self.pool_max], layout=W.Layout(flex_flow="row wrap")),
-                          W.HBox([self.trust, self.volume], layout=W.Layout(flex_flow="row wrap")),
-                          W.HTML("<small>max prices in RLC per task</small>"), buy, self.deal])
+        super().__init__(
+            [
+                W.HBox([self.image, sample]),
+                self.args,
+                W.HBox([self.app_max, self.pool_max], layout=W.Layout(flex_flow="row wrap")),
+                W.HBox([self.trust, self.volume], layout=W.Layout(flex_flow="row wrap")),
+                W.HTML("<small>max prices in RLC per task</small>"),
+                buy,
+                self.deal,
+            ]
+        )
 
     def use_sample(self) -> str:
         """Put data/chelsea.png on the sandbox's IPFS and use its URL."""
@@ -259,17 +317,28 @@ class RequestBuilder(Panel):
         from iexec_kit.actors.requester import buy_execution
 
         sb = self.sb
-        match = buy_execution(sb.hub, sb.book, sb.requester, sb.app_address, params=self.params(),
-                              volume=self.volume.value, trust=self.trust.value,
-                              app_max_price=round(self.app_max.value * RLC),
-                              workerpool_max_price=round(self.pool_max.value * RLC), rng=self.rng)
-        self.deal.value = (f"deal <code class='iexec-deal-id'>{_e(match.dealid)}</code>: {match.volume} task(s) at "
-                           f"{match.deal.price_per_task / RLC:g} RLC, gas {match.receipt.gas_used:,}")
+        match = buy_execution(
+            sb.hub,
+            sb.book,
+            sb.requester,
+            sb.app_address,
+            params=self.params(),
+            volume=self.volume.value,
+            trust=self.trust.value,
+            app_max_price=round(self.app_max.value * RLC),
+            workerpool_max_price=round(self.pool_max.value * RLC),
+            rng=self.rng,
+        )
+        self.deal.value = (
+            f"deal <code class='iexec-deal-id'>{_e(match.dealid)}</code>: {match.volume} task(s) at "
+            f"{match.deal.price_per_task / RLC:g} RLC, gas {match.receipt.gas_used:,}"
+        )
         self.say(f"matchOrders made deal {match.dealid}")
         return match
 
 
 # ----- 04: the deal ------------------------------------------------------------------------
+
 
 class DealView(Panel):
     """Step 04: a deal as the chain records it: parties, prices, the funds locked (before, if
@@ -280,7 +349,7 @@ class DealView(Panel):
 
     def __init__(self, sb, deal, *, before=None):
         self.sb = sb
-        self.dealid = deal if isinstance(deal, str) else getattr(deal, "dealid")
+        self.dealid = deal if isinstance(deal, str) else deal.dealid
         self.before = {a.address: a for a in (before or [])}
         self.view = W.HTML()
         super().__init__([self.view, self._button("Refresh from the chain", self.render)])
@@ -291,30 +360,68 @@ class DealView(Panel):
 
         sb = self.sb
         deal = sb.hub.deal(self.dealid)
-        parties = [[_e(side), f"<code>{_e(r.pointer)}</code>", f"<code>{_e(r.owner)}</code>", f"{r.price / RLC:g}"]
-                   for side, r in (("app", deal.app), ("dataset", deal.dataset), ("workerpool", deal.workerpool))]
-        parties.append(["requester", f"<code>{_e(deal.requester)}</code>", f"beneficiary <code>{_e(deal.beneficiary)}</code>",
-                        f"{deal.price_per_task / RLC:g} per task"])
+        parties = [
+            [
+                _e(side),
+                f"<code>{_e(r.pointer)}</code>",
+                f"<code>{_e(r.owner)}</code>",
+                f"{r.price / RLC:g}",
+            ]
+            for side, r in (
+                ("app", deal.app),
+                ("dataset", deal.dataset),
+                ("workerpool", deal.workerpool),
+            )
+        ]
+        parties.append(
+            [
+                "requester",
+                f"<code>{_e(deal.requester)}</code>",
+                f"beneficiary <code>{_e(deal.beneficiary)}</code>",
+                f"{deal.price_per_task / RLC:g} per task",
+            ]
+        )
         locks = []
         for who in (deal.requester, deal.workerpool.owner):
             now = sb.hub.account(who)
             name = next((p.name for p in sb.participants if p.address.lower() == who.lower()), who)
-            b = self.before.get(who) or next((a for k, a in self.before.items() if k.lower() == who.lower()), None)
-            locks.append([_e(name), f"{b.locked / RLC:g}" if b else "?", f"{now.locked / RLC:g}", f"{now.stake / RLC:g}"])
+            b = self.before.get(who) or next(
+                (a for k, a in self.before.items() if k.lower() == who.lower()), None
+            )
+            locks.append(
+                [
+                    _e(name),
+                    f"{b.locked / RLC:g}" if b else "?",
+                    f"{now.locked / RLC:g}",
+                    f"{now.stake / RLC:g}",
+                ]
+            )
         clock = sb.hub.category(deal.category).work_clock_time_ref
-        fmt = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")  # noqa: E731
-        times = [["start", fmt(deal.start_time), ""],
-                 ["contribution deadline", fmt(deal.start_time + 7 * clock), f"+{7 * clock // 60} min (7 clocks)"],
-                 ["final deadline", fmt(deal.start_time + 10 * clock), f"+{10 * clock // 60} min (10 clocks)"]]
+        fmt = lambda t: dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")  # noqa: E731
+        times = [
+            ["start", fmt(deal.start_time), ""],
+            [
+                "contribution deadline",
+                fmt(deal.start_time + 7 * clock),
+                f"+{7 * clock // 60} min (7 clocks)",
+            ],
+            [
+                "final deadline",
+                fmt(deal.start_time + 10 * clock),
+                f"+{10 * clock // 60} min (10 clocks)",
+            ],
+        ]
         self.view.value = (
             f"deal <code>{_e(deal.dealid)}</code>: trust {deal.trust}, category {deal.category}, "
             f"tasks {deal.bot_first}..{deal.bot_first + deal.bot_size - 1}, worker stake {deal.worker_stake / RLC:g} RLC"
             + _table(["party", "address", "owner", "price (RLC)"], parties)
             + _table(["locked (RLC)", "before", "now", "free stake now"], locks)
-            + _table(["deadline", "when", ""], times))
+            + _table(["deadline", "when", ""], times)
+        )
 
 
 # ----- 05: the workers at work -------------------------------------------------------------
+
 
 def watch_state(events, scores: dict | None = None) -> dict:
     """Fold events into what the watcher shows: per task, each worker's steps, each answer's
@@ -328,15 +435,34 @@ def watch_state(events, scores: dict | None = None) -> dict:
 
     def task(tid, dealid=None):
         if tid not in tasks:
-            tasks[tid] = {"taskid": tid, "dealid": dealid, "status": "ACTIVE", "workers": {}, "answers": {},
-                          "consensus": None, "winners": (), "result": None,
-                          "math": ConsensusState(max(trusts.get(dealid, 1), 1))}
+            tasks[tid] = {
+                "taskid": tid,
+                "dealid": dealid,
+                "status": "ACTIVE",
+                "workers": {},
+                "answers": {},
+                "consensus": None,
+                "winners": (),
+                "result": None,
+                "math": ConsensusState(max(trusts.get(dealid, 1), 1)),
+            }
         return tasks[tid]
 
     def worker(t, e):
-        return t["workers"].setdefault(e.worker, {"name": getattr(e, "name", e.worker), "behaviour": "",
-                                                  "authorized": False, "digest": None, "commit": None, "credibility": None,
-                                                  "revealed": False, "uploaded": False, "failed": None})
+        return t["workers"].setdefault(
+            e.worker,
+            {
+                "name": getattr(e, "name", e.worker),
+                "behaviour": "",
+                "authorized": False,
+                "digest": None,
+                "commit": None,
+                "credibility": None,
+                "revealed": False,
+                "uploaded": False,
+                "failed": None,
+            },
+        )
 
     for e in events:
         if isinstance(e, E.DealCreated):
@@ -350,7 +476,10 @@ def watch_state(events, scores: dict | None = None) -> dict:
             w["behaviour"], w["digest"] = e.behaviour, e.digest
         elif isinstance(e, E.WorkerFailed):
             w = worker(task(e.taskid), e)
-            w["behaviour"], w["failed"] = e.behaviour, e.reason.splitlines()[0] if e.reason else "failed"
+            w["behaviour"], w["failed"] = (
+                e.behaviour,
+                e.reason.splitlines()[0] if e.reason else "failed",
+            )
         elif isinstance(e, E.ContributionCommitted):
             t = task(e.taskid)
             w = worker(t, e)
@@ -392,26 +521,64 @@ def render_watch(tasks: dict) -> str:
         for w in t["workers"].values():
             cred = "" if w["credibility"] is None else f"{w['credibility']:.2f}"
             win = w["commit"] is not None and w["commit"] == t["consensus"]
-            rows.append([_e(w["name"]), _e(w["behaviour"] or "…"), "✔" if w["authorized"] else "",
-                         f"<code>{_e(_short(w['digest'] or ''))}</code>" if w["digest"] else (_e(w["failed"] or "…")),
-                         f"<code>{_e(_short(w['commit']))}</code>" if w["commit"] else "…", cred,
-                         "✔" if w["revealed"] else ("winner" if win else ""), "✔" if w["uploaded"] else ""])
-        answers = [[f"<code>{_e(_short(h, 14))}</code>", _e(", ".join(names)), f"{t['credibility'][h]:.2f}",
-                    "<b>consensus</b>" if h == t["consensus"] else ""] for h, names in t["answers"].items()]
+            rows.append(
+                [
+                    _e(w["name"]),
+                    _e(w["behaviour"] or "…"),
+                    "✔" if w["authorized"] else "",
+                    f"<code>{_e(_short(w['digest'] or ''))}</code>"
+                    if w["digest"]
+                    else (_e(w["failed"] or "…")),
+                    f"<code>{_e(_short(w['commit']))}</code>" if w["commit"] else "…",
+                    cred,
+                    "✔" if w["revealed"] else ("winner" if win else ""),
+                    "✔" if w["uploaded"] else "",
+                ]
+            )
+        answers = [
+            [
+                f"<code>{_e(_short(h, 14))}</code>",
+                _e(", ".join(names)),
+                f"{t['credibility'][h]:.2f}",
+                "<b>consensus</b>" if h == t["consensus"] else "",
+            ]
+            for h, names in t["answers"].items()
+        ]
         if t["consensus"]:
-            status = (f"<div class='{CONSENSUS_CLASS}' style='color:#0a0;font-weight:bold'>✔ Consensus reached on "
-                      f"<code>{_e(_short(t['consensus'], 14))}</code>: {len(t['winners'])} winner(s) · {_e(t['status'])}"
-                      + (f" · result {_e(t['result'])}" if t["result"] else "") + "</div>")
+            status = (
+                f"<div class='{CONSENSUS_CLASS}' style='color:#0a0;font-weight:bold'>✔ Consensus reached on "
+                f"<code>{_e(_short(t['consensus'], 14))}</code>: {len(t['winners'])} winner(s) · {_e(t['status'])}"
+                + (f" · result {_e(t['result'])}" if t["result"] else "")
+                + "</div>"
+            )
         else:
-            status = (f"<div class='{WAITING_CLASS}'>no consensus yet (an answer needs credibility &gt; "
-                      f"{t['threshold']:.2f}) · {_e(t['status'])}</div>")
-        parts.append(f"<div class='iexec-task'><b>task <code>{_e(_short(t['taskid'], 14))}</code></b>, trust {t['trust']}: "
-                     f"an answer wins with credibility &gt; {t['threshold']:.2f} (workers counted as new)"
-                     + _table(["worker", "behaviour", "authorized", "computed", "committed", "credibility at commit",
-                               "revealed", "uploaded"],
-                              rows, "iexec-watcher")
-                     + _table(["answer (result hash)", "workers", "credibility", ""], answers, "iexec-answers")
-                     + status + "</div>")
+            status = (
+                f"<div class='{WAITING_CLASS}'>no consensus yet (an answer needs credibility &gt; "
+                f"{t['threshold']:.2f}) · {_e(t['status'])}</div>"
+            )
+        parts.append(
+            f"<div class='iexec-task'><b>task <code>{_e(_short(t['taskid'], 14))}</code></b>, trust {t['trust']}: "
+            f"an answer wins with credibility &gt; {t['threshold']:.2f} (workers counted as new)"
+            + _table(
+                [
+                    "worker",
+                    "behaviour",
+                    "authorized",
+                    "computed",
+                    "committed",
+                    "credibility at commit",
+                    "revealed",
+                    "uploaded",
+                ],
+                rows,
+                "iexec-watcher",
+            )
+            + _table(
+                ["answer (result hash)", "workers", "credibility", ""], answers, "iexec-answers"
+            )
+            + status
+            + "</div>"
+        )
     return "".join(parts)
 
 
@@ -460,6 +627,7 @@ class ContributionWatcher(Panel):
 
 # ----- 06: the result ----------------------------------------------------------------------
 
+
 def _image_format(data: bytes) -> str:
     if data.startswith(b"\x89PNG"):
         return "png"
@@ -479,8 +647,16 @@ class ResultViewer(Panel):
 
     title = "Result"
 
-    def __init__(self, before, after, *, cid: str | None = None, digest: str | None = None,
-                 chain_digest: str | None = None, width: str = "320px"):
+    def __init__(
+        self,
+        before,
+        after,
+        *,
+        cid: str | None = None,
+        digest: str | None = None,
+        chain_digest: str | None = None,
+        width: str = "320px",
+    ):
         self.cid, self.digest, self.chain_digest = cid, digest, chain_digest
         images = []
         for label, src in (("before", before), ("after", after)):
@@ -508,12 +684,18 @@ class ResultViewer(Panel):
         if self.chain_digest:
             rows.append(["digest on chain", f"<code>{_e(self.chain_digest)}</code>"])
         if self.ok is not None:
-            rows.append(["check", "<span class='iexec-digest-ok' style='color:#0a0'>✔ same digest</span>" if self.ok
-                         else "<span class='iexec-digest-bad' style='color:#c00'>✘ the digests differ</span>"])
+            rows.append(
+                [
+                    "check",
+                    "<span class='iexec-digest-ok' style='color:#0a0'>✔ same digest</span>"
+                    if self.ok
+                    else "<span class='iexec-digest-bad' style='color:#c00'>✘ the digests differ</span>",
+                ]
+            )
         return _table(["", ""], rows) if rows else ""
 
     @classmethod
-    def for_task(cls, sb, taskid: str, before, *, folder=None, **kwargs) -> "ResultViewer":
+    def for_task(cls, sb, taskid: str, before, *, folder=None, **kwargs) -> ResultViewer:
         """Fetch a COMPLETED task's result from its on-chain location (IPFS by CID, or the proxy
         with the requester's token), unzip it, recompute its digest and show it next to ``before``."""
         from iexec_kit.storage.results import read_computed, result_digest, unzip_result
@@ -525,12 +707,36 @@ class ResultViewer(Panel):
         unzip_result(archive, out)
         det = read_computed(out).deterministic_output_path or ""
         rel = det.split("/iexec_out/", 1)[1] if "/iexec_out/" in det else Path(det).name
-        after = out / rel if rel and (out / rel).is_file() else next(
-            p for p in sorted(out.rglob("*")) if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif"))
+        after = (
+            out / rel
+            if rel and (out / rel).is_file()
+            else next(
+                p
+                for p in sorted(out.rglob("*"))
+                if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif")
+            )
+        )
         cid = location.split("/")[2] if location.startswith("/ipfs/") else None
-        return cls(before, after, cid=cid or location, digest=result_digest(out), chain_digest=task.result_digest,
-                   **kwargs)
+        return cls(
+            before,
+            after,
+            cid=cid or location,
+            digest=result_digest(out),
+            chain_digest=task.result_digest,
+            **kwargs,
+        )
 
 
-__all__ = ["Panel", "StorageSetupPanel", "OrderInspector", "RequestBuilder", "DealView", "ContributionWatcher",
-           "ResultViewer", "watch_state", "render_watch", "trimmed_traceback", "CONSENSUS_CLASS"]
+__all__ = [
+    "Panel",
+    "StorageSetupPanel",
+    "OrderInspector",
+    "RequestBuilder",
+    "DealView",
+    "ContributionWatcher",
+    "ResultViewer",
+    "watch_state",
+    "render_watch",
+    "trimmed_traceback",
+    "CONSENSUS_CLASS",
+]

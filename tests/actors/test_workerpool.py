@@ -8,12 +8,21 @@ POCO.md says.
 from __future__ import annotations
 
 import pytest
+from workerpool_checks import by_name, money_conserved, total
 
 from iexec_kit.actors.demo import DemoConfig, run_demo
-from iexec_kit.actors.events import (ConsensusReached, ContributionCommitted, EventStream, StakeSeized,
-                                     TaskClaimed, TaskFinalized, TaskReopened, TimeTravelled, WorkerFailed)
+from iexec_kit.actors.events import (
+    ConsensusReached,
+    ContributionCommitted,
+    EventStream,
+    StakeSeized,
+    TaskClaimed,
+    TaskFinalized,
+    TaskReopened,
+    TimeTravelled,
+    WorkerFailed,
+)
 from iexec_kit.errors import InsufficientFundsError, KitValueError
-from workerpool_checks import by_name, money_conserved, total
 
 RLC = 10**9
 STAKE = RLC * 30 // 100  # the workers' stake per task: 30% of the workerpool price (1 RLC)
@@ -32,7 +41,9 @@ def test_two_colluding_cheaters_lose_their_stakes(small_png):
     task = s["tasks"][0]
     assert task["status"] == "COMPLETED" and task["result_cid"]
     behaviours = {c["worker"]: (c["behaviour"], c["status"]) for c in task["contributions"]}
-    assert sorted(b for b, _ in behaviours.values()).count("colluding") == 2  # both cheaters contributed
+    assert (
+        sorted(b for b, _ in behaviours.values()).count("colluding") == 2
+    )  # both cheaters contributed
     for name, (behaviour, status) in behaviours.items():
         assert status == ("CONTRIBUTED" if behaviour == "colluding" else "PROVED"), name
     before, after = by_name(s, "before"), by_name(s, "after")
@@ -45,8 +56,11 @@ def test_two_colluding_cheaters_lose_their_stakes(small_png):
     seized = {e.name for e in report.stream.of(StakeSeized) if e.reason == "stake lost"}
     assert seized == {n for n, (b, _) in behaviours.items() if b == "colluding"}
     # the consensus is the honest digest: the downloaded result recomputes to it
-    assert task["result_digest"] == next(e.digest for e in report.stream
-                                         if getattr(e, "behaviour", None) == "honest" and hasattr(e, "digest"))
+    assert task["result_digest"] == next(
+        e.digest
+        for e in report.stream
+        if getattr(e, "behaviour", None) == "honest" and hasattr(e, "digest")
+    )
     assert total(after["requester"]) - total(before["requester"]) == -s["price_per_task"]
     assert money_conserved(s)
     assert set(s["gas"]) >= {"matchOrders", "initialize", "contribute", "reveal", "finalize"}
@@ -59,7 +73,10 @@ def test_all_workers_lazy_reopen_then_claim_refunds_the_requester(small_png):
     assert events.of(ConsensusReached) and events.of(TaskReopened) and events.of(TaskClaimed)
     assert events.of(TimeTravelled)  # deadlines were waited for in chain time, not wall time
     before, after = by_name(s, "before"), by_name(s, "after")
-    assert total(after["requester"]) == total(before["requester"]) and after["requester"]["locked"] == 0
+    assert (
+        total(after["requester"]) == total(before["requester"])
+        and after["requester"]["locked"] == 0
+    )
     for name in ("worker1", "worker2", "worker3"):  # claim unlocks the contributors' stakes
         assert total(after[name]) == total(before[name]) and after[name]["locked"] == 0
     assert s["kitty"]["after"] - s["kitty"]["before"] == STAKE  # the pool's stake went to the kitty
@@ -98,8 +115,11 @@ def test_a_scheduler_restarted_mid_deal_resumes_from_the_chain(small_png):
             return len(first) == 2
         return False
 
-    report = run_demo(DemoConfig(engine="numpy", input=str(small_png), workers=3, trust=5, volume=2),
-                      stream=EventStream(), restart_after=restart)
+    report = run_demo(
+        DemoConfig(engine="numpy", input=str(small_png), workers=3, trust=5, volume=2),
+        stream=EventStream(),
+        restart_after=restart,
+    )
     s = report.summary
     assert report.ok, s["tasks"]
     assert [t["status"] for t in s["tasks"]] == ["COMPLETED", "COMPLETED"]
@@ -108,8 +128,10 @@ def test_a_scheduler_restarted_mid_deal_resumes_from_the_chain(small_png):
 
 
 def test_an_unreachable_input_url_fails_the_task_and_refunds(small_png):
-    report = run_demo(DemoConfig(engine="numpy", input="http://127.0.0.1:9/missing.png", workers=3, trust=5),
-                      stream=EventStream())
+    report = run_demo(
+        DemoConfig(engine="numpy", input="http://127.0.0.1:9/missing.png", workers=3, trust=5),
+        stream=EventStream(),
+    )
     s = report.summary
     assert not report.ok and s["tasks"][0]["status"] == "FAILED"
     failures = report.stream.of(WorkerFailed)
@@ -144,6 +166,7 @@ def serve(folder):
     def stop():
         server.shutdown()
         server.server_close()
+
     return f"http://127.0.0.1:{server.server_address[1]}", stop
 
 
@@ -151,8 +174,10 @@ def test_a_downloaded_input_that_is_not_an_image_fails_the_task(tmp_path):
     (tmp_path / "notes.png").write_text("this is not a picture\n")
     base, stop = serve(tmp_path)
     try:
-        report = run_demo(DemoConfig(engine="numpy", input=f"{base}/notes.png", workers=3, trust=5),
-                          stream=EventStream())
+        report = run_demo(
+            DemoConfig(engine="numpy", input=f"{base}/notes.png", workers=3, trust=5),
+            stream=EventStream(),
+        )
     finally:
         stop()
     s = report.summary

@@ -29,8 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "apps" / "gimp-cartoon"
 SAMPLES = [REPO / "data" / n for n in ("chelsea.png", "coffee.jpg", "rocket.jpg")]
 HAS_GIMP = shutil.which("gimp") is not None
-needs_gimp = pytest.mark.skipif(not HAS_GIMP, reason="gimp is not installed "
-                                "(make test installs Debian's gimp when root)")
+needs_gimp = pytest.mark.skipif(
+    not HAS_GIMP, reason="gimp is not installed (make test installs Debian's gimp when root)"
+)
 #: Measured floor of the port's PSNR against GIMP 2.10.34 on the samples (goal: 30 dB).
 PSNR_FLOOR = {"gimpfu": 30.0, "cartoon": 40.0}
 
@@ -48,7 +49,7 @@ cn = _port()
 def _png_chunks(data: bytes) -> list[bytes]:
     i, kinds = 8, []
     while i < len(data):
-        n, kind = struct.unpack(">I4s", data[i:i + 8])
+        n, kind = struct.unpack(">I4s", data[i : i + 8])
         kinds.append(kind)
         i += 12 + n
     return kinds
@@ -69,14 +70,20 @@ def test_numpy_engine_byte_identical_run_to_run(style):
     b = _run(f"--style {style} --engine numpy")
     assert _files_digest(a.deterministic_path) == _files_digest(b.deterministic_path)
     assert a.digest() == b.digest()
-    assert sorted(_files_digest(a.deterministic_path)) == ["chelsea.png", "coffee.png", "rocket.png"]
+    assert sorted(_files_digest(a.deterministic_path)) == [
+        "chelsea.png",
+        "coffee.png",
+        "rocket.png",
+    ]
     for p in a.deterministic_path.iterdir():
         assert _png_chunks(p.read_bytes()) == [b"IHDR", b"IDAT", b"IEND"]
 
 
 def test_computed_json_covers_the_pictures():
     r = _run("--engine numpy", inputs=SAMPLES[:1])
-    assert r.computed == {"deterministic-output-path": str(r.out_dir / "images")}
+    # the app's own path, as iExec apps write it; the runner maps it to its folder
+    assert r.computed == {"deterministic-output-path": "/iexec_out/images"}
+    assert r.deterministic_path == (r.out_dir / "images").resolve()
     assert [p.name for p in r.deterministic_path.iterdir()] == ["chelsea.png"]
     # a different picture gives a different digest: the consensus covers the images
     other = _run("--engine numpy", inputs=SAMPLES[1:2])
@@ -90,8 +97,12 @@ def test_all_pictures_of_iexec_in_when_no_file_is_named(tmp_path):
         shutil.copy(p, in_dir / p.name)
     (in_dir / "notes.txt").write_text("ignored")
     env = {"IEXEC_IN": str(in_dir), "IEXEC_OUT": str(out_dir), "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, str(APP / "entrypoint.py"), "--engine", "numpy"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(APP / "entrypoint.py"), "--engine", "numpy"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert sorted(p.name for p in (out_dir / "images").iterdir()) == ["chelsea.png", "coffee.png"]
 
 
@@ -123,7 +134,7 @@ def test_value_propagate_only_darkens_to_a_neighbour(rgb):
     h, w, _ = rgb.shape
     for y in range(h):
         for x in range(w):
-            block = rgb[max(0, y - 1):y + 2, max(0, x - 1):x + 2].reshape(-1, 3)
+            block = rgb[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, 3)
             assert any((out[y, x] == c).all() for c in block)
 
 
@@ -142,17 +153,20 @@ def test_gimp_engine_byte_identical_and_close_to_the_port(style):
     a = _run(f"--style {style} --engine gimp")
     b = _run(f"--style {style} --engine gimp")
     assert _files_digest(a.deterministic_path) == _files_digest(b.deterministic_path)
-    for p in a.deterministic_path.iterdir():   # no time, text, gamma or profile chunk
+    for p in a.deterministic_path.iterdir():  # no time, text, gamma or profile chunk
         assert set(_png_chunks(p.read_bytes())) == {b"IHDR", b"IDAT", b"IEND"}
     figures = {}
     for src in SAMPLES:
         ref = np.asarray(Image.open(a.deterministic_path / (src.stem + ".png")).convert("RGB"))
-        mine = cn.run_style(cn.flatten_to_rgb(Image.open(src)), style,
-                            n=cn.gimpfu_n(src.stat().st_size))
+        mine = cn.run_style(
+            cn.flatten_to_rgb(Image.open(src)), style, n=cn.gimpfu_n(src.stat().st_size)
+        )
         mse = float(np.mean((ref.astype(float) - mine.astype(float)) ** 2))
-        figures[src.name] = math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse)
-    print(f"\nPSNR numpy port vs GIMP, {style}: "
-          + ", ".join(f"{k} {v:.2f} dB" for k, v in figures.items()))
+        figures[src.name] = math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+    print(
+        f"\nPSNR numpy port vs GIMP, {style}: "
+        + ", ".join(f"{k} {v:.2f} dB" for k, v in figures.items())
+    )
     assert min(figures.values()) >= PSNR_FLOOR[style], figures
     if style == "cartoon":  # the plug-in's integer maths, ported: bit-identical on PNG input
         assert figures["chelsea.png"] == math.inf
@@ -168,10 +182,16 @@ def _bomb(path: Path, side: int = 20000) -> None:
     body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
 
 
 def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
@@ -183,10 +203,12 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     Image.new("RGB", (8, 8), (1, 2, 3)).save(gif)
     bomb = tmp_path / "bomb.png"
     _bomb(bomb)
-    return {"not a picture": (text, "not a picture"),
-            "truncated": (trunc, "truncated"),
-            "bomb": (bomb, "too large"),
-            "gif": (gif, "unsupported format GIF")}
+    return {
+        "not a picture": (text, "not a picture"),
+        "truncated": (trunc, "truncated"),
+        "bomb": (bomb, "too large"),
+        "gif": (gif, "unsupported format GIF"),
+    }
 
 
 @pytest.mark.parametrize("case", ["not a picture", "truncated", "bomb", "gif"])
@@ -200,12 +222,15 @@ def test_bad_inputs_end_in_error_message(tmp_path, case):
         r.check()
 
 
-@pytest.mark.parametrize("args, words", [
-    ("--style sepia", "invalid choice"),
-    ("--style cartoon --pct-black 2", "--pct-black must be within 0..1"),
-    ("--mask-radius 99 --style cartoon", "--mask-radius must be within 0..50"),
-    ("--unknown", "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ("--style sepia", "invalid choice"),
+        ("--style cartoon --pct-black 2", "--pct-black must be within 0..1"),
+        ("--mask-radius 99 --style cartoon", "--mask-radius must be within 0..50"),
+        ("--unknown", "unrecognized arguments"),
+    ],
+)
 def test_bad_arguments_end_in_error_message(args, words):
     r = _run(args, inputs=SAMPLES[:1], check=False)
     assert not r.ok and words in r.error_message
@@ -221,8 +246,19 @@ def test_cli_app_run(tmp_path):
     from iexec_kit.cli.app import app
 
     out = tmp_path / "out"
-    res = CliRunner().invoke(app, ["run", str(APP), "--input", str(SAMPLES[0]), "--args",
-                                   "--style cartoon --engine numpy", "--output", str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(APP),
+            "--input",
+            str(SAMPLES[0]),
+            "--args",
+            "--style cartoon --engine numpy",
+            "--output",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     expected = _run("--style cartoon --engine numpy", inputs=SAMPLES[:1]).digest()
     assert f"result digest: {expected}" in res.output
@@ -235,7 +271,9 @@ def test_cli_app_run_failure_is_clear(tmp_path):
 
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")
-    res = CliRunner().invoke(app, ["run", str(APP), "--input", str(bad), "--args", "--engine numpy"])
+    res = CliRunner().invoke(
+        app, ["run", str(APP), "--input", str(bad), "--args", "--engine numpy"]
+    )
     assert res.exit_code != 0
     assert isinstance(res.exception, AppExecutionError)
     assert "not a picture" in str(res.exception)
@@ -276,8 +314,19 @@ def test_cli_app_run_on_an_http_url(tmp_path):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/rocket.jpg"
-        res = CliRunner().invoke(app, ["run", str(APP), "--input", url, "--args",
-                                       "--engine numpy", "--output", str(tmp_path / "o")])
+        res = CliRunner().invoke(
+            app,
+            [
+                "run",
+                str(APP),
+                "--input",
+                url,
+                "--args",
+                "--engine numpy",
+                "--output",
+                str(tmp_path / "o"),
+            ],
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -300,8 +349,12 @@ def _mode_samples(folder: Path) -> list[Path]:
 
 def test_other_png_modes_work(tmp_path):
     r = _run("--style cartoon --engine numpy", inputs=_mode_samples(tmp_path / "modes"))
-    assert sorted(p.name for p in r.deterministic_path.iterdir()) == \
-        ["g16.png", "grey.png", "pal.png", "rgba.png"]
+    assert sorted(p.name for p in r.deterministic_path.iterdir()) == [
+        "g16.png",
+        "grey.png",
+        "pal.png",
+        "rgba.png",
+    ]
 
 
 @needs_gimp
@@ -315,3 +368,11 @@ def test_other_png_modes_match_gimp_exactly(tmp_path):
         a = np.asarray(Image.open(mine.deterministic_path / p.name))
         b = np.asarray(Image.open(gimp.deterministic_path / p.name).convert("RGB"))
         assert np.array_equal(a, b), p.name
+
+
+def test_computed_json_is_the_same_in_any_output_folder(tmp_path):
+    """computed.json is as the app wrote it: two runs into two folders give the same bytes."""
+    a = _run("--engine numpy", inputs=SAMPLES[:1], out_dir=tmp_path / "one")
+    b = _run("--engine numpy", inputs=SAMPLES[:1], out_dir=tmp_path / "other" / "place")
+    assert (a.out_dir / "computed.json").read_bytes() == (b.out_dir / "computed.json").read_bytes()
+    assert a.digest() == b.digest()

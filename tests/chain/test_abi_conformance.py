@@ -25,12 +25,40 @@ PAIRS = [
 
 # What the foundation must expose at the hub (the later issues add theirs).
 REQUIRED_AT_HUB = {
-    "deposit", "depositFor", "depositForArray", "withdraw", "withdrawTo", "viewAccount", "balanceOf",
-    "frozenOf", "receiveApproval", "approveAndCall", "totalSupply", "transfer", "transferFrom", "approve",
-    "allowance", "name", "symbol", "decimals", "token", "configure", "createCategory", "viewCategory",
-    "countCategory", "appregistry", "datasetregistry", "workerpoolregistry", "owner", "kitty_address",
-    "contribution_deadline_ratio", "reveal_deadline_ratio", "final_deadline_ratio", "workerpool_stake_ratio",
-    "kitty_ratio", "kitty_min",
+    "deposit",
+    "depositFor",
+    "depositForArray",
+    "withdraw",
+    "withdrawTo",
+    "viewAccount",
+    "balanceOf",
+    "frozenOf",
+    "receiveApproval",
+    "approveAndCall",
+    "totalSupply",
+    "transfer",
+    "transferFrom",
+    "approve",
+    "allowance",
+    "name",
+    "symbol",
+    "decimals",
+    "token",
+    "configure",
+    "createCategory",
+    "viewCategory",
+    "countCategory",
+    "appregistry",
+    "datasetregistry",
+    "workerpoolregistry",
+    "owner",
+    "kitty_address",
+    "contribution_deadline_ratio",
+    "reveal_deadline_ratio",
+    "final_deadline_ratio",
+    "workerpool_stake_ratio",
+    "kitty_ratio",
+    "kitty_min",
 }
 
 
@@ -43,6 +71,7 @@ def _load_ref(name):
 def _outputs(entry):
     def shape(p):
         return (p["type"], tuple(shape(c) for c in p.get("components", [])))
+
     return tuple(shape(o) for o in entry.get("outputs", []))
 
 
@@ -58,10 +87,13 @@ def test_shared_functions_match_poco(kit_names, ref_name):
             shared += 1
             sel = function_abi_to_4byte_selector(e)
             assert sel in ref_by_selector, f"{kit_name}.{e['name']}: arguments differ from PoCo's"
-            assert _outputs(e) == _outputs(ref_by_selector[sel]), f"{kit_name}.{e['name']}: outputs differ"
+            assert _outputs(e) == _outputs(ref_by_selector[sel]), (
+                f"{kit_name}.{e['name']}: outputs differ"
+            )
             read_only = {"view", "pure"}
-            assert (e["stateMutability"] in read_only) == (ref_by_selector[sel]["stateMutability"] in read_only), \
-                f"{kit_name}.{e['name']}: one is read-only, the other is not"
+            assert (e["stateMutability"] in read_only) == (
+                ref_by_selector[sel]["stateMutability"] in read_only
+            ), f"{kit_name}.{e['name']}: one is read-only, the other is not"
     assert shared > 0
 
 
@@ -71,9 +103,12 @@ def test_shared_events_match_poco(kit_names, ref_name):
     for kit_name in kit_names:
         for e in artifacts.abi(kit_name):
             if e["type"] == "event" and e["name"] in ref:
-                assert event_abi_to_log_topic(e) == event_abi_to_log_topic(ref[e["name"]]), e["name"]
-                assert [i["indexed"] for i in e["inputs"]] == [i["indexed"] for i in ref[e["name"]]["inputs"]], \
-                    f"{kit_name}.{e['name']}: indexed flags differ from PoCo's"
+                assert event_abi_to_log_topic(e) == event_abi_to_log_topic(ref[e["name"]]), e[
+                    "name"
+                ]
+                assert [i["indexed"] for i in e["inputs"]] == [
+                    i["indexed"] for i in ref[e["name"]]["inputs"]
+                ], f"{kit_name}.{e['name']}: indexed flags differ from PoCo's"
 
 
 def test_foundation_functions_exist_at_the_hub():
@@ -88,7 +123,11 @@ def test_poco_selectors_are_routed_on_chain(sandbox):
     router = sandbox.chain.contract(artifacts.abi("IexecRouter"), sandbox.deployment.hub)
     routed = 0
     for e in ref:
-        if e["name"] in kit and e["name"] not in ("owner", "transferOwnership", "renounceOwnership"):
+        if e["name"] in kit and e["name"] not in (
+            "owner",
+            "transferOwnership",
+            "renounceOwnership",
+        ):
             module = router.functions.viewModule(function_abi_to_4byte_selector(e)).call()
             assert module in sandbox.deployment.modules.values(), e["name"]
             routed += 1

@@ -5,20 +5,27 @@ import shutil
 
 import pytest
 
-from iexec_kit.chain import artifacts, compile as solc
+from iexec_kit.chain import artifacts
+from iexec_kit.chain import compile as solc
 
 
 def test_artifacts_are_fresh():
     if shutil.which("node") is None or not solc.SOLC_JS.exists():
-        pytest.skip(f"node or solc-js missing (node={shutil.which('node')}, {solc.SOLC_JS} "
-                    f"present={solc.SOLC_JS.exists()}): run `npm ci`; CI has both")
+        pytest.skip(
+            f"node or solc-js missing (node={shutil.which('node')}, {solc.SOLC_JS} "
+            f"present={solc.SOLC_JS.exists()}): run `npm ci`; CI has both"
+        )
     fresh = solc.compile_all()
     committed = {p.stem for p in artifacts.ARTIFACTS_DIR.glob("*.json")}
-    assert committed == set(fresh), "artifacts differ from the sources' contracts: run `make contracts`"
+    assert committed == set(fresh), (
+        "artifacts differ from the sources' contracts: run `make contracts`"
+    )
     for name, art in fresh.items():
         old = json.loads((artifacts.ARTIFACTS_DIR / f"{name}.json").read_text())
         assert old["abi"] == art["abi"], f"{name}: ABI is stale, run `make contracts`"
-        assert old["bytecode"] == art["bytecode"], f"{name}: bytecode is stale, run `make contracts`"
+        assert old["bytecode"] == art["bytecode"], (
+            f"{name}: bytecode is stale, run `make contracts`"
+        )
 
 
 def test_compiler_settings_are_cancun_and_pinned():

@@ -9,8 +9,16 @@ from iexec_kit.errors import ChainConnectionError, IexecKitError, KitValueError
 def test_participants_are_deterministic_and_role_ordered():
     a, b = participants(3), participants(3)
     assert [p.address for p in a] == [p.address for p in b]
-    assert [p.name for p in a] == ["deployer", "requester", "app_developer", "dataset_owner", "scheduler",
-                                   "worker1", "worker2", "worker3"]
+    assert [p.name for p in a] == [
+        "deployer",
+        "requester",
+        "app_developer",
+        "dataset_owner",
+        "scheduler",
+        "worker1",
+        "worker2",
+        "worker3",
+    ]
     # Hardhat's first dev account, from the same public mnemonic
     assert a[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
     assert len({p.address for p in a}) == len(a)

@@ -24,8 +24,14 @@ def test_deposit_is_one_transaction_via_approve_and_call(sandbox):
     assert sandbox.hub.account(req.address).stake == 25 * RLC
     assert sandbox.chain.call(sandbox.hub.fn.balanceOf(req.address)) == 25 * RLC
     # the hub's Transfer(0 -> requester) mint event is in the same receipt
-    mint_topic = event_abi_to_log_topic(next(e for e in artifacts.hub_abi() if e.get("name") == "Transfer"))
-    hub_logs = [l for l in receipt.logs if l["address"] == sandbox.deployment.hub and l["topics"][0] == mint_topic]
+    mint_topic = event_abi_to_log_topic(
+        next(e for e in artifacts.hub_abi() if e.get("name") == "Transfer")
+    )
+    hub_logs = [
+        l
+        for l in receipt.logs
+        if l["address"] == sandbox.deployment.hub and l["topics"][0] == mint_topic
+    ]
     assert len(hub_logs) == 1
     _assert_hub_balanced(sandbox)
 
@@ -93,7 +99,9 @@ def test_receive_approval_only_from_the_token(sandbox):
     """Nobody can credit themselves by calling receiveApproval directly."""
     req = sandbox.requester
     with pytest.raises(ContractRevertError) as err:
-        sandbox.chain.transact(sandbox.hub.fn.receiveApproval(req.address, RLC, sandbox.deployment.rlc, b""), req)
+        sandbox.chain.transact(
+            sandbox.hub.fn.receiveApproval(req.address, RLC, sandbox.deployment.rlc, b""), req
+        )
     assert err.value.code == "iExecV5-escrow-0x0c"
 
 
@@ -112,7 +120,9 @@ def test_faucet_gives_once_per_day(sandbox):
 
 def test_only_token_owner_mints(sandbox):
     with pytest.raises(ContractRevertError) as err:
-        sandbox.chain.transact(sandbox.hub.rlc.functions.mint(sandbox.requester.address, 1), sandbox.requester)
+        sandbox.chain.transact(
+            sandbox.hub.rlc.functions.mint(sandbox.requester.address, 1), sandbox.requester
+        )
     assert err.value.code == "RLC-0x03"
 
 

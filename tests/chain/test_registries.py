@@ -3,28 +3,34 @@
 import pytest
 
 from iexec_kit.chain import artifacts
-from iexec_kit.chain.deploy import CATEGORIES
 from iexec_kit.errors import ContractRevertError
+from iexec_kit.protocol.categories import DEFAULT_CATEGORIES
 
 
 def test_categories_xs_to_xl(sandbox):
     cats = sandbox.hub.categories()
-    assert [(c.name, c.work_clock_time_ref) for c in cats] == list(CATEGORIES)
+    assert [(c.name, c.work_clock_time_ref) for c in cats] == [
+        (c.name, c.clock) for c in DEFAULT_CATEGORIES
+    ]
 
 
 def test_only_the_hub_owner_creates_categories(sandbox):
     with pytest.raises(ContractRevertError) as err:
         sandbox.chain.transact(sandbox.hub.fn.createCategory("XXL", "{}", 99999), sandbox.requester)
     assert err.value.code == "iExecV5-hub-0x01"
-    sandbox.chain.transact(sandbox.hub.fn.createCategory("XXL", "{}", 99999), sandbox.chain.deployer)
+    sandbox.chain.transact(
+        sandbox.hub.fn.createCategory("XXL", "{}", 99999), sandbox.chain.deployer
+    )
     assert sandbox.hub.category(5).work_clock_time_ref == 99999
 
 
 def test_only_the_hub_owner_routes_modules(sandbox):
     router = sandbox.chain.contract(artifacts.abi("IexecRouter"), sandbox.deployment.hub)
     with pytest.raises(ContractRevertError) as err:
-        sandbox.chain.transact(router.functions.updateModule(sandbox.deployment.rlc, [b"\x12\x34\x56\x78"]),
-                               sandbox.requester)
+        sandbox.chain.transact(
+            router.functions.updateModule(sandbox.deployment.rlc, [b"\x12\x34\x56\x78"]),
+            sandbox.requester,
+        )
     assert err.value.code == "iExecV5-hub-0x01"
 
 
@@ -36,14 +42,24 @@ def test_unknown_selector_is_refused_in_words(sandbox):
 
 def test_configure_only_once(sandbox):
     with pytest.raises(ContractRevertError) as err:
-        sandbox.chain.transact(sandbox.hub.fn.configure(
-            sandbox.deployment.rlc, "x", "x", 9, sandbox.deployment.appregistry, sandbox.deployment.datasetregistry,
-            sandbox.deployment.workerpoolregistry, sandbox.deployment.rlc), sandbox.chain.deployer)
+        sandbox.chain.transact(
+            sandbox.hub.fn.configure(
+                sandbox.deployment.rlc,
+                "x",
+                "x",
+                9,
+                sandbox.deployment.appregistry,
+                sandbox.deployment.datasetregistry,
+                sandbox.deployment.workerpoolregistry,
+                sandbox.deployment.rlc,
+            ),
+            sandbox.chain.deployer,
+        )
     assert err.value.code == "iExecV5-config-0x01"
 
 
 def test_demo_app_registered_with_its_manifest(sandbox):
-    from iexec_kit.sandbox import AppManifest, DEMO_APP_DIR
+    from iexec_kit.sandbox import DEMO_APP_DIR, AppManifest
 
     app, manifest = sandbox.app, AppManifest.read(DEMO_APP_DIR)
     assert app.owner == sandbox.app_developer.address
@@ -63,26 +79,42 @@ def test_registering_twice_returns_the_same_asset(sandbox):
     assert sandbox.hub.appregistry.functions.viewCount(dev.address).call() == 2  # demo app + tiny
     # the contract itself refuses a duplicate (CREATE2 collision)
     with pytest.raises(ContractRevertError):
-        sandbox.chain.transact(sandbox.hub.appregistry.functions.createApp(
-            dev.address, "tiny", "DOCKER", b"example/tiny:1", b"\x01" * 32, b""), dev)
+        sandbox.chain.transact(
+            sandbox.hub.appregistry.functions.createApp(
+                dev.address, "tiny", "DOCKER", b"example/tiny:1", b"\x01" * 32, b""
+            ),
+            dev,
+        )
 
 
 def test_dataset_registry(sandbox):
     owner = sandbox.dataset_owner
     addr = sandbox.hub.create_dataset(owner, "faces", "/ipfs/QmFaces", b"\x02" * 32)
     ds = sandbox.hub.dataset(addr)
-    assert (ds.owner, ds.name, ds.multiaddr, ds.checksum) == (owner.address, "faces", "/ipfs/QmFaces", "0x" + "02" * 32)
+    assert (ds.owner, ds.name, ds.multiaddr, ds.checksum) == (
+        owner.address,
+        "faces",
+        "/ipfs/QmFaces",
+        "0x" + "02" * 32,
+    )
     assert sandbox.hub.datasetregistry.functions.isRegistered(addr).call()
     assert not sandbox.hub.datasetregistry.functions.isRegistered(sandbox.app.address).call()
 
 
 def test_workerpool_policy_only_by_its_owner(sandbox):
     pool = sandbox.workerpool
-    assert (pool.owner, pool.worker_stake_ratio, pool.scheduler_reward_ratio) == (sandbox.scheduler.address, 30, 1)
+    assert (pool.owner, pool.worker_stake_ratio, pool.scheduler_reward_ratio) == (
+        sandbox.scheduler.address,
+        30,
+        1,
+    )
     with pytest.raises(ContractRevertError) as err:
         sandbox.hub.change_workerpool_policy(sandbox.requester, pool.address, 50, 5)
     assert err.value.code == "iExecV5-workerpool-0x01"
     sandbox.hub.change_workerpool_policy(sandbox.scheduler, pool.address, 50, 5)
-    assert (sandbox.workerpool.worker_stake_ratio, sandbox.workerpool.scheduler_reward_ratio) == (50, 5)
+    assert (sandbox.workerpool.worker_stake_ratio, sandbox.workerpool.scheduler_reward_ratio) == (
+        50,
+        5,
+    )
     with pytest.raises(ContractRevertError, match="percentage"):
         sandbox.hub.change_workerpool_policy(sandbox.scheduler, pool.address, 50, 101)

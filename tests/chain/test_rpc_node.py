@@ -15,8 +15,13 @@ import pytest
 
 from iexec_kit.chain import Chain
 from iexec_kit.chain.devnode import HardhatNode, find_hardhat
-from iexec_kit.errors import (ChainConnectionError, ContractRevertError, DependencyMissingError,
-                              InsufficientFundsError, KitValueError)
+from iexec_kit.errors import (
+    ChainConnectionError,
+    ContractRevertError,
+    DependencyMissingError,
+    InsufficientFundsError,
+    KitValueError,
+)
 from iexec_kit.sandbox import STARTING_RLC, Sandbox
 
 RLC = 10**9
@@ -46,7 +51,9 @@ def hardhat_sandbox(hardhat_node):
 @pytest.fixture(params=["in-process", "hardhat"])
 def net(request):
     """A deployed, funded sandbox on each chain; whatever the test does is undone afterwards."""
-    sb = request.getfixturevalue("sandbox_session" if request.param == "in-process" else "hardhat_sandbox")
+    sb = request.getfixturevalue(
+        "sandbox_session" if request.param == "in-process" else "hardhat_sandbox"
+    )
     snap = sb.snapshot()
     yield sb
     sb.revert(snap)
@@ -58,7 +65,9 @@ def test_sandbox_deploys_and_registers(net):
     if chain.kind == "rpc":
         assert chain.chain_id == 31337 and chain.url.startswith("http://127.0.0.1:")
         # the node's dev accounts are the kit's participants (same mnemonic, same HD path)
-        assert chain.w3.eth.accounts[:len(net.participants)] == [p.address for p in net.participants]
+        assert chain.w3.eth.accounts[: len(net.participants)] == [
+            p.address for p in net.participants
+        ]
     for address in (net.deployment.hub, net.deployment.rlc, *net.deployment.modules.values()):
         assert len(chain.w3.eth.get_code(address)) > 0, address
     assert [c.name for c in hub.categories()] == ["XS", "S", "M", "L", "XL"]
@@ -161,9 +170,20 @@ def test_cli_info_json(net):
     out = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
-    assert [a["name"] for a in info["accounts"]] == ["deployer", "requester", "app_developer", "dataset_owner",
-                                                     "scheduler", "worker1", "worker2"]
-    assert info["app"]["name"] == "gimp-cartoon" and set(info["contracts"]) >= {"hub", "rlc", "modules"}
+    assert [a["name"] for a in info["accounts"]] == [
+        "deployer",
+        "requester",
+        "app_developer",
+        "dataset_owner",
+        "scheduler",
+        "worker1",
+        "worker2",
+    ]
+    assert info["app"]["name"] == "gimp-cartoon" and set(info["contracts"]) >= {
+        "hub",
+        "rlc",
+        "modules",
+    }
     if net.chain.kind == "rpc":
         assert info["chain_id"] == 31337 and net.chain.url in info["chain"]
         # a second deployment on the same node: new addresses, the session's protocol untouched

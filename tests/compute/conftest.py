@@ -52,7 +52,7 @@ def docker_host():
     """DOCKER_HOST of the kit's private engine, started for the session when not running;
     the last test session using it stops it, if a test session started it."""
     with _engine_state() as state:
-        if _engine("status").returncode != 0:     # stopped: any count left is stale
+        if _engine("status").returncode != 0:  # stopped: any count left is stale
             state.update(users=0, started=False)
             p = _engine("start")
             if p.returncode != 0:
@@ -79,8 +79,9 @@ def app_image(docker_host):
     A failed build fails every test that needs the image, without building again each time."""
     if _BUILD_FAILURE:
         pytest.fail(_BUILD_FAILURE[0])
-    p = subprocess.run(["bash", str(BUILD), sys.executable], capture_output=True, text=True,
-                       timeout=1200)
+    p = subprocess.run(
+        ["bash", str(BUILD), sys.executable], capture_output=True, text=True, timeout=1200
+    )
     if p.returncode != 0:
         _BUILD_FAILURE.append(f"docker-build-app.sh failed:\n{p.stderr[-3000:]}")
         pytest.fail(_BUILD_FAILURE[0])

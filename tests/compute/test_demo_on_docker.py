@@ -14,8 +14,12 @@ REPO = Path(__file__).resolve().parents[2]
 def test_demo_with_the_docker_runner(docker_host, app_image, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", docker_host)
     stream = EventStream()
-    report = run_demo(DemoConfig(workers=3, engine="numpy", input=str(REPO / "data" / "chelsea.png"),
-                                 runner="docker"), stream=stream)
+    report = run_demo(
+        DemoConfig(
+            workers=3, engine="numpy", input=str(REPO / "data" / "chelsea.png"), runner="docker"
+        ),
+        stream=stream,
+    )
     assert report.ok, report.summary["tasks"]
     task = report.summary["tasks"][0]
     assert task["status"] == "COMPLETED" and task["result_cid"]

@@ -68,7 +68,9 @@ def test_bad_input_in_docker_ends_in_error_message(docker_runner, tmp_path):
 
 def test_the_app_has_no_network(docker_runner, tmp_path):
     container = docker_runner.client.containers.run(
-        "iexec-kit/gimp-cartoon:1.0.0", entrypoint=["python3", "-c",
-                                                     "import socket; print(len(socket.if_nameindex()))"],
-        network_mode="none", remove=True)
+        "iexec-kit/gimp-cartoon:1.0.0",
+        entrypoint=["python3", "-c", "import socket; print(len(socket.if_nameindex()))"],
+        network_mode="none",
+        remove=True,
+    )
     assert container.strip() == b"1"  # only the loopback interface

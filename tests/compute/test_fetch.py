@@ -68,8 +68,9 @@ def test_size_limits(server, tmp_path):
     with pytest.raises(InputTooLargeError):
         fetch_inputs([big], tmp_path / "in", max_bytes=1000)
     with pytest.raises(InputTooLargeError):
-        fetch_inputs(["ipfs://QmX"], tmp_path / "in2", max_bytes=1000,
-                     ipfs_cat=lambda p: b"z" * 2000)
+        fetch_inputs(
+            ["ipfs://QmX"], tmp_path / "in2", max_bytes=1000, ipfs_cat=lambda p: b"z" * 2000
+        )
 
 
 def test_content_check(server, tmp_path):
@@ -89,7 +90,9 @@ def test_ipfs_through_the_given_cat(tmp_path):
         seen.append(path)
         return PNG
 
-    got = fetch_inputs(["ipfs://QmAbc", "/ipfs/QmDef/photo.png", "/ipfs/QmAbc"], tmp_path, ipfs_cat=cat)
+    got = fetch_inputs(
+        ["ipfs://QmAbc", "/ipfs/QmDef/photo.png", "/ipfs/QmAbc"], tmp_path, ipfs_cat=cat
+    )
     assert seen == ["QmAbc", "QmDef/photo.png", "QmAbc"]
     assert [g.path.name for g in got] == ["QmAbc", "photo.png", "QmAbc-2"]
 
@@ -131,9 +134,11 @@ def test_ipfs_input_from_the_kits_own_node(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     node = IpfsNode()
     cid = str(node.add_bytes((repo / "data" / "chelsea.png").read_bytes()))
-    got = fetch_inputs([f"ipfs://{cid}", f"/ipfs/{cid}"], tmp_path / "in", ipfs_cat=node.cat,
-                       require_image=True)
+    got = fetch_inputs(
+        [f"ipfs://{cid}", f"/ipfs/{cid}"], tmp_path / "in", ipfs_cat=node.cat, require_image=True
+    )
     assert [g.kind for g in got] == ["png", "png"] and got[0].path.name == cid
-    r = ProcessRunner(ipfs_cat=node.cat).run(repo / "apps" / "gimp-cartoon", [f"/ipfs/{cid}"],
-                                             "--engine numpy", timeout=120)
+    r = ProcessRunner(ipfs_cat=node.cat).run(
+        repo / "apps" / "gimp-cartoon", [f"/ipfs/{cid}"], "--engine numpy", timeout=120
+    )
     assert [p.name for p in r.deterministic_path.iterdir()] == [f"{cid}.png"]

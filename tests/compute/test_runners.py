@@ -6,10 +6,8 @@ import json
 
 import pytest
 
+from iexec_kit.compute import AppExecutionError, AppTimeoutError, OutputTooLargeError, RunResult
 from iexec_kit.errors import IexecKitError
-
-from iexec_kit.compute import (AppExecutionError, AppTimeoutError,
-                               OutputTooLargeError, RunResult)
 
 
 def _ok(runner, toyapp, tmp_path, *inputs, args="ok"):
@@ -25,7 +23,7 @@ def test_contract_env_inputs_and_args(runner, toyapp, tmp_path):
     r = _ok(runner, toyapp, tmp_path, b"abc", b"12345", args="ok 'two words' --flag=1")
     assert isinstance(r, RunResult) and r.ok and r.exit_code == 0
     report = json.loads((r.out_dir / "result.json").read_text())
-    assert report["args"] == ["ok", "two words", "--flag=1"]       # split shell-style
+    assert report["args"] == ["ok", "two words", "--flag=1"]  # split shell-style
     assert report["inputs"] == ["in0.bin", "in1.bin"] and report["sizes"] == [3, 5]
     env = report["env"]
     assert env["IEXEC_INPUT_FILES_NUMBER"] == "2" and env["IEXEC_BOT_SIZE"] == "1"
@@ -62,13 +60,16 @@ def test_output_limit_stops_the_app(runner, toyapp):
     assert "1000000" in str(e.value)
 
 
-@pytest.mark.parametrize("mode, words", [
-    ("nocomputed", "no computed.json"),
-    ("exit3", "exited with code 3"),
-    ("error", "toy failed on purpose"),
-    ("escape", "outside $IEXEC_OUT"),
-    ("badjson", "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("nocomputed", "no computed.json"),
+        ("exit3", "exited with code 3"),
+        ("error", "toy failed on purpose"),
+        ("escape", "outside $IEXEC_OUT"),
+        ("badjson", "not a JSON object"),
+    ],
+)
 def test_failures_are_never_silent(runner, toyapp, mode, words):
     r = runner.run(toyapp, [], mode, timeout=60, check=False)
     assert not r.ok and words in r.problem

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from orderkit import Orders
 
 from iexec_kit.market import OrderBook
-from orderkit import Orders
 
 
 @pytest.fixture
@@ -18,4 +18,3 @@ def book(sandbox):
     b = OrderBook(sandbox.hub)
     yield b
     b.close()
-

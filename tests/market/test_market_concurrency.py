@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-from iexec_kit.market import OrderBook
 from orderkit import RLC
+
+from iexec_kit.market import OrderBook
 
 WRITERS = 4
 
@@ -42,9 +43,14 @@ def test_concurrent_publishers_lose_nothing(sandbox, orders, tmp_path):
     pools = [orders.pool(workerpoolprice=i) for i in range(1, 13)]
     everything = apps + pools
     # each writer publishes its share and a slice of another's (duplicates must stay single)
-    shares = [everything[i::WRITERS] + everything[(i + 1) % WRITERS::WRITERS][:10] for i in range(WRITERS)]
+    shares = [
+        everything[i::WRITERS] + everything[(i + 1) % WRITERS :: WRITERS][:10]
+        for i in range(WRITERS)
+    ]
     start, queue = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_publish, args=(sandbox.hub, path, s, start, queue)) for s in shares]
+    procs = [
+        ctx.Process(target=_publish, args=(sandbox.hub, path, s, start, queue)) for s in shares
+    ]
     procs += [ctx.Process(target=_read, args=(sandbox.hub, path, start, queue)) for _ in range(2)]
     for p in procs:
         p.start()
@@ -58,7 +64,9 @@ def test_concurrent_publishers_lose_nothing(sandbox, orders, tmp_path):
     book = OrderBook(sandbox.hub, path)
     assert book.count("app") == len(apps) and book.count("workerpool") == len(pools)
     want = {"0x" + o.hash(book.domain).hex() for o in everything}
-    assert {e.hash for kind in ("app", "workerpool") for e in book.list(kind, limit=1000, live=False)} == want
+    assert {
+        e.hash for kind in ("app", "workerpool") for e in book.list(kind, limit=1000, live=False)
+    } == want
     for role, got in results:
         if role == "reader":  # a reader sees the book grow, never shrink nor a torn write
             assert got == sorted(got) and got[-1] <= len(apps)

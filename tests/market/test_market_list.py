@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from orderkit import GPU, OTHER, RLC, TEE
 
 from iexec_kit.errors import KitValueError
-from iexec_kit.poco.orders import Tag
-from orderkit import GPU, OTHER, RLC, TEE
+from iexec_kit.protocol.tags import Tag
 
 
 def test_filters(book, orders, sandbox):
@@ -21,8 +21,8 @@ def test_filters(book, orders, sandbox):
 
     assert book.list("app", app=sandbox.app_address).count == 3
     assert book.list("app", app=OTHER).count == 0
-    assert book.list("app", workerpool=app_pool).count == 2          # the one restricted to OTHER is out
-    assert book.list("app", requester=OTHER).count == 2               # the one for the requester only is out
+    assert book.list("app", workerpool=app_pool).count == 2  # the one restricted to OTHER is out
+    assert book.list("app", requester=OTHER).count == 2  # the one for the requester only is out
     assert book.list("app", requester=sandbox.requester.address).count == 3
     assert book.list("workerpool", category=1).count == 2
     assert book.list("workerpool", min_trust=5).count == 2
@@ -60,9 +60,9 @@ def test_remaining_comes_from_the_chain(book, orders, sandbox):
     app, pool = orders.app(volume=3), orders.pool(volume=2)
     book.publish(app), book.publish(pool)
     sandbox.hub.match_orders(app, None, pool, orders.request(volume=2))
-    assert book.get(pool.hash(book.domain)).remaining == 2           # the copy, as last seen
+    assert book.get(pool.hash(book.domain)).remaining == 2  # the copy, as last seen
     assert book.remaining(app) == 1 and book.remaining(pool.hash(book.domain)) == 0
-    assert book.list("workerpool").count == 0                        # empty orders leave the lists
+    assert book.list("workerpool").count == 0  # empty orders leave the lists
     assert book.list("workerpool", include_empty=True).entries[0].remaining == 0
     [a] = book.list("app", live=True).entries
     assert a.remaining == 1

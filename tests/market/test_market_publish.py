@@ -6,11 +6,16 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-
-from iexec_kit.market import (AssetNotRegisteredError, InvalidSignatureError, OrderBook, OrderBookMismatchError,
-                              OrderNotLiveError)
-from iexec_kit.poco.orders import DatasetOrder
 from orderkit import OTHER, RLC
+
+from iexec_kit.market import (
+    AssetNotRegisteredError,
+    InvalidSignatureError,
+    OrderBook,
+    OrderBookMismatchError,
+    OrderNotLiveError,
+)
+from iexec_kit.poco.orders import DatasetOrder
 
 
 def test_publish_each_kind_and_read_it_back(book, orders, sandbox):
@@ -69,7 +74,9 @@ def test_a_signature_by_someone_else_is_refused(book, orders, sandbox):
     assert f"a signature by {sandbox.requester.address}" in str(exc.value)
     assert f"a signature by {sandbox.app_developer.address}" in str(exc.value)
     req = orders.request()
-    forged = req.signed(sandbox.app_developer.key, book.domain)  # the requester's order signed by another key
+    forged = req.signed(
+        sandbox.app_developer.key, book.domain
+    )  # the requester's order signed by another key
     with pytest.raises(InvalidSignatureError):
         book.publish(forged)
 

@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from iexec_kit.poco.orders import AppOrder, DatasetOrder, RequestOrder, RequestParams, WorkerpoolOrder
+from iexec_kit.poco.orders import (
+    AppOrder,
+    DatasetOrder,
+    RequestOrder,
+    RequestParams,
+    WorkerpoolOrder,
+)
 
 RLC = 10**9
 
@@ -23,28 +29,64 @@ class OrderKit:
         return self.rng.randbytes(32)
 
     def app(self, sign_as=None, **kw) -> AppOrder:
-        o = AppOrder(**({"app": self.sb.app_address, "appprice": 5 * RLC, "volume": 10, "salt": self.salt()} | kw))
+        o = AppOrder(
+            **(
+                {"app": self.sb.app_address, "appprice": 5 * RLC, "volume": 10, "salt": self.salt()}
+                | kw
+            )
+        )
         return o.signed((sign_as or self.sb.app_developer).key, self.hub.domain())
 
     def pool(self, sign_as=None, **kw) -> WorkerpoolOrder:
-        o = WorkerpoolOrder(**({"workerpool": self.sb.workerpool_address, "workerpoolprice": RLC, "volume": 10,
-                                "trust": 5, "category": 0, "salt": self.salt()} | kw))
+        o = WorkerpoolOrder(
+            **(
+                {
+                    "workerpool": self.sb.workerpool_address,
+                    "workerpoolprice": RLC,
+                    "volume": 10,
+                    "trust": 5,
+                    "category": 0,
+                    "salt": self.salt(),
+                }
+                | kw
+            )
+        )
         return o.signed((sign_as or self.sb.scheduler).key, self.hub.domain())
 
     def dataset(self, address, sign_as=None, **kw) -> DatasetOrder:
-        o = DatasetOrder(**({"dataset": address, "datasetprice": 2 * RLC, "volume": 10, "salt": self.salt()} | kw))
+        o = DatasetOrder(
+            **(
+                {"dataset": address, "datasetprice": 2 * RLC, "volume": 10, "salt": self.salt()}
+                | kw
+            )
+        )
         return o.signed((sign_as or self.sb.dataset_owner).key, self.hub.domain())
 
     def request(self, sign_as=None, **kw) -> RequestOrder:
         req = self.sb.requester
-        o = RequestOrder(**({"app": self.sb.app_address, "appmaxprice": 5 * RLC, "workerpoolmaxprice": RLC,
-                             "requester": req.address, "volume": 2, "trust": 5, "category": 0,
-                             "beneficiary": req.address, "params": RequestParams(args="--style gimpfu").to_json(),
-                             "salt": self.salt()} | kw))
+        o = RequestOrder(
+            **(
+                {
+                    "app": self.sb.app_address,
+                    "appmaxprice": 5 * RLC,
+                    "workerpoolmaxprice": RLC,
+                    "requester": req.address,
+                    "volume": 2,
+                    "trust": 5,
+                    "category": 0,
+                    "beneficiary": req.address,
+                    "params": RequestParams(args="--style gimpfu").to_json(),
+                    "salt": self.salt(),
+                }
+                | kw
+            )
+        )
         return o.signed((sign_as or req).key, self.hub.domain())
 
     def register_dataset(self) -> str:
-        return self.hub.create_dataset(self.sb.dataset_owner, "faces", "/ipfs/QmFaces", b"\x07" * 32)
+        return self.hub.create_dataset(
+            self.sb.dataset_owner, "faces", "/ipfs/QmFaces", b"\x07" * 32
+        )
 
     def fund(self, requester_rlc=100, scheduler_rlc=100):
         """Top the requester's and the scheduler's stakes up to at least these amounts."""
@@ -74,9 +116,12 @@ class TaskKit(OrderKit):
             if self.hub.account(w.address).stake < 10 * RLC:
                 self.sb.deposit(w, 10 * RLC)
         big = max(volume, 10)
-        return self.hub.match_orders(self.app(volume=big), None,
-                                     self.pool(trust=max(trust, 5), category=category, volume=big),
-                                     self.request(volume=volume, trust=trust, category=category, **req_kw))
+        return self.hub.match_orders(
+            self.app(volume=big),
+            None,
+            self.pool(trust=max(trust, 5), category=category, volume=big),
+            self.request(volume=volume, trust=trust, category=category, **req_kw),
+        )
 
     def task(self, volume=1, trust=5, idx=0, **kw):
         m = self.deal(volume=volume, trust=trust, **kw)

@@ -6,8 +6,14 @@ from hypothesis import strategies as st
 
 from iexec_kit.chain import artifacts
 from iexec_kit.poco import TaskStatus, sign_authorization
-from iexec_kit.poco.consensus import (ConsensusState, contributions_needed, log_weight, probe_simulate, reached,
-                                      worker_weight)
+from iexec_kit.poco.consensus import (
+    ConsensusState,
+    contributions_needed,
+    log_weight,
+    probe_simulate,
+    reached,
+    worker_weight,
+)
 
 RLC = 10**9
 
@@ -43,9 +49,15 @@ def probe(sandbox_session):
     chain.revert(snap)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(trust=st.sampled_from([1, 2, 3, 4, 5, 7, 10, 20, 100]),
-       contributions=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 60)), min_size=1, max_size=12))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    trust=st.sampled_from([1, 2, 3, 4, 5, 7, 10, 20, 100]),
+    contributions=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 60)), min_size=1, max_size=12
+    ),
+)
 def test_mirror_agrees_with_the_contract_for_any_scores(probe, trust, contributions):
     chain, address = probe
     hashes = [bytes([answer]) * 32 for answer, _ in contributions]
@@ -64,8 +76,13 @@ def test_mirror_agrees_with_the_contract_for_any_scores(probe, trust, contributi
     assert [log_weight(worker_weight(s)) for s in scores[:n]] == logw[:n]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(trust=st.sampled_from([1, 3, 5, 10]), answers=st.lists(st.integers(0, 2), min_size=1, max_size=7))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    trust=st.sampled_from([1, 3, 5, 10]),
+    answers=st.lists(st.integers(0, 2), min_size=1, max_size=7),
+)
 def test_mirror_predicts_the_hub_for_fresh_workers(sandbox_session, trust, answers):
     """The real PocoModule, contribution by contribution, against the mirror's prediction."""
     from tests.poco.conftest import OrderKit
@@ -78,12 +95,16 @@ def test_mirror_predicts_the_hub_for_fresh_workers(sandbox_session, trust, answe
         workers = sb.chain.workers
         for w in workers:
             sb.deposit(w, 10 * RLC)
-        m = sb.hub.match_orders(kit.app(), None, kit.pool(trust=max(trust, 5)), kit.request(volume=1, trust=trust))
+        m = sb.hub.match_orders(
+            kit.app(), None, kit.pool(trust=max(trust, 5)), kit.request(volume=1, trust=trust)
+        )
         taskid, _ = sb.hub.initialize(m.dealid, 0, sb.scheduler)
         state = ConsensusState(max(trust, 1))
         for answer, worker in zip(answers, workers):
             digest = bytes([answer + 1]) * 32
-            sb.hub.contribute(taskid, digest, worker, sign_authorization(sb.scheduler, worker.address, taskid))
+            sb.hub.contribute(
+                taskid, digest, worker, sign_authorization(sb.scheduler, worker.address, taskid)
+            )
             predicted = state.add(answer, sb.hub.score(worker.address))
             status = sb.hub.task(taskid).status
             assert status == (TaskStatus.REVEALING if predicted else TaskStatus.ACTIVE)

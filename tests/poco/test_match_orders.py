@@ -7,14 +7,17 @@ import pytest
 
 from iexec_kit.errors import ContractRevertError, InsufficientFundsError
 from iexec_kit.poco.matching import OrdersMismatchError
-from iexec_kit.poco.orders import DatasetOrder, Tag
+from iexec_kit.poco.orders import DatasetOrder
+from iexec_kit.protocol.tags import Tag
 
 RLC = 10**9
 OTHER = "0x000000000000000000000000000000000000dEaD"
 TEE = Tag.TEE.to_bytes32()
 
 
-def _with_dataset(kit, app_kw=None, ds_kw=None, pool_kw=None, req_kw=None, register=True, ds_sign_as=None):
+def _with_dataset(
+    kit, app_kw=None, ds_kw=None, pool_kw=None, req_kw=None, register=True, ds_sign_as=None
+):
     ds_addr = kit.register_dataset() if register else OTHER
     ds = kit.dataset(ds_addr, sign_as=ds_sign_as, **(ds_kw or {}))
     req = kit.request(**({"dataset": ds_addr, "datasetmaxprice": 2 * RLC} | (req_kw or {})))
@@ -23,34 +26,111 @@ def _with_dataset(kit, app_kw=None, ds_kw=None, pool_kw=None, req_kw=None, regis
 
 # code -> builder(kit) -> (app, dataset|None, pool, request); the sentence fragment the pre-check must say
 CASES = {
-    "0x00": (lambda k: (k.app(), None, k.pool(category=1), k.request()), "category 0, the workerpool order sells category 1"),
-    "0x01": (lambda k: (k.app(), None, k.pool(category=9), k.request(category=9)), "category 9 does not exist"),
-    "0x02": (lambda k: (k.app(), None, k.pool(trust=3), k.request(trust=5)), "trust 5, the workerpool order offers at most 3"),
-    "0x03": (lambda k: (k.app(), None, k.pool(), k.request(appmaxprice=1)),
-             "your app max price 1 nRLC is below the app order's price 5 RLC"),
-    "0x04": (lambda k: _with_dataset(k, req_kw={"datasetmaxprice": RLC}), "dataset max price 1 RLC is below"),
-    "0x05": (lambda k: (k.app(), None, k.pool(), k.request(workerpoolmaxprice=RLC // 2)), "workerpool max price 0.5 RLC"),
-    "0x06": (lambda k: (k.app(), None, k.pool(), k.request(tag=Tag.GPU.to_bytes32())), "does not offer"),
-    "0x07": (lambda k: (k.app(), None, k.pool(tag=TEE), k.request(tag=TEE)), "app order is not tagged TEE"),
+    "0x00": (
+        lambda k: (k.app(), None, k.pool(category=1), k.request()),
+        "category 0, the workerpool order sells category 1",
+    ),
+    "0x01": (
+        lambda k: (k.app(), None, k.pool(category=9), k.request(category=9)),
+        "category 9 does not exist",
+    ),
+    "0x02": (
+        lambda k: (k.app(), None, k.pool(trust=3), k.request(trust=5)),
+        "trust 5, the workerpool order offers at most 3",
+    ),
+    "0x03": (
+        lambda k: (k.app(), None, k.pool(), k.request(appmaxprice=1)),
+        "your app max price 1 nRLC is below the app order's price 5 RLC",
+    ),
+    "0x04": (
+        lambda k: _with_dataset(k, req_kw={"datasetmaxprice": RLC}),
+        "dataset max price 1 RLC is below",
+    ),
+    "0x05": (
+        lambda k: (k.app(), None, k.pool(), k.request(workerpoolmaxprice=RLC // 2)),
+        "workerpool max price 0.5 RLC",
+    ),
+    "0x06": (
+        lambda k: (k.app(), None, k.pool(), k.request(tag=Tag.GPU.to_bytes32())),
+        "does not offer",
+    ),
+    "0x07": (
+        lambda k: (k.app(), None, k.pool(tag=TEE), k.request(tag=TEE)),
+        "app order is not tagged TEE",
+    ),
     "0x10": (lambda k: (k.app(), None, k.pool(), k.request(app=OTHER)), "the request is for app"),
-    "0x11": (lambda k: (k.app(), None, k.pool(), k.request(dataset=OTHER)), "the request is for dataset"),
-    "0x12": (lambda k: (k.app(), None, k.pool(), k.request(workerpool=OTHER)), "the request only accepts workerpool"),
-    "0x13": (lambda k: _with_dataset(k, app_kw={"datasetrestrict": OTHER}), "the app order only accepts dataset"),
-    "0x14": (lambda k: (k.app(workerpoolrestrict=OTHER), None, k.pool(), k.request()), "the app order only accepts workerpool"),
-    "0x15": (lambda k: (k.app(requesterrestrict=OTHER), None, k.pool(), k.request()), "the app order only accepts requester"),
-    "0x16": (lambda k: _with_dataset(k, ds_kw={"apprestrict": OTHER}), "the dataset order only accepts app"),
-    "0x17": (lambda k: _with_dataset(k, ds_kw={"workerpoolrestrict": OTHER}), "the dataset order only accepts workerpool"),
-    "0x18": (lambda k: _with_dataset(k, ds_kw={"requesterrestrict": OTHER}), "the dataset order only accepts requester"),
-    "0x19": (lambda k: (k.app(), None, k.pool(apprestrict=OTHER), k.request()), "the workerpool order only accepts app"),
-    "0x1a": (lambda k: _with_dataset(k, pool_kw={"datasetrestrict": OTHER}), "the workerpool order only accepts dataset"),
-    "0x1b": (lambda k: (k.app(), None, k.pool(requesterrestrict=OTHER), k.request()), "the workerpool order only accepts requester"),
-    "0x20": (lambda k: (k.app(app=OTHER), None, k.pool(), k.request(app=OTHER)), "is not registered in the app registry"),
-    "0x21": (lambda k: (k.app(sign_as=k.sb.requester), None, k.pool(), k.request()), "not by the app's owner"),
-    "0x30": (lambda k: _with_dataset(k, register=False), "is not registered in the dataset registry"),
-    "0x31": (lambda k: _with_dataset(k, ds_sign_as=k.sb.app_developer), "not by the dataset's owner"),
-    "0x40": (lambda k: (k.app(), None, k.pool(workerpool=OTHER), k.request()), "is not registered in the workerpool registry"),
-    "0x41": (lambda k: (k.app(), None, k.pool(sign_as=k.sb.app_developer), k.request()), "not by the workerpool's owner"),
-    "0x50": (lambda k: (k.app(), None, k.pool(), k.request(sign_as=k.sb.scheduler)), "not by its requester"),
+    "0x11": (
+        lambda k: (k.app(), None, k.pool(), k.request(dataset=OTHER)),
+        "the request is for dataset",
+    ),
+    "0x12": (
+        lambda k: (k.app(), None, k.pool(), k.request(workerpool=OTHER)),
+        "the request only accepts workerpool",
+    ),
+    "0x13": (
+        lambda k: _with_dataset(k, app_kw={"datasetrestrict": OTHER}),
+        "the app order only accepts dataset",
+    ),
+    "0x14": (
+        lambda k: (k.app(workerpoolrestrict=OTHER), None, k.pool(), k.request()),
+        "the app order only accepts workerpool",
+    ),
+    "0x15": (
+        lambda k: (k.app(requesterrestrict=OTHER), None, k.pool(), k.request()),
+        "the app order only accepts requester",
+    ),
+    "0x16": (
+        lambda k: _with_dataset(k, ds_kw={"apprestrict": OTHER}),
+        "the dataset order only accepts app",
+    ),
+    "0x17": (
+        lambda k: _with_dataset(k, ds_kw={"workerpoolrestrict": OTHER}),
+        "the dataset order only accepts workerpool",
+    ),
+    "0x18": (
+        lambda k: _with_dataset(k, ds_kw={"requesterrestrict": OTHER}),
+        "the dataset order only accepts requester",
+    ),
+    "0x19": (
+        lambda k: (k.app(), None, k.pool(apprestrict=OTHER), k.request()),
+        "the workerpool order only accepts app",
+    ),
+    "0x1a": (
+        lambda k: _with_dataset(k, pool_kw={"datasetrestrict": OTHER}),
+        "the workerpool order only accepts dataset",
+    ),
+    "0x1b": (
+        lambda k: (k.app(), None, k.pool(requesterrestrict=OTHER), k.request()),
+        "the workerpool order only accepts requester",
+    ),
+    "0x20": (
+        lambda k: (k.app(app=OTHER), None, k.pool(), k.request(app=OTHER)),
+        "is not registered in the app registry",
+    ),
+    "0x21": (
+        lambda k: (k.app(sign_as=k.sb.requester), None, k.pool(), k.request()),
+        "not by the app's owner",
+    ),
+    "0x30": (
+        lambda k: _with_dataset(k, register=False),
+        "is not registered in the dataset registry",
+    ),
+    "0x31": (
+        lambda k: _with_dataset(k, ds_sign_as=k.sb.app_developer),
+        "not by the dataset's owner",
+    ),
+    "0x40": (
+        lambda k: (k.app(), None, k.pool(workerpool=OTHER), k.request()),
+        "is not registered in the workerpool registry",
+    ),
+    "0x41": (
+        lambda k: (k.app(), None, k.pool(sign_as=k.sb.app_developer), k.request()),
+        "not by the workerpool's owner",
+    ),
+    "0x50": (
+        lambda k: (k.app(), None, k.pool(), k.request(sign_as=k.sb.scheduler)),
+        "not by its requester",
+    ),
     "0x60": (lambda k: (k.app(), None, k.pool(), k.request(volume=0)), "nothing left to match"),
 }
 
@@ -83,9 +163,22 @@ def test_a_deal_locks_the_funds_and_records_pocos_fields(kit):
     m = hub.match_orders(app, None, pool, req)
     d = m.deal
     assert m.volume == 3 and d.bot_first == 0 and d.bot_size == 3
-    assert (d.app.pointer, d.app.owner, d.app.price) == (sb.app_address, sb.app_developer.address, 5 * RLC)
-    assert (d.workerpool.pointer, d.workerpool.owner, d.workerpool.price) == (sb.workerpool_address, sb.scheduler.address, RLC)
-    assert d.dataset.price == 0 and d.trust == 3 and d.category == 0 and d.requester == sb.requester.address
+    assert (d.app.pointer, d.app.owner, d.app.price) == (
+        sb.app_address,
+        sb.app_developer.address,
+        5 * RLC,
+    )
+    assert (d.workerpool.pointer, d.workerpool.owner, d.workerpool.price) == (
+        sb.workerpool_address,
+        sb.scheduler.address,
+        RLC,
+    )
+    assert (
+        d.dataset.price == 0
+        and d.trust == 3
+        and d.category == 0
+        and d.requester == sb.requester.address
+    )
     assert d.worker_stake == RLC * 30 // 100 and d.scheduler_reward_ratio == 1
     assert d.start_time == sb.chain.now()
     assert hub.account(sb.requester.address).locked == 3 * 6 * RLC
@@ -97,7 +190,9 @@ def test_a_deal_locks_the_funds_and_records_pocos_fields(kit):
     from web3.logs import DISCARD
 
     notices = hub.contract.events.SchedulerNotice().process_receipt(m.receipt.raw, errors=DISCARD)
-    assert [(n["args"]["workerpool"], "0x" + n["args"]["dealid"].hex()) for n in notices] == [(sb.workerpool_address, m.dealid)]
+    assert [(n["args"]["workerpool"], "0x" + n["args"]["dealid"].hex()) for n in notices] == [
+        (sb.workerpool_address, m.dealid)
+    ]
 
 
 def test_trust_zero_becomes_one(kit):

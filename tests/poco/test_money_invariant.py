@@ -18,7 +18,13 @@ import random
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import ContributionStatus, TaskStatus, sign_authorization
@@ -48,9 +54,9 @@ class MoneyMachine(RuleBasedStateMachine):
         self.kit = OrderKit(self.sb)
         self.kit.rng = random.Random(len(self.sb.participants))
         self.hub = self.sb.hub
-        self.deals = []   # MatchResult
-        self.tasks = {}   # taskid -> deal
-        self.views = {}   # taskid -> Task, re-read after every transaction on it
+        self.deals = []  # MatchResult
+        self.tasks = {}  # taskid -> deal
+        self.views = {}  # taskid -> Task, re-read after every transaction on it
         self.people = [p.address for p in self.sb.participants] + [KITTY]
         # everyone starts with some stake, so that the random steps reach deals and tasks
         for who, rlc in (("requester", 300), ("scheduler", 100)):
@@ -58,7 +64,9 @@ class MoneyMachine(RuleBasedStateMachine):
         for w in self.sb.workers:
             self.sb.deposit(w, 20 * RLC)
         # and with one deal whose tasks are started
-        self.new_deal(volume=3, trust=self.rng.choice([1, 3, 5]), price=2, category=self.rng.choice([1, 2]))
+        self.new_deal(
+            volume=3, trust=self.rng.choice([1, 3, 5]), price=2, category=self.rng.choice([1, 2])
+        )
         for _ in range(2):
             self.initialize_task(None)
 
@@ -76,8 +84,18 @@ class MoneyMachine(RuleBasedStateMachine):
     # ----- money in and out -----
     # one rule draws an action, weighted towards what moves tasks forward (hypothesis's own rule
     # choice spent most steps on the first rules and rarely reached a finalize)
-    ACTIONS = {"contribute": 5, "reveal": 3, "finalize": 2, "initialize_task": 2, "new_deal": 2, "deposit": 1,
-               "withdraw": 1, "time_passes": 2, "claim": 2, "reopen": 1}
+    ACTIONS = {
+        "contribute": 5,
+        "reveal": 3,
+        "finalize": 2,
+        "initialize_task": 2,
+        "new_deal": 2,
+        "deposit": 1,
+        "withdraw": 1,
+        "time_passes": 2,
+        "claim": 2,
+        "reopen": 1,
+    }
 
     @rule(data=st.data())
     def act(self, data):
@@ -89,8 +107,11 @@ class MoneyMachine(RuleBasedStateMachine):
         kwargs = {name: pick(self.rng) for name, pick in self.ARGS.get(action, {}).items()}
         if "data" in method.__code__.co_varnames[: method.__code__.co_argcount]:
             kwargs["data"] = data
-        if action in ("initialize_task", "contribute", "reveal", "finalize", "reopen", "claim") and not self.tasks \
-                and action != "initialize_task":
+        if (
+            action in ("initialize_task", "contribute", "reveal", "finalize", "reopen", "claim")
+            and not self.tasks
+            and action != "initialize_task"
+        ):
             self._step()
             return
         if action == "initialize_task" and not self.deals:
@@ -99,12 +120,24 @@ class MoneyMachine(RuleBasedStateMachine):
         method(**kwargs)
 
     ARGS = {
-        "deposit": {"who": lambda r: r.choice(["requester", "scheduler", "worker1", "worker2", "worker3", "worker4"]),
-                    "rlc": lambda r: r.randint(1, 40)},
-        "withdraw": {"who": lambda r: r.choice(["requester", "scheduler", "worker1", "worker2", "app_developer"]),
-                     "fraction": lambda r: r.uniform(0.05, 1.0)},
-        "new_deal": {"volume": lambda r: r.randint(1, 3), "trust": lambda r: r.choice([1, 3, 5]),
-                     "price": lambda r: r.randint(0, 3), "category": lambda r: r.choice([1, 2])},
+        "deposit": {
+            "who": lambda r: r.choice(
+                ["requester", "scheduler", "worker1", "worker2", "worker3", "worker4"]
+            ),
+            "rlc": lambda r: r.randint(1, 40),
+        },
+        "withdraw": {
+            "who": lambda r: r.choice(
+                ["requester", "scheduler", "worker1", "worker2", "app_developer"]
+            ),
+            "fraction": lambda r: r.uniform(0.05, 1.0),
+        },
+        "new_deal": {
+            "volume": lambda r: r.randint(1, 3),
+            "trust": lambda r: r.choice([1, 3, 5]),
+            "price": lambda r: r.randint(0, 3),
+            "category": lambda r: r.choice([1, 2]),
+        },
         "contribute": {"honest": lambda r: r.random() < 0.8},
         "time_passes": {"minutes": lambda r: r.choice([5, 10, 15, 30, 60, 240])},
     }
@@ -127,11 +160,19 @@ class MoneyMachine(RuleBasedStateMachine):
         sb, kit = self.sb, self.kit
         app = kit.app(appprice=price * RLC // 2, volume=50)
         pool = kit.pool(workerpoolprice=price * RLC, trust=5, volume=50, category=category)
-        req = kit.request(appmaxprice=price * RLC, workerpoolmaxprice=price * RLC, volume=volume, trust=trust,
-                          category=category)
+        req = kit.request(
+            appmaxprice=price * RLC,
+            workerpoolmaxprice=price * RLC,
+            volume=volume,
+            trust=trust,
+            category=category,
+        )
         need = (app.appprice + pool.workerpoolprice) * volume
-        if self.hub.account(sb.requester.address).stake < need or \
-                self.hub.account(sb.scheduler.address).stake < pool.workerpoolprice * 30 // 100 * volume:
+        if (
+            self.hub.account(sb.requester.address).stake < need
+            or self.hub.account(sb.scheduler.address).stake
+            < pool.workerpoolprice * 30 // 100 * volume
+        ):
             self._step()
             return
         self.deals.append(self.hub.match_orders(app, None, pool, req))
@@ -139,8 +180,12 @@ class MoneyMachine(RuleBasedStateMachine):
         self._step()
 
     def initialize_task(self, data):
-        todo = [(m, i) for m in self.deals for i in range(m.deal.bot_first, m.deal.bot_first + m.deal.bot_size)
-                if m.deal.task_id(i) not in self.tasks]
+        todo = [
+            (m, i)
+            for m in self.deals
+            for i in range(m.deal.bot_first, m.deal.bot_first + m.deal.bot_size)
+            if m.deal.task_id(i) not in self.tasks
+        ]
         if todo:
             m, idx = self.rng.choice(todo)
             taskid = m.deal.task_id(idx)
@@ -156,15 +201,23 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def contribute(self, data, honest):
         taskid = self._pick_task(data, TaskStatus.ACTIVE)
-        started = [t for t in self.tasks if self.views[t].status == TaskStatus.ACTIVE and self.views[t].contributors]
+        started = [
+            t
+            for t in self.tasks
+            if self.views[t].status == TaskStatus.ACTIVE and self.views[t].contributors
+        ]
         if started and self.rng.random() < 0.7:  # mostly push a task towards its consensus
             taskid = self.rng.choice(started)
         _saw("contribute: tried" if taskid else "contribute: no active task")
         if taskid is not None:
             deal = self.tasks[taskid]
             task = self.views[taskid]
-            free = [w for w in self.sb.workers if w.address not in task.contributors
-                    and self.hub.account(w.address).stake >= deal.worker_stake]
+            free = [
+                w
+                for w in self.sb.workers
+                if w.address not in task.contributors
+                and self.hub.account(w.address).stake >= deal.worker_stake
+            ]
             if not free:
                 _saw("contribute: no free worker")
             elif self.sb.chain.now() >= task.contribution_deadline:
@@ -173,7 +226,9 @@ class MoneyMachine(RuleBasedStateMachine):
                 w = self.rng.choice(free)
                 auth = sign_authorization(self.sb.scheduler, w.address, taskid)
                 if deal.trust == 1 and not task.contributors and honest:
-                    self.hub.contribute_and_finalize(taskid, GOOD, '{"storage":"ipfs","location":"/ipfs/Qm"}', w, auth)
+                    self.hub.contribute_and_finalize(
+                        taskid, GOOD, '{"storage":"ipfs","location":"/ipfs/Qm"}', w, auth
+                    )
                     _saw("contributeAndFinalize")
                 else:
                     self.hub.contribute(taskid, GOOD if honest else BAD, w, auth)
@@ -187,8 +242,11 @@ class MoneyMachine(RuleBasedStateMachine):
             task = self.hub.task(taskid)
             for w in self.sb.workers:
                 c = self.hub.contribution(taskid, w.address)
-                if c.status == ContributionStatus.CONTRIBUTED and c.result_hash == task.consensus_value \
-                        and self.sb.chain.now() < task.reveal_deadline:
+                if (
+                    c.status == ContributionStatus.CONTRIBUTED
+                    and c.result_hash == task.consensus_value
+                    and self.sb.chain.now() < task.reveal_deadline
+                ):
                     digest = GOOD if c.result_hash == _rh(taskid, GOOD) else BAD
                     self.hub.reveal(taskid, digest, w)
                     _saw("reveal")
@@ -201,9 +259,13 @@ class MoneyMachine(RuleBasedStateMachine):
         taskid = self._pick_task(data, TaskStatus.REVEALING)
         if taskid is not None:
             try:
-                self.hub.finalize(taskid, '{"storage":"ipfs","location":"/ipfs/Qm"}', self.sb.scheduler)
+                self.hub.finalize(
+                    taskid, '{"storage":"ipfs","location":"/ipfs/Qm"}', self.sb.scheduler
+                )
                 _saw("finalize")
-            except ContractRevertError as exc:  # not all revealed yet, or past a deadline: refused whole
+            except (
+                ContractRevertError
+            ) as exc:  # not all revealed yet, or past a deadline: refused whole
                 assert exc.code in ("iExecV5-finalize-0x03", "iExecV5-finalize-0x02")
             self._refresh(taskid)
         self._step()
@@ -225,7 +287,11 @@ class MoneyMachine(RuleBasedStateMachine):
         self._step()
 
     def claim(self, data):
-        ids = [t for t in self.tasks if self.views[t].status in (TaskStatus.ACTIVE, TaskStatus.REVEALING)]
+        ids = [
+            t
+            for t in self.tasks
+            if self.views[t].status in (TaskStatus.ACTIVE, TaskStatus.REVEALING)
+        ]
         if ids:
             taskid = self.rng.choice(ids)
             if self.sb.chain.now() >= self.views[taskid].final_deadline:
@@ -252,7 +318,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 if status in (TaskStatus.UNSET, TaskStatus.ACTIVE, TaskStatus.REVEALING):
                     expected[d.requester] += d.price_per_task
                     expected[d.workerpool.owner] += d.workerpool.price * 30 // 100
-                    for w in (task.contributors if task else ()):
+                    for w in task.contributors if task else ():
                         expected[w] += d.worker_stake
                 elif status == TaskStatus.FAILED:
                     expected[KITTY] += d.workerpool.price * 30 // 100
@@ -271,10 +337,28 @@ def _rh(taskid, digest):
 def test_money_never_appears_or_vanishes(sandbox_session):
     MoneyMachine.sb = sandbox_session
     examples = -(-STEPS_WANTED // (STEPS_PER_EXAMPLE * 3 // 4)) + 2
-    run_state_machine_as_test(MoneyMachine, settings=settings(
-        max_examples=examples, stateful_step_count=STEPS_PER_EXAMPLE, deadline=None,
-        suppress_health_check=list(HealthCheck), derandomize=True))
-    print(f"stateful money test: {len(seeds)} seeds, {steps_run} steps; what they did: {dict(sorted(events.items()))}")
+    run_state_machine_as_test(
+        MoneyMachine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=STEPS_PER_EXAMPLE,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        ),
+    )
+    print(
+        f"stateful money test: {len(seeds)} seeds, {steps_run} steps; what they did: {dict(sorted(events.items()))}"
+    )
     assert steps_run >= STEPS_WANTED, f"only {steps_run} steps ran, {STEPS_WANTED} wanted"
-    for what in ("deal", "contribute (honest)", "contribute (wrong)", "reveal", "finalize", "claim"):
-        assert events.get(what, 0) > 0, f"no random sequence reached '{what}': the test would prove little"
+    for what in (
+        "deal",
+        "contribute (honest)",
+        "contribute (wrong)",
+        "reveal",
+        "finalize",
+        "claim",
+    ):
+        assert events.get(what, 0) > 0, (
+            f"no random sequence reached '{what}': the test would prove little"
+        )

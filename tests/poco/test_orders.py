@@ -8,8 +8,16 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import keccak
 
 from iexec_kit.errors import KitValueError
-from iexec_kit.poco.orders import (AppOrder, DatasetOrder, Domain, RequestOrder, RequestParams, Tag, WorkerpoolOrder,
-                                   new_salt, operation_hash)
+from iexec_kit.poco.orders import (
+    AppOrder,
+    DatasetOrder,
+    RequestOrder,
+    RequestParams,
+    WorkerpoolOrder,
+    new_salt,
+    operation_hash,
+)
+from iexec_kit.protocol.tags import Tag
 
 # PoCo v5's IexecLibOrders_v5 constants (facts from the real protocol)
 POCO_TYPEHASHES = {
@@ -34,24 +42,40 @@ def test_operation_typehash_is_pocos():
 def test_hash_agrees_with_eth_account(kit):
     domain = kit.hub.domain()
     for order in (kit.app(), kit.pool(), kit.request(params='{"iexec_args":"héllo"}')):
-        assert order.hash(domain) == _hash_eip191_message(encode_typed_data(full_message=order.typed_data(domain)))
+        assert order.hash(domain) == _hash_eip191_message(
+            encode_typed_data(full_message=order.typed_data(domain))
+        )
 
 
 def test_domain_separator_matches_the_hub(sandbox):
-    assert sandbox.hub.chain.call(sandbox.hub.fn.eip712domain_separator()) == sandbox.hub.domain().separator()
+    assert (
+        sandbox.hub.chain.call(sandbox.hub.fn.eip712domain_separator())
+        == sandbox.hub.domain().separator()
+    )
     name, version, chain_id, verifying = sandbox.hub.chain.call(sandbox.hub.fn.domain())
-    assert (name, version, chain_id, verifying) == ("iExecODB", "5.0.0", sandbox.chain.chain_id, sandbox.deployment.hub)
+    assert (name, version, chain_id, verifying) == (
+        "iExecODB",
+        "5.0.0",
+        sandbox.chain.chain_id,
+        sandbox.deployment.hub,
+    )
 
 
 def test_hub_verifies_kit_signatures(kit):
     domain, hub = kit.hub.domain(), kit.hub
     order = kit.request()
     assert order.signer(domain) == kit.sb.requester.address
-    assert hub.chain.call(hub.fn.verifySignature(kit.sb.requester.address, order.hash(domain), order.sign))
-    assert not hub.chain.call(hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), order.sign))
+    assert hub.chain.call(
+        hub.fn.verifySignature(kit.sb.requester.address, order.hash(domain), order.sign)
+    )
+    assert not hub.chain.call(
+        hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), order.sign)
+    )
     tampered = replace(order, volume=order.volume + 1)
     assert tampered.signer(domain) != kit.sb.requester.address
-    assert not hub.chain.call(hub.fn.verifySignature(kit.sb.requester.address, tampered.hash(domain), tampered.sign))
+    assert not hub.chain.call(
+        hub.fn.verifySignature(kit.sb.requester.address, tampered.hash(domain), tampered.sign)
+    )
 
 
 def test_hub_accepts_compact_eip2098_signatures(kit):
@@ -59,7 +83,9 @@ def test_hub_accepts_compact_eip2098_signatures(kit):
     order = kit.app()
     r, s, v = order.sign[:32], order.sign[32:64], order.sign[64]
     vs = (int.from_bytes(s, "big") | ((v - 27) << 255)).to_bytes(32, "big")
-    assert hub.chain.call(hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), r + vs))
+    assert hub.chain.call(
+        hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), r + vs)
+    )
 
 
 def test_hub_refuses_malleable_signatures(kit):
@@ -69,7 +95,9 @@ def test_hub_refuses_malleable_signatures(kit):
     order = kit.app()
     r, s, v = order.sign[:32], int.from_bytes(order.sign[32:64], "big"), order.sign[64]
     flipped = r + (n - s).to_bytes(32, "big") + bytes([55 - v])
-    assert not hub.chain.call(hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), flipped))
+    assert not hub.chain.call(
+        hub.fn.verifySignature(kit.sb.app_developer.address, order.hash(domain), flipped)
+    )
 
 
 def test_salts_repeat_with_a_seeded_rng():
@@ -78,11 +106,18 @@ def test_salts_repeat_with_a_seeded_rng():
 
 
 def test_order_round_trips_through_dict():
-    o = RequestOrder(app="0x" + "11" * 20, appmaxprice=3, requester="0x" + "22" * 20, tag=Tag.parse("tee,gpu").to_bytes32())
+    o = RequestOrder(
+        app="0x" + "11" * 20,
+        appmaxprice=3,
+        requester="0x" + "22" * 20,
+        tag=Tag.parse("tee,gpu").to_bytes32(),
+    )
     assert RequestOrder.from_dict(o.as_dict()) == o
 
 
-@pytest.mark.parametrize("bad", [dict(appprice=-1), dict(appprice=1.5), dict(tag=b"\x01"), dict(app="0x123")])
+@pytest.mark.parametrize(
+    "bad", [dict(appprice=-1), dict(appprice=1.5), dict(tag=b"\x01"), dict(app="0x123")]
+)
 def test_bad_fields_are_refused(bad):
     with pytest.raises(KitValueError):
         AppOrder(**({"app": "0x" + "11" * 20, "appprice": 1} | bad))
@@ -96,12 +131,20 @@ def test_tags_parse_names_and_bytes():
 
 
 def test_request_params_json():
-    p = RequestParams(args="--style cartoon --mask-radius 7", input_files=("https://x/y.png",), encryption=True,
-                      storage_proxy="http://127.0.0.1:3000")
+    p = RequestParams(
+        args="--style cartoon --mask-radius 7",
+        input_files=("https://x/y.png",),
+        encryption=True,
+        storage_proxy="http://127.0.0.1:3000",
+    )
     d = __import__("json").loads(p.to_json())
-    assert d == {"iexec_args": "--style cartoon --mask-radius 7", "iexec_input_files": ["https://x/y.png"],
-                 "iexec_result_storage_provider": "ipfs", "iexec_result_storage_proxy": "http://127.0.0.1:3000",
-                 "iexec_result_encryption": True}
+    assert d == {
+        "iexec_args": "--style cartoon --mask-radius 7",
+        "iexec_input_files": ["https://x/y.png"],
+        "iexec_result_storage_provider": "ipfs",
+        "iexec_result_storage_proxy": "http://127.0.0.1:3000",
+        "iexec_result_encryption": True,
+    }
     assert RequestParams.from_json(p.to_json()) == p
     assert p.args_list() == ["--style", "cartoon", "--mask-radius", "7"]
     with pytest.raises(KitValueError, match="'ipfs' or 'dropbox'"):
@@ -116,6 +159,7 @@ def test_operation_hash_signed_by_owner_lets_another_account_cancel(kit):
     order = kit.app()
     digest = operation_hash(order, 1, domain)
     from eth_account import Account
+
     sig = Account.unsafe_sign_hash(digest, kit.sb.app_developer.key).signature
     hub.manage_order(order, 1, kit.sb.requester, sign=bytes(sig))
     assert hub.consumed(order) == order.volume

@@ -65,7 +65,10 @@ def test_volume_2_trust_5_three_workers_one_wrong(tk):
         assert err.value.code == "iExecV5-reveal-0x04"
         hub.finalize(taskid, tk.RESULTS, sb.scheduler)
         task = hub.task(taskid)
-        assert task.status == TaskStatus.COMPLETED and task.results_json()["location"] == "/ipfs/QmResult"
+        assert (
+            task.status == TaskStatus.COMPLETED
+            and task.results_json()["location"] == "/ipfs/QmResult"
+        )
         assert hub.contribution(taskid, c.address).status == ContributionStatus.CONTRIBUTED
         assert hub.contribution(taskid, a.address).status == ContributionStatus.PROVED
 
@@ -80,13 +83,17 @@ def test_volume_2_trust_5_three_workers_one_wrong(tk):
     assert after["worker3"].stake == before["worker3"].stake - 2 * stake
     assert all(after[w].locked == 0 for w in ("worker1", "worker2", "worker3"))
     assert after["app_developer"].stake == before["app_developer"].stake + 2 * 5 * RLC
-    assert after["scheduler"].stake == before["scheduler"].stake + 2 * (total - 2 * share) + 2 * (price * 30 // 100)
+    assert after["scheduler"].stake == before["scheduler"].stake + 2 * (total - 2 * share) + 2 * (
+        price * 30 // 100
+    )
     assert after["scheduler"].locked == before["scheduler"].locked - 2 * (price * 30 // 100) == 0
     assert after["requester"].locked == 0 and after["requester"].stake == before["requester"].stake
     assert hub.score(a.address) == 17 and hub.score(c.address) == 0
     # the money adds up to the wei: nothing created, nothing lost
     assert hub.hub_rlc() == hub_rlc_before == hub.total_supply()
-    moved = sum(after[n].stake + after[n].locked - before[n].stake - before[n].locked for n in after)
+    moved = sum(
+        after[n].stake + after[n].locked - before[n].stake - before[n].locked for n in after
+    )
     assert moved == 0
 
 
@@ -173,7 +180,9 @@ def test_the_kitty_pays_the_next_successful_scheduler(tk):
     kitty = hub.account(KITTY).locked
     m2, taskid2 = tk.task(trust=1)
     sched0 = hub.account(sb.scheduler.address).stake
-    hub.contribute_and_finalize(taskid2, GOOD, tk.RESULTS, sb.workers[0], tk.auth(sb.workers[0], taskid2))
+    hub.contribute_and_finalize(
+        taskid2, GOOD, tk.RESULTS, sb.workers[0], tk.auth(sb.workers[0], taskid2)
+    )
     bonus = min(max(kitty * 10 // 100, 10**9), kitty)
     assert hub.account(KITTY).locked == kitty - bonus
     unlocked = m2.deal.workerpool.price * 30 // 100
@@ -200,6 +209,7 @@ def test_contribute_and_finalize_trust_1(tk):
 
 # ----- access control -----------------------------------------------------------------------
 
+
 def test_only_workers_authorized_by_the_scheduler_contribute(tk):
     from iexec_kit.poco import sign_authorization
 
@@ -209,7 +219,9 @@ def test_only_workers_authorized_by_the_scheduler_contribute(tk):
     cases = {
         "signed by someone else": sign_authorization(sb.requester, w1.address, taskid),
         "for another worker": tk.auth(w2, taskid),
-        "for another task": tk.auth(w1, m.deal.task_id(1) if m.deal.bot_size > 1 else "0x" + "ab" * 32),
+        "for another task": tk.auth(
+            w1, m.deal.task_id(1) if m.deal.bot_size > 1 else "0x" + "ab" * 32
+        ),
         "garbage": b"\x01" * 65,
     }
     for name, auth in cases.items():
@@ -238,7 +250,9 @@ def test_a_contribution_cannot_be_replayed_on_another_task(tk):
         hub.contribute_raw(t1, result_hash(t0, GOOD), result_seal(w.address, t0, GOOD), w, auth0)
     assert err.value.code == "iExecV5-contribute-0x05"
     # even with a fresh authorization, a hash copied from another task can never be revealed there
-    hub.contribute_raw(t1, result_hash(t0, GOOD), result_seal(w.address, t0, GOOD), w, tk.auth(w, t1))
+    hub.contribute_raw(
+        t1, result_hash(t0, GOOD), result_seal(w.address, t0, GOOD), w, tk.auth(w, t1)
+    )
     tk.contribute(t1, sb.workers[1], GOOD)
 
 

@@ -16,8 +16,10 @@ ORACLE_JS = Path(__file__).with_name("cid_oracle.js")
 def _need_ipfs_cid() -> str:
     exe = shutil.which("ipfs_cid")
     if exe is None:
-        pytest.skip("Debian's ipfs_cid is missing (apt-get install ipfs-cid; `make test` "
-                    "installs it through scripts/ensure-apt.sh)")
+        pytest.skip(
+            "Debian's ipfs_cid is missing (apt-get install ipfs-cid; `make test` "
+            "installs it through scripts/ensure-apt.sh)"
+        )
     return exe
 
 
@@ -50,8 +52,9 @@ def js_cids():
 
     def run(entries: list[dict], options: dict | None = None) -> dict:
         spec = json.dumps({"entries": entries, "options": options or {}})
-        out = subprocess.run([node, str(ORACLE_JS)], input=spec.encode(), capture_output=True,
-                             cwd=ROOT, timeout=120)
+        out = subprocess.run(
+            [node, str(ORACLE_JS)], input=spec.encode(), capture_output=True, cwd=ROOT, timeout=120
+        )
         assert out.returncode == 0, out.stderr.decode()
         return json.loads(out.stdout)
 
@@ -65,8 +68,10 @@ def js_hash_of():
 
     def run(path, cid_version: int = 0) -> str:
         opts = "{cidVersion: 1, rawLeaves: true}" if cid_version == 1 else "{}"
-        script = (f"require('ipfs-only-hash').of(require('fs').readFileSync({json.dumps(str(path))}),"
-                  f" {opts}).then(c => process.stdout.write(c))")
+        script = (
+            f"require('ipfs-only-hash').of(require('fs').readFileSync({json.dumps(str(path))}),"
+            f" {opts}).then(c => process.stdout.write(c))"
+        )
         out = subprocess.run([node, "-e", script], capture_output=True, cwd=ROOT, timeout=120)
         assert out.returncode == 0, out.stderr.decode()
         return out.stdout.decode()

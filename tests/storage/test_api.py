@@ -10,8 +10,8 @@ import warnings
 import pytest
 import requests
 
-from iexec_kit.storage.dagpb import PBNode
 from iexec_kit.storage.cids import parse_cid
+from iexec_kit.storage.dagpb import PBNode
 
 pytestmark = pytest.mark.filterwarnings("ignore:The .strict. parameter:FutureWarning")
 
@@ -59,8 +59,12 @@ def test_ipfshttpclient_folders_get_and_pins(client, tmp_path, js_cids):
     (src / "sub" / "c.png").write_bytes(PNG)
     added = client.add(str(src), recursive=True)
     root = next(a for a in added if a["Name"] == "iexec_out")
-    theirs = js_cids([{"path": "iexec_out/computed.json", "file": str(src / "computed.json")},
-                      {"path": "iexec_out/sub/c.png", "file": str(src / "sub" / "c.png")}])
+    theirs = js_cids(
+        [
+            {"path": "iexec_out/computed.json", "file": str(src / "computed.json")},
+            {"path": "iexec_out/sub/c.png", "file": str(src / "sub" / "c.png")},
+        ]
+    )
     assert root["Hash"] == theirs["iexec_out"]
     assert root["Hash"] in client.pin.ls(type="recursive")["Keys"]
     client.get(root["Hash"], target=str(tmp_path / "dl"))
@@ -109,14 +113,17 @@ def test_gateway_serves_index_html(daemon, client, tmp_path):
     assert res.text == "<h1>result</h1>" and res.headers["content-type"].startswith("text/html")
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/api/v0/cat?arg=QmNotACid", 400),
-    ("/api/v0/cat?arg=/ipfs/bafy", 400),
-    ("/api/v0/cat", 400),
-    ("/api/v0/cat?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
-    ("/api/v0/block/get?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
-    ("/api/v0/pin/add?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/api/v0/cat?arg=QmNotACid", 400),
+        ("/api/v0/cat?arg=/ipfs/bafy", 400),
+        ("/api/v0/cat", 400),
+        ("/api/v0/cat?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
+        ("/api/v0/block/get?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
+        ("/api/v0/pin/add?arg=QmWfVY9y3xjsixTgbd9AorQxH7VtMpzfx2HaWtsoUYecaY", 404),
+    ],
+)
 def test_bad_cids_get_a_clear_4xx_at_once(daemon, path, status):
     started = time.monotonic()
     res = requests.post(daemon.api_url + path, timeout=10)
@@ -131,11 +138,13 @@ def test_gateway_bad_cid_is_400(daemon):
 
 def test_rpc_is_post_only_and_refuses_foreign_origins(daemon):
     assert requests.get(daemon.api_url + "/api/v0/version", timeout=10).status_code == 405
-    res = requests.post(daemon.api_url + "/api/v0/version", timeout=10,
-                        headers={"Origin": "https://evil.example"})
+    res = requests.post(
+        daemon.api_url + "/api/v0/version", timeout=10, headers={"Origin": "https://evil.example"}
+    )
     assert res.status_code == 403
-    ok = requests.post(daemon.api_url + "/api/v0/version", timeout=10,
-                       headers={"Origin": "http://127.0.0.1:8888"})
+    ok = requests.post(
+        daemon.api_url + "/api/v0/version", timeout=10, headers={"Origin": "http://127.0.0.1:8888"}
+    )
     assert ok.status_code == 200
 
 
@@ -179,12 +188,17 @@ def test_ipfshttpclient_options_match_the_independent_importer(client, tmp_path,
     src.mkdir()
     (src / "a.png").write_bytes(PNG)
     (src / "b.txt").write_bytes(b"b")
-    entries = [{"path": "out/a.png", "file": str(src / "a.png")},
-               {"path": "out/b.txt", "file": str(src / "b.txt")}]
+    entries = [
+        {"path": "out/a.png", "file": str(src / "a.png")},
+        {"path": "out/b.txt", "file": str(src / "b.txt")},
+    ]
     # ipfshttpclient sends raw-leaves=false unless told otherwise; Kubo (and the kit) obey it
     for raw in (False, True):
-        v1 = next(a for a in client.add(str(src), recursive=True, cid_version=1, raw_leaves=raw)
-                  if a["Name"] == "out")["Hash"]
+        v1 = next(
+            a
+            for a in client.add(str(src), recursive=True, cid_version=1, raw_leaves=raw)
+            if a["Name"] == "out"
+        )["Hash"]
         assert v1 == js_cids(entries, {"cidVersion": 1, "rawLeaves": raw})["out"]
     wrapped = client.add(str(src / "a.png"), wrap_with_directory=True)
     theirs = js_cids([{"path": "a.png", "file": str(src / "a.png")}], {"wrapWithDirectory": True})
@@ -200,8 +214,9 @@ def test_get_of_a_directory_with_escaping_names_is_refused(daemon):
 
     node = daemon.node
     child = parse_cid(node.add_bytes(b"owned", pin=False))
-    block = PBNode((PBLink(bytes(child), "../../etc/cron.d/x", 13),),
-                   UnixfsData(DataType.DIRECTORY).encode()).encode()
+    block = PBNode(
+        (PBLink(bytes(child), "../../etc/cron.d/x", 13),), UnixfsData(DataType.DIRECTORY).encode()
+    ).encode()
     evil = cid_of_block(block)
     node.blocks.put(evil, block)
     res = requests.post(f"{daemon.api_url}/api/v0/get?arg={evil}", timeout=10)
@@ -215,17 +230,33 @@ def test_bad_cat_arguments_are_400_before_any_byte(daemon, query):
     assert res.status_code == 400 and res.json()["Type"] == "error"
 
 
-@pytest.mark.parametrize("query", ["cid-version=abc", "cid-version=2", "cid-version=-1",
-                                   "hash=blake3", "chunker=rabin", "trickle=true"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cid-version=abc",
+        "cid-version=2",
+        "cid-version=-1",
+        "hash=blake3",
+        "chunker=rabin",
+        "trickle=true",
+    ],
+)
 def test_bad_add_options_are_400(daemon, query):
-    res = requests.post(f"{daemon.api_url}/api/v0/add?{query}", timeout=10,
-                        files={"file": ("f", b"data", "application/octet-stream")})
+    res = requests.post(
+        f"{daemon.api_url}/api/v0/add?{query}",
+        timeout=10,
+        files={"file": ("f", b"data", "application/octet-stream")},
+    )
     assert res.status_code == 400 and res.json()["Message"]
 
 
 def test_add_without_a_file_part_is_400(daemon):
-    res = requests.post(f"{daemon.api_url}/api/v0/add", data=b"--x\r\n", timeout=10,
-                        headers={"Content-Type": "multipart/form-data; boundary=x"})
+    res = requests.post(
+        f"{daemon.api_url}/api/v0/add",
+        data=b"--x\r\n",
+        timeout=10,
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert res.status_code == 400
     assert requests.post(f"{daemon.api_url}/api/v0/add", data=b"raw", timeout=10).status_code == 400
 
@@ -243,8 +274,9 @@ def test_gateway_pages_cannot_drive_the_api(daemon):
 
 def test_gateway_download_names(daemon):
     cid = daemon.node.add_bytes(b"PK\x03\x04zipbytes")
-    res = requests.get(f"{daemon.gateway_url}/ipfs/{cid}?filename=result%20%C3%A9.zip&download=true",
-                       timeout=10)
+    res = requests.get(
+        f"{daemon.gateway_url}/ipfs/{cid}?filename=result%20%C3%A9.zip&download=true", timeout=10
+    )
     assert res.headers["content-disposition"] == "attachment; filename*=UTF-8''result%20%C3%A9.zip"
     assert res.headers["content-type"] == "application/zip"
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 from iexec_kit.storage.chain_oracle import HubTaskOracle
-from iexec_kit.storage.oracle import ContributionStatus, TaskStatus
 from iexec_kit.storage.proxy import HashMismatchError, UploadConflictError
 from iexec_kit.storage.results import result_digest, unzip_result, zip_result
 from iexec_kit.storage.service import LocalStorage
@@ -17,8 +17,9 @@ from iexec_kit.storage.service import LocalStorage
 def _output(folder, image: bytes):
     folder.mkdir()
     (folder / "cartoon.png").write_bytes(image)
-    (folder / "computed.json").write_text(json.dumps(
-        {"deterministic-output-path": "/iexec_out/cartoon.png"}))
+    (folder / "computed.json").write_text(
+        json.dumps({"deterministic-output-path": "/iexec_out/cartoon.png"})
+    )
     return zip_result(folder), result_digest(folder)
 
 
@@ -40,15 +41,29 @@ class Flow:
         for worker in sb.workers[:2]:  # a worker stakes when it contributes
             sb.deposit(worker, 5 * RLC)
         domain = hub.domain()
-        app = AppOrder(app=sb.app_address, appprice=RLC, volume=1,
-                       salt=b"\x01" * 32).signed(sb.app_developer.key, domain)
-        pool = WorkerpoolOrder(workerpool=sb.workerpool_address, workerpoolprice=RLC, volume=1,
-                               trust=1, category=0, salt=b"\x02" * 32).signed(sb.scheduler.key,
-                                                                               domain)
-        request = RequestOrder(app=sb.app_address, appmaxprice=RLC, workerpoolmaxprice=RLC,
-                               requester=sb.requester.address, volume=1, trust=1, category=0,
-                               beneficiary=sb.requester.address, params=params,
-                               salt=b"\x03" * 32).signed(sb.requester.key, domain)
+        app = AppOrder(app=sb.app_address, appprice=RLC, volume=1, salt=b"\x01" * 32).signed(
+            sb.app_developer.key, domain
+        )
+        pool = WorkerpoolOrder(
+            workerpool=sb.workerpool_address,
+            workerpoolprice=RLC,
+            volume=1,
+            trust=1,
+            category=0,
+            salt=b"\x02" * 32,
+        ).signed(sb.scheduler.key, domain)
+        request = RequestOrder(
+            app=sb.app_address,
+            appmaxprice=RLC,
+            workerpoolmaxprice=RLC,
+            requester=sb.requester.address,
+            volume=1,
+            trust=1,
+            category=0,
+            beneficiary=sb.requester.address,
+            params=params,
+            salt=b"\x03" * 32,
+        ).signed(sb.requester.key, domain)
         m = hub.match_orders(app, None, pool, request)
         taskid, _ = hub.initialize(m.dealid, m.deal.bot_first, sb.scheduler)
         return taskid

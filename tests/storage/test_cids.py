@@ -55,9 +55,13 @@ def test_directories_match_ipfs_unixfs_importer(tmp_path, js_cids, node):
     root = tmp_path / "out"
     (root / "sub" / "deeper").mkdir(parents=True)
     (root / "empty").mkdir()
-    files = {"a.txt": b"a\n", "b.bin": random.Random(1).randbytes(CHUNK_SIZE * 3 + 5),
-             "sub/z": b"", "sub/deeper/e\u00e9.txt": "utf-8 names".encode(),
-             "computed.json": b'{"deterministic-output-path": "/iexec_out/a.txt"}'}
+    files = {
+        "a.txt": b"a\n",
+        "b.bin": random.Random(1).randbytes(CHUNK_SIZE * 3 + 5),
+        "sub/z": b"",
+        "sub/deeper/e\u00e9.txt": b"utf-8 names",
+        "computed.json": b'{"deterministic-output-path": "/iexec_out/a.txt"}',
+    }
     for rel, data in files.items():
         (root / rel).write_bytes(data)
     entries = [{"path": f"out/{rel}", "file": str(root / rel)} for rel in files]
@@ -67,8 +71,12 @@ def test_directories_match_ipfs_unixfs_importer(tmp_path, js_cids, node):
         opts = {"cidVersion": 1, "rawLeaves": True} if version else {}
         theirs = js_cids(entries, opts)
         ours.clear()
-        cid = node.add_path(root, cid_version=version, only_hash=True,
-                            on_added=lambda rel, added: ours.__setitem__(rel, str(added.cid)))
+        cid = node.add_path(
+            root,
+            cid_version=version,
+            only_hash=True,
+            on_added=lambda rel, added: ours.__setitem__(rel, str(added.cid)),
+        )
         assert cid == theirs["out"]
         for path, their_cid in theirs.items():
             assert ours[path] == their_cid, path
@@ -77,14 +85,30 @@ def test_directories_match_ipfs_unixfs_importer(tmp_path, js_cids, node):
 @pytest.mark.parametrize("chunk,links", [(16, 2), (7, 3), (32, 4)])
 def test_balanced_layout_deep_trees_match(tmp_path, js_cids, chunk, links):
     """Tiny chunks and fan-outs build 3-5 level trees, where layout bugs would show."""
-    sizes = [0, 1, chunk, chunk * links, chunk * links + 1, chunk * links ** 2,
-             chunk * links ** 2 + 1, chunk * links ** 3 + chunk // 2, 999]
+    sizes = [
+        0,
+        1,
+        chunk,
+        chunk * links,
+        chunk * links + 1,
+        chunk * links**2,
+        chunk * links**2 + 1,
+        chunk * links**3 + chunk // 2,
+        999,
+    ]
     entries, ours = [], {}
     for size in sizes:
         path, data = _write(tmp_path, size, seed=chunk)
         entries.append({"path": f"f{size}", "file": str(path)})
         imp = Importer(NullBlockstore(), chunk_size=chunk, max_links=links)
         ours[f"f{size}"] = str(imp.add_bytes(data).cid)
-    theirs = js_cids(entries, {"maxChunkSize": chunk, "minChunkSize": chunk,
-                               "avgChunkSize": chunk, "maxChildrenPerNode": links})
+    theirs = js_cids(
+        entries,
+        {
+            "maxChunkSize": chunk,
+            "minChunkSize": chunk,
+            "avgChunkSize": chunk,
+            "maxChildrenPerNode": links,
+        },
+    )
     assert ours == theirs

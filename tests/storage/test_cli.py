@@ -30,8 +30,9 @@ def test_add_prints_entries_then_the_cid_last(tmp_path, ipfs_cid):
 def test_only_hash_and_cid_version(tmp_path, js_hash_of):
     f = tmp_path / "a.bin"
     f.write_bytes(os.urandom(600_000))
-    res = runner.invoke(app, ["add", "-n", "-q", "--cid-version", "1",
-                              "--repo", str(tmp_path / "repo"), str(f)])
+    res = runner.invoke(
+        app, ["add", "-n", "-q", "--cid-version", "1", "--repo", str(tmp_path / "repo"), str(f)]
+    )
     assert res.exit_code == 0, res.output
     assert res.output.strip() == js_hash_of(f, 1)
     assert not (tmp_path / "repo").exists()  # only-hash needs no repo and makes none
@@ -61,12 +62,16 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid, stop_sign
     """The issue's 'done when': ipfshttpclient adds and cats through `iexec-kit ipfs daemon`."""
     try:  # the real entry point; the group alone if the rest of the CLI is mid-change
         import iexec_kit.cli  # noqa: F401
+
         cmd = [sys.executable, "-c", "from iexec_kit.cli import main; main()", "ipfs"]
     except Exception:
         cmd = [sys.executable, "-c", "from iexec_kit.cli.ipfs import app; app()"]
-    proc = subprocess.Popen(cmd + ["daemon", "--api", "127.0.0.1:0", "--repo",
-                                   str(tmp_path / "repo")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd + ["daemon", "--api", "127.0.0.1:0", "--repo", str(tmp_path / "repo")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         addr = None
         for line in proc.stdout:
@@ -79,6 +84,7 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid, stop_sign
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import ipfshttpclient
+
             client = ipfshttpclient.Client(addr)
             f = tmp_path / "cartoon.png"
             f.write_bytes(os.urandom(700_000))
@@ -116,6 +122,7 @@ def test_add_and_cat_through_a_named_api(tmp_path, monkeypatch):
 
 def test_missing_path_is_an_error_not_a_traceback(tmp_path):
     for extra in ([], ["-n"]):
-        res = runner.invoke(app, ["add", *extra, "--repo", str(tmp_path / "r"),
-                                  str(tmp_path / "nope")])
+        res = runner.invoke(
+            app, ["add", *extra, "--repo", str(tmp_path / "r"), str(tmp_path / "nope")]
+        )
         assert res.exit_code == 1 and "Nothing to add" in res.output

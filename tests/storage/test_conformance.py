@@ -34,8 +34,10 @@ def backend(request, tmp_path):
     else:
         api = os.environ.get("IEXEC_KIT_IPFS_API")
         if not api:
-            pytest.skip("no Kubo daemon named: set IEXEC_KIT_IPFS_API=http://127.0.0.1:5001 to "
-                        "run this suite against one")
+            pytest.skip(
+                "no Kubo daemon named: set IEXEC_KIT_IPFS_API=http://127.0.0.1:5001 to "
+                "run this suite against one"
+            )
         from iexec_kit.storage.kubo import KuboClient
 
         yield KuboClient(api, timeout=30)
@@ -59,8 +61,16 @@ def test_add_and_cat_round_trip(backend, size, version):
     assert backend.cat(cid) == data
 
 
-@pytest.mark.parametrize("offset,length", [(0, 1), (5, None), (CHUNK_SIZE - 3, 10),
-                                           (CHUNK_SIZE * 2, CHUNK_SIZE), (3 * CHUNK_SIZE + 40, 5)])
+@pytest.mark.parametrize(
+    "offset,length",
+    [
+        (0, 1),
+        (5, None),
+        (CHUNK_SIZE - 3, 10),
+        (CHUNK_SIZE * 2, CHUNK_SIZE),
+        (3 * CHUNK_SIZE + 40, 5),
+    ],
+)
 def test_cat_with_offset_and_length(backend, offset, length):
     data = _unique(3 * CHUNK_SIZE + 17)
     cid = backend.add_bytes(data)
@@ -71,8 +81,11 @@ def test_cat_with_offset_and_length(backend, offset, length):
 def test_add_folder_and_get_it_back(backend, tmp_path):
     src = tmp_path / "iexec_out"
     (src / "sub").mkdir(parents=True)
-    files = {"result.txt": _unique(40), "sub/big.bin": _unique(CHUNK_SIZE * 2 + 3),
-             "sub/empty": b""}
+    files = {
+        "result.txt": _unique(40),
+        "sub/big.bin": _unique(CHUNK_SIZE * 2 + 3),
+        "sub/empty": b"",
+    }
     for rel, data in files.items():
         (src / rel).write_bytes(data)
     cid = backend.add_path(src)
@@ -80,8 +93,12 @@ def test_add_folder_and_get_it_back(backend, tmp_path):
     out = backend.get(cid, tmp_path / "fetched")
     for rel, data in files.items():
         assert (out / rel).read_bytes() == data
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == \
-        ["result.txt", "sub", "sub/big.bin", "sub/empty"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "result.txt",
+        "sub",
+        "sub/big.bin",
+        "sub/empty",
+    ]
     assert backend.cat(f"/ipfs/{cid}/sub/big.bin") == files["sub/big.bin"]
 
 

@@ -11,17 +11,24 @@ import zipfile
 
 import pytest
 
-from iexec_kit.storage.encryption import (AES_KEY_FILE, aes_decrypt, aes_encrypt,
-                                          decrypt_result, encrypt_result,
-                                          generate_beneficiary_keys, is_encrypted_result)
+from iexec_kit.storage.encryption import (
+    AES_KEY_FILE,
+    aes_decrypt,
+    aes_encrypt,
+    decrypt_result,
+    encrypt_result,
+    generate_beneficiary_keys,
+    is_encrypted_result,
+)
 from iexec_kit.storage.errors import EncryptionError
 
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     folder = tmp_path_factory.mktemp("secrets")
-    return generate_beneficiary_keys(folder, "0xBeneficiary"), \
-        generate_beneficiary_keys(folder, "0xSomeoneElse")
+    return generate_beneficiary_keys(folder, "0xBeneficiary"), generate_beneficiary_keys(
+        folder, "0xSomeoneElse"
+    )
 
 
 def _plain_zip() -> bytes:
@@ -89,9 +96,22 @@ def test_aes_layout_is_iv_then_cbc(tmp_path):
     blob = aes_encrypt(data, key)
     assert len(blob) == 16 + 1008 and aes_decrypt(blob, key) == data
     (tmp_path / "ct").write_bytes(blob[16:])
-    out = subprocess.run(["openssl", "enc", "-d", "-aes-256-cbc", "-K", key.hex(),
-                          "-iv", blob[:16].hex(), "-in", str(tmp_path / "ct")],
-                         capture_output=True, check=True)
+    out = subprocess.run(
+        [
+            "openssl",
+            "enc",
+            "-d",
+            "-aes-256-cbc",
+            "-K",
+            key.hex(),
+            "-iv",
+            blob[:16].hex(),
+            "-in",
+            str(tmp_path / "ct"),
+        ],
+        capture_output=True,
+        check=True,
+    )
     assert out.stdout == data
 
 
@@ -104,7 +124,19 @@ def test_openssl_unwraps_the_aes_key(keys, tmp_path):
     with zipfile.ZipFile(io.BytesIO(encrypt_result(plain, mine.public))) as zf:
         (tmp_path / "k").write_bytes(zf.read(AES_KEY_FILE))
         blob = zf.read("iexec_out.zip.aes")
-    key = subprocess.run(["openssl", "pkeyutl", "-decrypt", "-inkey", str(mine.private),
-                          "-pkeyopt", "rsa_padding_mode:pkcs1", "-in", str(tmp_path / "k")],
-                         capture_output=True, check=True).stdout
+    key = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-decrypt",
+            "-inkey",
+            str(mine.private),
+            "-pkeyopt",
+            "rsa_padding_mode:pkcs1",
+            "-in",
+            str(tmp_path / "k"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     assert len(key) == 32 and aes_decrypt(blob, key) == plain

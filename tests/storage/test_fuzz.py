@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iexec_kit.storage.auth import Authenticator
 from iexec_kit.storage.cids import Cid, parse_cid
 from iexec_kit.storage.dagpb import PBNode, UnixfsData
-from iexec_kit.storage.errors import InvalidCidError, ProxyAuthError, UnixfsError
+from iexec_kit.storage.errors import (
+    InvalidCidError,
+    PathEscapeError,
+    ProxyAuthError,
+    ResultError,
+    UnixfsError,
+)
 from iexec_kit.storage.results import unzip_result
-from iexec_kit.storage.errors import ResultError, PathEscapeError
 
 AUTH = Authenticator(1)
 

@@ -6,8 +6,12 @@ import pytest
 
 
 def test_daemon_and_proxy_run_inside_a_kernel(tmp_path):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is missing (pip install -e '.[dev]')")
-    nbclient = pytest.importorskip("nbclient", reason="nbclient is missing (pip install -e '.[dev]')")
+    nbformat = pytest.importorskip(
+        "nbformat", reason="nbformat is missing (pip install -e '.[dev]')"
+    )
+    nbclient = pytest.importorskip(
+        "nbclient", reason="nbclient is missing (pip install -e '.[dev]')"
+    )
     cells = [
         "import asyncio, requests\n"
         "asyncio.get_running_loop()  # a kernel has a running loop; the servers get their own\n"
@@ -25,8 +29,9 @@ def test_daemon_and_proxy_run_inside_a_kernel(tmp_path):
         "print('stopped cleanly')",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
     outputs = nb.cells[-1].outputs
     assert any("stopped cleanly" in o.get("text", "") for o in outputs)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iexec_kit.storage.blockstore import MemoryBlockstore
 from iexec_kit.storage.cids import cid_of_block, parse_cid
 from iexec_kit.storage.dagpb import DataType, PBLink, PBNode, UnixfsData
-from iexec_kit.storage.errors import (BlockNotFoundError, CorruptBlockError, InvalidCidError,
-                                      PathEscapeError, UnixfsError)
+from iexec_kit.storage.errors import (
+    BlockNotFoundError,
+    CorruptBlockError,
+    InvalidCidError,
+    PathEscapeError,
+    UnixfsError,
+)
 from iexec_kit.storage.unixfs import Importer, Reader, safe_join
 
 DATA = random.Random(3).randbytes(3 * 256 * 1024 + 99)
@@ -46,8 +52,9 @@ def test_missing_block_fails_before_the_first_byte(node, tmp_path):
 
 def _evil_directory(node, name: str) -> str:
     child = Importer(node.blocks).add_bytes(b"owned")
-    block = PBNode((PBLink(bytes(child.cid), name, child.tsize),),
-                   UnixfsData(DataType.DIRECTORY).encode()).encode()
+    block = PBNode(
+        (PBLink(bytes(child.cid), name, child.tsize),), UnixfsData(DataType.DIRECTORY).encode()
+    ).encode()
     cid = cid_of_block(block)
     node.blocks.put(cid, block)
     return str(cid)
@@ -133,9 +140,14 @@ def test_parse_cid_refuses_unsupported_kinds():
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.binary(max_size=3000), chunk=st.integers(1, 64), links=st.integers(2, 6),
-       offset=st.integers(0, 3100), length=st.one_of(st.none(), st.integers(0, 3100)),
-       version=st.sampled_from([0, 1]))
+@given(
+    data=st.binary(max_size=3000),
+    chunk=st.integers(1, 64),
+    links=st.integers(2, 6),
+    offset=st.integers(0, 3100),
+    length=st.one_of(st.none(), st.integers(0, 3100)),
+    version=st.sampled_from([0, 1]),
+)
 def test_any_slice_reads_back(data, chunk, links, offset, length, version):
     store = MemoryBlockstore()
     added = Importer(store, chunk_size=chunk, max_links=links, cid_version=version).add_bytes(data)
@@ -146,17 +158,24 @@ def test_any_slice_reads_back(data, chunk, links, offset, length, version):
 
 
 @settings(max_examples=60, deadline=None)
-@given(links=st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.text(max_size=10),
-                                st.integers(0, 2**63)), max_size=5),
-       data=st.one_of(st.none(), st.binary(max_size=50)))
+@given(
+    links=st.lists(
+        st.tuples(st.binary(min_size=1, max_size=40), st.text(max_size=10), st.integers(0, 2**63)),
+        max_size=5,
+    ),
+    data=st.one_of(st.none(), st.binary(max_size=50)),
+)
 def test_dag_pb_round_trip(links, data):
     node = PBNode(tuple(PBLink(*link) for link in links), data)
     assert PBNode.decode(node.encode()) == node
 
 
 @settings(max_examples=100, deadline=None)
-@given(block=st.binary(max_size=100), codec=st.sampled_from(["dag-pb", "raw"]),
-       version=st.sampled_from([0, 1]))
+@given(
+    block=st.binary(max_size=100),
+    codec=st.sampled_from(["dag-pb", "raw"]),
+    version=st.sampled_from([0, 1]),
+)
 def test_fast_cids_agree_with_multiformats(block, codec, version):
     from multiformats import CID
 
@@ -196,8 +215,12 @@ def test_every_path_spelling_reaches_the_same_file(node, tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "in.png").write_bytes(b"png")
     cid = node.add_path(tmp_path / "d")
-    for spelling in (f"/ipfs/{cid}/in.png", f"ipfs://{cid}/in.png", f"{cid}/in.png",
-                     f"{parse_cid(cid).to_v1()}/in.png"):
+    for spelling in (
+        f"/ipfs/{cid}/in.png",
+        f"ipfs://{cid}/in.png",
+        f"{cid}/in.png",
+        f"{parse_cid(cid).to_v1()}/in.png",
+    ):
         assert node.cat(spelling) == b"png"
 
 
@@ -205,11 +228,15 @@ def test_two_processes_pinning_in_one_repo_lose_nothing(tmp_path):
     import subprocess
     import sys
 
-    script = ("import sys; from iexec_kit.storage.node import IpfsNode\n"
-              "n = IpfsNode(sys.argv[1])\n"
-              "for i in range(40): n.add_bytes(f'{sys.argv[2]}-{i}'.encode())\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "repo"), tag])
-             for tag in ("a", "b")]
+    script = (
+        "import sys; from iexec_kit.storage.node import IpfsNode\n"
+        "n = IpfsNode(sys.argv[1])\n"
+        "for i in range(40): n.add_bytes(f'{sys.argv[2]}-{i}'.encode())\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "repo"), tag])
+        for tag in ("a", "b")
+    ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     from iexec_kit.storage.node import IpfsNode
 

@@ -14,17 +14,28 @@ import pytest
 import requests
 from eth_account import Account
 
+from iexec_kit.protocol.results import result_hash
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 from iexec_kit.storage.auth import Authenticator, challenge_typed_data, sign_challenge
-from iexec_kit.storage.encryption import (decrypt_result, encrypt_result,
-                                          generate_beneficiary_keys)
-from iexec_kit.storage.errors import (BlockNotFoundError, ProxyAuthError, ResultNotFoundError,
-                                      UploadRejectedError)
-from iexec_kit.storage.oracle import (ContributionStatus, ContributionView,
-                                      StaticTaskOracle, TaskStatus, TaskView)
-from iexec_kit.storage.proxy import (HashMismatchError, NotBeneficiaryError,
-                                     PayloadTooLargeError, ResultProxy, ResultProxyClient,
-                                     UnknownTaskError, UploadConflictError, sign_upload)
-from iexec_kit.storage.results import result_digest, result_hash, zip_result
+from iexec_kit.storage.encryption import decrypt_result, encrypt_result, generate_beneficiary_keys
+from iexec_kit.storage.errors import (
+    BlockNotFoundError,
+    ProxyAuthError,
+    ResultNotFoundError,
+    UploadRejectedError,
+)
+from iexec_kit.storage.oracle import ContributionView, StaticTaskOracle, TaskView
+from iexec_kit.storage.proxy import (
+    HashMismatchError,
+    NotBeneficiaryError,
+    PayloadTooLargeError,
+    ResultProxy,
+    ResultProxyClient,
+    UnknownTaskError,
+    UploadConflictError,
+    sign_upload,
+)
+from iexec_kit.storage.results import result_digest, zip_result
 
 CHAIN_ID = 65535
 TASK = "0x" + "7a" * 32
@@ -46,8 +57,9 @@ def _result(tmp_path, content: bytes = b"cartoon bytes") -> tuple[bytes, str]:
     out = tmp_path / f"iexec_out_{len(content)}_{content[:4].hex()}"
     out.mkdir()
     (out / "cartoon.png").write_bytes(content)
-    (out / "computed.json").write_text(json.dumps(
-        {"deterministic-output-path": "/iexec_out/cartoon.png"}))
+    (out / "computed.json").write_text(
+        json.dumps({"deterministic-output-path": "/iexec_out/cartoon.png"})
+    )
     return zip_result(out), result_digest(out)
 
 
@@ -58,22 +70,49 @@ def world(tmp_path):
     archive, digest = _result(tmp_path)
     rhash = result_hash(TASK, digest)
     oracle = StaticTaskOracle()  # stand-in until the PoCo contracts land
-    oracle.set_task(TaskView(TASK, TaskStatus.REVEALING, REQUESTER.address, BENEFICIARY.address,
-                             consensus_value=rhash))
-    oracle.set_contribution(TASK, WORKER.address, ContributionView(ContributionStatus.PROVED, rhash))
-    oracle.set_contribution(TASK, OTHER_WORKER.address,
-                            ContributionView(ContributionStatus.CONTRIBUTED, rhash))
+    oracle.set_task(
+        TaskView(
+            TASK,
+            TaskStatus.REVEALING,
+            REQUESTER.address,
+            BENEFICIARY.address,
+            consensus_value=rhash,
+        )
+    )
+    oracle.set_contribution(
+        TASK, WORKER.address, ContributionView(ContributionStatus.PROVED, rhash)
+    )
+    oracle.set_contribution(
+        TASK, OTHER_WORKER.address, ContributionView(ContributionStatus.CONTRIBUTED, rhash)
+    )
     clock = Clock()
     node = IpfsNode(tmp_path / "ipfs")
-    proxy = ResultProxy(oracle, node, tmp_path / "proxy", chain_id=CHAIN_ID,
-                        max_upload_bytes=200_000, auth=Authenticator(CHAIN_ID, clock=clock,
-                                                                     token_ttl=600))
+    proxy = ResultProxy(
+        oracle,
+        node,
+        tmp_path / "proxy",
+        chain_id=CHAIN_ID,
+        max_upload_bytes=200_000,
+        auth=Authenticator(CHAIN_ID, clock=clock, token_ttl=600),
+    )
     with proxy:
         client = ResultProxyClient(proxy.url, chain_id=CHAIN_ID)
         token = client.login(REQUESTER.key)
-        yield type("World", (), dict(proxy=proxy, client=client, token=token, oracle=oracle,
-                                     node=node, archive=archive, digest=digest, clock=clock,
-                                     tmp=tmp_path))
+        yield type(
+            "World",
+            (),
+            dict(
+                proxy=proxy,
+                client=client,
+                token=token,
+                oracle=oracle,
+                node=node,
+                archive=archive,
+                digest=digest,
+                clock=clock,
+                tmp=tmp_path,
+            ),
+        )
     assert not proxy.server.running
 
 
@@ -120,23 +159,41 @@ def test_refused_when_the_result_hash_differs(world):
 def test_refused_when_the_worker_signature_is_not_the_workers(world):
     w = world
     for signature in [sign_upload(TASK, w.archive, OTHER_WORKER.key), "0x1234", ""]:
-        res = requests.post(f"{w.proxy.url}/v1/results/{TASK}", data=w.archive, timeout=10,
-                            headers={"Authorization": w.token, "X-Worker": WORKER.address,
-                                     "X-Worker-Signature": signature})
+        res = requests.post(
+            f"{w.proxy.url}/v1/results/{TASK}",
+            data=w.archive,
+            timeout=10,
+            headers={
+                "Authorization": w.token,
+                "X-Worker": WORKER.address,
+                "X-Worker-Signature": signature,
+            },
+        )
         assert res.status_code == 403, res.text
     signed_for_other_zip = sign_upload(TASK, w.archive + b"x", WORKER.key)
-    res = requests.post(f"{w.proxy.url}/v1/results/{TASK}", data=w.archive, timeout=10,
-                        headers={"Authorization": w.token, "X-Worker": WORKER.address,
-                                 "X-Worker-Signature": signed_for_other_zip})
+    res = requests.post(
+        f"{w.proxy.url}/v1/results/{TASK}",
+        data=w.archive,
+        timeout=10,
+        headers={
+            "Authorization": w.token,
+            "X-Worker": WORKER.address,
+            "X-Worker-Signature": signed_for_other_zip,
+        },
+    )
     assert res.status_code == 403
     _nothing_stored(w)
 
 
 def test_refused_for_an_unknown_task(world):
     with pytest.raises(UnknownTaskError):
-        world.proxy.accept_upload(world.token, "0x" + "00" * 32, WORKER.address,
-                                  sign_upload("0x" + "00" * 32, world.archive, WORKER.key),
-                                  world.archive)
+        world.proxy.accept_upload(
+            world.token,
+            "0x" + "00" * 32,
+            WORKER.address,
+            sign_upload("0x" + "00" * 32, world.archive, WORKER.key),
+            world.archive,
+        )
     with pytest.raises(ResultNotFoundError):
         world.client.upload(world.token, "0x" + "00" * 32, world.archive, WORKER.key)
 
@@ -151,9 +208,16 @@ def test_refused_over_the_size_limit(world):
         for _ in range(25):
             yield b"\0" * 10_000
 
-    res = requests.post(f"{w.proxy.url}/v1/results/{TASK}", data=chunks(), timeout=10,
-                        headers={"Authorization": w.token, "X-Worker": WORKER.address,
-                                 "X-Worker-Signature": "0x00"})
+    res = requests.post(
+        f"{w.proxy.url}/v1/results/{TASK}",
+        data=chunks(),
+        timeout=10,
+        headers={
+            "Authorization": w.token,
+            "X-Worker": WORKER.address,
+            "X-Worker-Signature": "0x00",
+        },
+    )
     assert res.status_code == 413
     _nothing_stored(w)
 
@@ -170,8 +234,9 @@ def test_refused_with_bad_tokens(world):
         w.client.upload(beneficiary_token, TASK, w.archive, WORKER.key)
     w.clock.now += 601  # the token has expired
     with pytest.raises(ProxyAuthError, match="expired"):
-        w.proxy.accept_upload(w.token, TASK, WORKER.address,
-                              sign_upload(TASK, w.archive, WORKER.key), w.archive)
+        w.proxy.accept_upload(
+            w.token, TASK, WORKER.address, sign_upload(TASK, w.archive, WORKER.key), w.archive
+        )
     with pytest.raises(ProxyAuthError):
         w.client.upload(w.token, TASK, w.archive, WORKER.key)
     _nothing_stored(w)
@@ -180,41 +245,63 @@ def test_refused_with_bad_tokens(world):
 def test_challenges_are_single_use_signed_and_expiring(world):
     w = world
     url = w.proxy.url
-    typed = requests.get(f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10).json()
-    assert typed["domain"] == {"name": "iExec Result Repository", "version": "1",
-                               "chainId": CHAIN_ID}
+    typed = requests.get(
+        f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10
+    ).json()
+    assert typed["domain"] == {
+        "name": "iExec Result Repository",
+        "version": "1",
+        "chainId": CHAIN_ID,
+    }
     assert typed["types"]["Challenge"] == [{"name": "challenge", "type": "string"}]
     login = sign_challenge(typed, REQUESTER.key)
     digest, signature, address = login.split("_")
 
     def post(body):
-        return requests.post(f"{url}/results/login", params={"chainId": CHAIN_ID}, data=body,
-                             timeout=10)
+        return requests.post(
+            f"{url}/results/login", params={"chainId": CHAIN_ID}, data=body, timeout=10
+        )
 
     # signed by someone else than the address claimed -> refused, and the challenge is burnt
     forged = sign_challenge(typed, OTHER_WORKER.key).split("_")[1]
     assert post(f"{digest}_{forged}_{address}").status_code == 401
     assert post(login).status_code == 401  # burnt by the failed attempt
-    typed = requests.get(f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10).json()
+    typed = requests.get(
+        f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10
+    ).json()
     login = sign_challenge(typed, REQUESTER.key)
     assert post(login).status_code == 200
     assert post(login).status_code == 401  # replayed
     never_issued = sign_challenge(challenge_typed_data("0x" + "00" * 32, CHAIN_ID), REQUESTER.key)
     assert post(never_issued).status_code == 401
     assert post("not-a-login").status_code == 401
-    typed = requests.get(f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10).json()
+    typed = requests.get(
+        f"{url}/results/challenge", params={"chainId": CHAIN_ID}, timeout=10
+    ).json()
     w.clock.now += 301
     assert post(sign_challenge(typed, REQUESTER.key)).status_code == 401  # expired
-    assert requests.get(f"{url}/results/challenge", params={"chainId": 1},
-                        timeout=10).status_code == 401
+    assert (
+        requests.get(f"{url}/results/challenge", params={"chainId": 1}, timeout=10).status_code
+        == 401
+    )
 
 
 def test_private_results_only_for_the_beneficiary(world):
     w = world
-    w.oracle.set_task(TaskView(TASK, TaskStatus.REVEALING, REQUESTER.address, BENEFICIARY.address,
-                               storage_provider="dropbox"))
-    w.oracle.set_contribution(TASK, WORKER.address, ContributionView(
-        ContributionStatus.PROVED, result_hash(TASK, w.digest)))
+    w.oracle.set_task(
+        TaskView(
+            TASK,
+            TaskStatus.REVEALING,
+            REQUESTER.address,
+            BENEFICIARY.address,
+            storage_provider="dropbox",
+        )
+    )
+    w.oracle.set_contribution(
+        TASK,
+        WORKER.address,
+        ContributionView(ContributionStatus.PROVED, result_hash(TASK, w.digest)),
+    )
     receipt = w.client.upload(w.token, TASK, w.archive, WORKER.key)
     assert receipt.storage == "dropbox" and receipt.cid is None
     with pytest.raises(BlockNotFoundError):  # not on IPFS
@@ -230,8 +317,9 @@ def test_encrypted_results_travel_opaque_and_open_for_the_beneficiary(world):
     w = world
     keys = generate_beneficiary_keys(w.tmp / "secrets", BENEFICIARY.address)
     sealed = encrypt_result(w.archive, keys.public)
-    w.oracle.set_task(TaskView(TASK, TaskStatus.REVEALING, REQUESTER.address, BENEFICIARY.address,
-                               encrypted=True))
+    w.oracle.set_task(
+        TaskView(TASK, TaskStatus.REVEALING, REQUESTER.address, BENEFICIARY.address, encrypted=True)
+    )
     receipt = w.client.upload(w.token, TASK, sealed, WORKER.key)
     fetched = w.node.cat(receipt.cid)
     assert fetched == sealed
@@ -264,10 +352,18 @@ def test_tokens_outlive_a_restart_of_the_same_proxy_only(tmp_path):
 
 @pytest.mark.parametrize("taskid", ["nothex", "0x1234", "0x" + "zz" * 32])
 def test_malformed_task_ids_are_400(world, taskid):
-    res = requests.post(f"{world.proxy.url}/v1/results/{taskid}", data=world.archive, timeout=10,
-                        headers={"Authorization": world.token, "X-Worker": WORKER.address,
-                                 "X-Worker-Signature": "0x00"})
+    res = requests.post(
+        f"{world.proxy.url}/v1/results/{taskid}",
+        data=world.archive,
+        timeout=10,
+        headers={
+            "Authorization": world.token,
+            "X-Worker": WORKER.address,
+            "X-Worker-Signature": "0x00",
+        },
+    )
     assert res.status_code == 400
-    res = requests.get(f"{world.proxy.url}/results/{taskid}", timeout=10,
-                       headers={"Authorization": world.token})
+    res = requests.get(
+        f"{world.proxy.url}/results/{taskid}", timeout=10, headers={"Authorization": world.token}
+    )
     assert res.status_code == 400

@@ -9,11 +9,12 @@ import pytest
 import requests
 from eth_account import Account
 
+from iexec_kit.protocol.results import result_hash
+from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 from iexec_kit.storage.encryption import decrypt_result, encrypt_result
 from iexec_kit.storage.errors import ProxyAuthError
-from iexec_kit.storage.oracle import (ContributionStatus, ContributionView, StaticTaskOracle,
-                                      TaskStatus, TaskView)
-from iexec_kit.storage.results import result_digest, result_hash, unzip_result, zip_result
+from iexec_kit.storage.oracle import ContributionView, StaticTaskOracle, TaskView
+from iexec_kit.storage.results import result_digest, unzip_result, zip_result
 from iexec_kit.storage.service import LocalStorage
 
 REQUESTER = Account.from_key("0x" + "a1" * 32)
@@ -25,13 +26,15 @@ def test_storage_set_up_upload_and_fetch(tmp_path):
     out = tmp_path / "iexec_out"
     out.mkdir()
     (out / "cartoon.png").write_bytes(b"\x89PNG\r\n\x1a\n fake")
-    (out / "computed.json").write_text(json.dumps(
-        {"deterministic-output-path": "/iexec_out/cartoon.png"}))
+    (out / "computed.json").write_text(
+        json.dumps({"deterministic-output-path": "/iexec_out/cartoon.png"})
+    )
     archive, digest = zip_result(out), result_digest(out)
     oracle = StaticTaskOracle()  # stand-in until the PoCo contracts land
     oracle.set_task(TaskView(TASK, TaskStatus.REVEALING, REQUESTER.address, REQUESTER.address))
-    oracle.set_contribution(TASK, WORKER.address, ContributionView(
-        ContributionStatus.PROVED, result_hash(TASK, digest)))
+    oracle.set_contribution(
+        TASK, WORKER.address, ContributionView(ContributionStatus.PROVED, result_hash(TASK, digest))
+    )
     with LocalStorage(tmp_path / "storage", oracle=oracle, chain_id=65535) as storage:
         with pytest.raises(ProxyAuthError, match="storage_init"):
             storage.upload(REQUESTER.address, TASK, archive, WORKER.key)

@@ -21,11 +21,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("IEXEC_KIT_CHROMIUM", "/usr/bin/chromium"))   # Debian's package by default
+CHROMIUM = Path(
+    os.environ.get("IEXEC_KIT_CHROMIUM", "/usr/bin/chromium")
+)  # Debian's package by default
 SHOTS = REPO / ".sandbox" / "screenshots"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-RUN_TIMEOUT_MS = 180_000   # a notebook's run, kernel start included (about 10 s here)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RUN_TIMEOUT_MS = 180_000  # a notebook's run, kernel start included (about 10 s here)
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +51,18 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"jupyter lab did not answer {url} in {timeout} s:\n{log.read_text()[-3000:]}")
+    raise TimeoutError(
+        f"jupyter lab did not answer {url} in {timeout} s:\n{log.read_text()[-3000:]}"
+    )
 
 
 @pytest.fixture
@@ -59,22 +72,41 @@ def lab(tmp_path):
         reason = f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium, or make sysdeps)"
         print("SKIPPED:", reason)
         pytest.skip(reason)
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e .[dev])")
+    pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright for Python is not installed (pip install -e .[dev])",
+    )
     root = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = dict(
+        os.environ,
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONUNBUFFERED="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.open_browser=False",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = tmp_path / "jupyter.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base}/api/status?token={token}", proc, log)
@@ -100,7 +132,7 @@ def _stop_lab(proc: subprocess.Popen, base: str, token: str) -> None:
         except subprocess.TimeoutExpired:
             pass
     try:
-        os.killpg(proc.pid, signal.SIGKILL)   # the group this test started (start_new_session)
+        os.killpg(proc.pid, signal.SIGKILL)  # the group this test started (start_new_session)
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait(timeout=10)
@@ -119,7 +151,9 @@ def _run_notebook(page, base: str, token: str, name: str) -> None:
         select.click()
     except PlaywrightTimeout:
         pass
-    no_news = page.locator(".jp-toast-button", has_text="No")   # the "Jupyter news?" toast, out of the screenshots
+    no_news = page.locator(
+        ".jp-toast-button", has_text="No"
+    )  # the "Jupyter news?" toast, out of the screenshots
     if no_news.count():
         no_news.first.click()
     # the kernel is connected and idle (widgets render only after that)
@@ -142,10 +176,16 @@ def _run_notebook(page, base: str, token: str, name: str) -> None:
         """() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""", timeout=RUN_TIMEOUT_MS)
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .ansi-red-fg, "
-                          ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
-    assert errors.count() == 0, f"{name}: a cell raised:\n" + "\n".join(errors.all_inner_texts())[:3000]
+        }""",
+        timeout=RUN_TIMEOUT_MS,
+    )
+    errors = page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .ansi-red-fg, "
+        ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+    )
+    assert errors.count() == 0, (
+        f"{name}: a cell raised:\n" + "\n".join(errors.all_inner_texts())[:3000]
+    )
 
 
 def test_notebooks_05_and_06_in_jupyterlab(lab):
@@ -157,8 +197,12 @@ def test_notebooks_05_and_06_in_jupyterlab(lab):
     print(f"screenshots: {SHOTS}")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000})
+            str(tmp / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         try:
             page = context.new_page()
             # 05: the watcher shows the consensus
@@ -169,7 +213,9 @@ def test_notebooks_05_and_06_in_jupyterlab(lab):
             assert "Consensus reached" in marker.inner_text()
             seen = page.evaluate("window.__iexecSeen")
             print(f"05 watcher states seen in the browser: {seen}")
-            assert seen[-1] == "consensus" and "contributing" in seen, f"the watcher did not update live: {seen}"
+            assert seen[-1] == "consensus" and "contributing" in seen, (
+                f"the watcher did not update live: {seen}"
+            )
             watcher = page.locator(".iexec-panel", has=page.locator(".iexec-watcher")).first
             assert "colluding" in watcher.inner_text()
             watcher.scroll_into_view_if_needed()
@@ -184,7 +230,9 @@ def test_notebooks_05_and_06_in_jupyterlab(lab):
                 """() => ['img.iexec-before', 'img.iexec-after'].every(sel => {
                     const i = document.querySelector(sel);
                     return i && i.complete && i.naturalWidth > 0;
-                })""", timeout=RUN_TIMEOUT_MS)
+                })""",
+                timeout=RUN_TIMEOUT_MS,
+            )
             viewer = page.locator(".iexec-panel", has=page.locator("img.iexec-after")).first
             viewer.scroll_into_view_if_needed()
             assert "same digest" in viewer.inner_text()

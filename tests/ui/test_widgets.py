@@ -12,12 +12,22 @@ import pytest
 W = pytest.importorskip("ipywidgets")
 
 from iexec_kit.actors import events as E  # noqa: E402
-from iexec_kit.ui.widgets import (CONSENSUS_CLASS, ContributionWatcher, DealView, OrderInspector,  # noqa: E402
-                                  RequestBuilder, ResultViewer, StorageSetupPanel, watch_state)
+from iexec_kit.ui.widgets import (
+    CONSENSUS_CLASS,
+    ContributionWatcher,
+    DealView,
+    OrderInspector,  # noqa: E402
+    RequestBuilder,
+    ResultViewer,
+    StorageSetupPanel,
+    watch_state,
+)
 
 RLC = 10**9
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def errors(panel) -> str:
@@ -25,13 +35,16 @@ def errors(panel) -> str:
 
 
 def test_importing_the_tables_does_not_load_ipywidgets():
-    code = ("import sys; from iexec_kit.ui import accounts_table; "
-            "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported eagerly'; "
-            "from iexec_kit.ui import ContributionWatcher; assert 'ipywidgets' in sys.modules")
+    code = (
+        "import sys; from iexec_kit.ui import accounts_table; "
+        "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported eagerly'; "
+        "from iexec_kit.ui import ContributionWatcher; assert 'ipywidgets' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 # ----- the watcher over a real run -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo():
@@ -45,7 +58,11 @@ def demo():
     watcher = ContributionWatcher(stream)
     seen = [watcher.view.value]
     watcher.view.observe(lambda change: seen.append(change["new"]), names="value")
-    report = run_demo(DemoConfig(workers=5, cheaters=2, trust=5, engine="numpy", seed=1), sandbox=sb, stream=stream)
+    report = run_demo(
+        DemoConfig(workers=5, cheaters=2, trust=5, engine="numpy", seed=1),
+        sandbox=sb,
+        stream=stream,
+    )
     yield sb, stream, watcher, report, seen
     watcher.close()
     sb.close()
@@ -80,14 +97,16 @@ def test_watcher_updated_live_as_events_came(demo):
     *_, seen = demo
     assert "waiting for the scheduler" in seen[0]
     before = [v for v in seen if CONSENSUS_CLASS + "'" not in v]
-    assert len(before) >= 3, "the watcher should redraw as contributions arrive, before the consensus"
+    assert len(before) >= 3, (
+        "the watcher should redraw as contributions arrive, before the consensus"
+    )
     assert any("committed" in v and "no consensus yet" in v for v in before)
     assert f"class='{CONSENSUS_CLASS}'" in seen[-1]
 
 
 def test_watcher_holds_no_state_the_stream_cannot_rebuild(demo):
     _, stream, watcher, *_ = demo
-    again = ContributionWatcher(stream)   # made after the run: replays the stream's history
+    again = ContributionWatcher(stream)  # made after the run: replays the stream's history
     try:
         assert again.view.value == watcher.view.value
         assert again.reached
@@ -104,7 +123,10 @@ def test_result_viewer_fetches_and_checks_a_real_result(demo):
     assert viewer.ok is True
     assert viewer.cid == task["result_cid"]
     assert bytes(viewer.before_image.value) == DEFAULT_INPUT.read_bytes()
-    assert bytes(viewer.after_image.value).startswith(b"\x89PNG") and viewer.after_image.format == "png"
+    assert (
+        bytes(viewer.after_image.value).startswith(b"\x89PNG")
+        and viewer.after_image.format == "png"
+    )
     assert bytes(viewer.after_image.value) != bytes(viewer.before_image.value)
     assert "same digest" in viewer.info.value and task["result_cid"] in viewer.info.value
 
@@ -127,7 +149,9 @@ def test_watcher_credibility_follows_the_consensus_math():
     stream.emit(E.DealCreated(DEAL, 1, 2 * RLC, 5, "0x" + "00" * 20, "0x" + "01" * 20))
     stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))
     math = ConsensusState(5)
-    for i, (answer, who) in enumerate([(GOOD, "honest"), (BAD, "colluding"), (GOOD, "honest"), (GOOD, "honest")]):
+    for i, (answer, who) in enumerate(
+        [(GOOD, "honest"), (BAD, "colluding"), (GOOD, "honest"), (GOOD, "honest")]
+    ):
         stream.emit(commit(i, answer, who))
         math.add(answer, 0)
         row = w.state()[TASK]["workers"][f"0x{i:040x}"]
@@ -136,13 +160,15 @@ def test_watcher_credibility_follows_the_consensus_math():
     assert not w.reached and "no consensus yet" in w.view.value
     stream.emit(commit(4, GOOD))
     stream.emit(E.ConsensusReached(TASK, GOOD, tuple(f"0x{i:040x}" for i in (0, 2, 3, 4)), 300))
-    assert w.reached and f"class='{CONSENSUS_CLASS}'" in w.view.value and "4 winner(s)" in w.view.value
+    assert (
+        w.reached and f"class='{CONSENSUS_CLASS}'" in w.view.value and "4 winner(s)" in w.view.value
+    )
     # a reopen takes the consensus back
     stream.emit(E.TaskReopened(TASK))
     assert not w.reached and "reopened" in w.view.value
     assert CONSENSUS_CLASS + "-box" not in w._dom_classes
     w.close()
-    stream.emit(E.TaskFinalized(TASK, "{}"))   # unsubscribed: no redraw
+    stream.emit(E.TaskFinalized(TASK, "{}"))  # unsubscribed: no redraw
     assert "COMPLETED" not in w.view.value
 
 
@@ -151,7 +177,10 @@ def test_watcher_is_thread_safe():
     w = ContributionWatcher(stream)
     stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))
     n = 40
-    threads = [threading.Thread(target=lambda i=i: stream.emit(commit(i, GOOD if i % 3 else BAD))) for i in range(n)]
+    threads = [
+        threading.Thread(target=lambda i=i: stream.emit(commit(i, GOOD if i % 3 else BAD)))
+        for i in range(n)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -159,7 +188,9 @@ def test_watcher_is_thread_safe():
     w.refresh()
     rows = w.state()[TASK]["workers"]
     assert len(rows) == n and all(r["commit"] for r in rows.values())
-    assert w.view.value.count("<tr>") == (n + 1) + (2 + 1)  # worker rows + header, answer rows + header
+    assert w.view.value.count("<tr>") == (n + 1) + (
+        2 + 1
+    )  # worker rows + header, answer rows + header
     w.close()
 
 
@@ -167,7 +198,7 @@ def test_a_failing_redraw_shows_in_the_output_and_spares_the_actors(monkeypatch)
     stream = E.EventStream()
     w = ContributionWatcher(stream)
     monkeypatch.setattr(w, "state", lambda: 1 / 0)
-    stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))   # does not raise in the emitter
+    stream.emit(E.TaskInitialized(TASK, DEAL, 0, 100, 200))  # does not raise in the emitter
     assert "ZeroDivisionError" in errors(w)
     assert w.output.layout.display is None
     w.close()
@@ -180,6 +211,7 @@ def test_result_viewer_from_bytes_flags_a_different_digest():
 
 
 # ----- the step panels on a real sandbox ----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tutorial():
@@ -199,7 +231,9 @@ def test_storage_panel_signs_in_and_shows_challenge_signature_token(tutorial):
     assert errors(panel) == ""
     token = sb.storage.token_for(sb.requester.address)
     assert token and token[:20] in panel.challenge.value
-    assert "iExec Result Repository" in panel.challenge.value and "signature" in panel.challenge.value
+    assert (
+        "iExec Result Repository" in panel.challenge.value and "signature" in panel.challenge.value
+    )
     assert "signed in as requester" in panel.texts()
     panel.choice.value = "private"
     assert panel.params()["storage_provider"] == "dropbox" and "dropbox" in panel.help.value
@@ -224,10 +258,12 @@ def test_request_builder_errors_in_the_output_then_buys(tutorial):
     sb = tutorial.sb
     panel = RequestBuilder(sb)
     buy = next(c for c in panel.children if isinstance(c, W.Button) and c.description == "Buy")
-    panel.app_max.value = 0.0   # below the app's price: no order matches
+    panel.app_max.value = 0.0  # below the app's price: no order matches
     buy.click()
     err = errors(panel)
-    assert err and "Error" in err and "iexec_kit/" not in err, err   # a kit error: its message, no kit frames
+    assert err and "Error" in err and "iexec_kit/" not in err, (
+        err
+    )  # a kit error: its message, no kit frames
     assert panel.deal.value == ""
     panel.app_max.value = 1.0
     panel.use_sample()
@@ -254,10 +290,11 @@ def test_a_button_error_ends_in_the_learners_code():
     from iexec_kit.ui.widgets import Panel
 
     panel = Panel()
-    assert panel.output.layout.display == "none"   # hidden until written to
+    assert panel.output.layout.display == "none"  # hidden until written to
 
     def learners_callback():
         return {}["missing"]
+
     button = panel._button("go", learners_callback)
     button.click()
     err = errors(panel)

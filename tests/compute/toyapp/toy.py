@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """A toy iExec app for the runner conformance tests: its first argument picks a behaviour."""
+
 import json
 import os
 import sys
@@ -15,12 +16,21 @@ def computed(data):
 
 
 if mode == "ok":
-    names = [os.environ[f"IEXEC_INPUT_FILE_NAME_{i}"]
-             for i in range(1, int(os.environ["IEXEC_INPUT_FILES_NUMBER"]) + 1)]
-    report = {"args": sys.argv[1:], "inputs": names,
-              "sizes": [os.path.getsize(os.path.join(os.environ["IEXEC_IN"], n)) for n in names],
-              "env": {k: v for k, v in os.environ.items() if k.startswith("IEXEC_")
-                      and k not in ("IEXEC_IN", "IEXEC_OUT", "IEXEC_INPUT_FILES_FOLDER")}}
+    names = [
+        os.environ[f"IEXEC_INPUT_FILE_NAME_{i}"]
+        for i in range(1, int(os.environ["IEXEC_INPUT_FILES_NUMBER"]) + 1)
+    ]
+    report = {
+        "args": sys.argv[1:],
+        "inputs": names,
+        "sizes": [os.path.getsize(os.path.join(os.environ["IEXEC_IN"], n)) for n in names],
+        "env": {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("IEXEC_")
+            and k not in ("IEXEC_IN", "IEXEC_OUT", "IEXEC_INPUT_FILES_FOLDER")
+        },
+    }
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(report, f, sort_keys=True)
     computed({"deterministic-output-path": os.path.join(out, "result.json")})
@@ -30,7 +40,7 @@ elif mode == "hang":
     time.sleep(3600)
 elif mode == "bigout":
     with open(os.path.join(out, "big.bin"), "wb") as f:
-        for _ in range(4096):           # up to 256 MB unless stopped first
+        for _ in range(4096):  # up to 256 MB unless stopped first
             f.write(b"\0" * 65536)
             f.flush()
             time.sleep(0.001)
