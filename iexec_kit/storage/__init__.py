@@ -42,6 +42,7 @@ _EXPORTS = {
     "ResultProxy": "proxy",
     "ResultProxyClient": "proxy",
     "UploadReceipt": "proxy",
+    "SignIn": "proxy",
     "Authenticator": "auth",
     "LocalStorage": "service",
     "HubTaskOracle": "chain_oracle",

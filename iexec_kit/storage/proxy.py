@@ -111,6 +111,17 @@ class UploadReceipt:
         )
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """One storage init as the requester sees it: the proxy's EIP-712 challenge (typed data),
+    the login string signed from it (``<hash>_<signature>_<address>``, see
+    :func:`~iexec_kit.storage.auth.sign_challenge`), and the token the proxy gave back."""
+
+    challenge: dict
+    signature: str
+    token: str
+
+
 class ResultProxy:
     """The proxy's logic, callable directly or over HTTP (:meth:`start`)."""
 
@@ -414,6 +425,10 @@ class ResultProxyClient:
 
     def login(self, private_key) -> str:
         """Storage init: sign a fresh challenge, get a token."""
+        return self.sign_in(private_key).token
+
+    def sign_in(self, private_key) -> SignIn:
+        """Storage init, each step kept: the challenge fetched, its signature, the token."""
         typed = self._check(
             self._http.get(
                 f"{self.url}/results/challenge",
@@ -422,7 +437,7 @@ class ResultProxyClient:
             )
         ).json()
         signed = sign_challenge(typed, private_key)
-        return self._check(
+        token = self._check(
             self._http.post(
                 f"{self.url}/results/login",
                 params={"chainId": self.chain_id},
@@ -430,6 +445,7 @@ class ResultProxyClient:
                 timeout=self.timeout,
             )
         ).text
+        return SignIn(typed, signed, token)
 
     def upload(self, token: str, taskid: str, archive: bytes, worker_key) -> UploadReceipt:
         """A worker's upload of ``archive`` for ``taskid``, signed with its key."""

@@ -109,10 +109,16 @@ class LocalStorage:
             return {}
 
     def storage_init(self, requester_key) -> str:
-        """Sign the proxy's EIP-712 challenge with the requester's key; keep and return the token."""
+        """Sign the proxy's EIP-712 challenge as the requester; keep and return the token."""
+        return self.sign_in(requester_key).token
+
+    def sign_in(self, requester_key):
+        """:meth:`storage_init` with its steps kept (a :class:`~iexec_kit.storage.proxy.SignIn`:
+        the challenge, the signature, the token); the token is kept for the workers."""
         from eth_account import Account
 
-        token = self.client().login(requester_key)
+        signed = self.client().sign_in(requester_key)
+        token = signed.token
         tokens = self._tokens()
         tokens[Account.from_key(requester_key).address.lower()] = token
         tmp = self._tokens_file.with_suffix(".tmp")
@@ -120,7 +126,7 @@ class LocalStorage:
         with os.fdopen(fd, "w") as fh:
             json.dump(tokens, fh)
         os.replace(tmp, self._tokens_file)
-        return token
+        return signed
 
     def token_for(self, requester: str) -> str | None:
         """The token stored for a requester by :meth:`storage_init` (None when there is none)."""

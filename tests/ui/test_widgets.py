@@ -12,15 +12,15 @@ import pytest
 W = pytest.importorskip("ipywidgets")
 
 from iexec_kit.actors import events as E  # noqa: E402
-from iexec_kit.ui.widgets import (
+from iexec_kit.actors.views import task_progress  # noqa: E402
+from iexec_kit.ui.panels import (  # noqa: E402
     CONSENSUS_CLASS,
     ContributionWatcher,
     DealView,
-    OrderInspector,  # noqa: E402
+    OrderInspector,
     RequestBuilder,
     ResultViewer,
     StorageSetupPanel,
-    watch_state,
 )
 
 RLC = 10**9
@@ -77,20 +77,20 @@ def test_watcher_shows_the_consensus_of_a_real_run(demo):
     html = watcher.view.value
     assert f"class='{CONSENSUS_CLASS}'" in html and "Consensus reached" in html
     assert "COMPLETED" in html and "colluding" in html and "honest" in html
-    state = watch_state(list(stream))[task["task_id"]]
-    assert state["consensus"].lower() == task["consensus"].lower()
-    assert state["trust"] == 5
+    state = task_progress(stream)[task["task_id"]]
+    assert state.consensus.lower() == task["consensus"].lower()
+    assert state.trust == 5
     # every contributor on chain is a row with its commit; the winners revealed
-    committed = {a.lower() for a, w in state["workers"].items() if w["commit"]}
+    committed = {a.lower() for a, w in state.workers.items() if w.commit}
     assert committed == {c["address"].lower() for c in task["contributions"]}
     for c in task["contributions"]:
-        row = state["workers"][c["address"]]
-        assert row["revealed"] == (c["status"] == "PROVED")
-        assert row["authorized"] and row["digest"]
+        row = state.workers[c["address"]]
+        assert row.revealed == (c["status"] == "PROVED")
+        assert row.authorized and row.digest
     # the winning answer's credibility passed the threshold, the cheaters' did not
-    cred = state["credibility"]
-    assert cred[state["consensus"]] > state["threshold"]
-    assert all(v <= state["threshold"] for h, v in cred.items() if h != state["consensus"])
+    cred = state.credibility
+    assert cred[state.consensus] > state.threshold
+    assert all(v <= state.threshold for h, v in cred.items() if h != state.consensus)
 
 
 def test_watcher_updated_live_as_events_came(demo):
@@ -154,8 +154,8 @@ def test_watcher_credibility_follows_the_consensus_math():
     ):
         stream.emit(commit(i, answer, who))
         math.add(answer, 0)
-        row = w.state()[TASK]["workers"][f"0x{i:040x}"]
-        assert row["credibility"] == pytest.approx(math.credibility(answer))
+        row = w.state()[TASK].workers[f"0x{i:040x}"]
+        assert row.credibility == pytest.approx(math.credibility(answer))
         assert f"{math.credibility(answer):.2f}" in w.view.value
     assert not w.reached and "no consensus yet" in w.view.value
     stream.emit(commit(4, GOOD))
@@ -186,8 +186,8 @@ def test_watcher_is_thread_safe():
     for t in threads:
         t.join()
     w.refresh()
-    rows = w.state()[TASK]["workers"]
-    assert len(rows) == n and all(r["commit"] for r in rows.values())
+    rows = w.state()[TASK].workers
+    assert len(rows) == n and all(r.commit for r in rows.values())
     assert w.view.value.count("<tr>") == (n + 1) + (
         2 + 1
     )  # worker rows + header, answer rows + header
@@ -280,6 +280,10 @@ def test_request_builder_errors_in_the_output_then_buys(tutorial):
     assert deal.request_params().input_files == (panel.image.value,)
     view = DealView(sb, dealid, before=before)
     assert "contribution deadline" in view.view.value and "final deadline" in view.view.value
+    deadlines = sb.hub.deadlines(deal)  # the hub's ratios, not numbers of the panel's own
+    contribution, reveal, final = deadlines.ratios
+    assert f"({contribution} clocks)" in view.view.value and f"({final} clocks)" in view.view.value
+    assert f"({reveal} clocks)" in view.view.value
     assert f"{deal.price_per_task / RLC:g} per task" in view.view.value
     assert sb.requester.address in view.view.value
     # locked before 0, after the price of the task
@@ -287,7 +291,7 @@ def test_request_builder_errors_in_the_output_then_buys(tutorial):
 
 
 def test_a_button_error_ends_in_the_learners_code():
-    from iexec_kit.ui.widgets import Panel
+    from iexec_kit.ui.panels import Panel
 
     panel = Panel()
     assert panel.output.layout.display == "none"  # hidden until written to

@@ -1,0 +1,50 @@
+"""Step 02: an order's fields, who signed it, and its EIP-712 hash."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from iexec_kit.ui.html import render_order, short
+from iexec_kit.ui.panels.base import Panel
+
+
+class OrderInspector(Panel):
+    """Step 02: an order's fields, who signed it, and its EIP-712 hash (checked against the
+    book's). ``orders``: one order or book entry, or a list of them (a dropdown picks one)."""
+
+    title = "Order inspector"
+
+    def __init__(self, sb, orders):
+        self.sb = sb
+        items = list(orders) if isinstance(orders, (list, tuple)) else [orders]
+        self.items = items
+        labels = [
+            (f"{i}: {type(getattr(x, 'order', x)).__name__} {short(self._hash(x), 14)}", i)
+            for i, x in enumerate(items)
+        ]
+        self.pick = W.Dropdown(options=labels, value=0 if items else None, description="order")
+        self.view = W.HTML()
+        self.pick.observe(lambda _: self.render(), names="value")
+        super().__init__([self.pick, self.view])
+        self.render()
+
+    def _hash(self, item) -> str:
+        order = getattr(item, "order", item)
+        return "0x" + order.hash(self.sb.hub.domain()).hex()
+
+    def render(self) -> None:
+        if not self.items:
+            self.view.value = "<i>no order</i>"
+            return
+        item = self.items[self.pick.value]
+        order = getattr(item, "order", item)
+        book_hash = getattr(item, "hash", None)
+        self.view.value = render_order(
+            order.as_dict(),
+            order.signer(self.sb.hub.domain()),
+            self._hash(item),
+            book_hash if isinstance(book_hash, str) and book_hash else None,
+        )
+
+
+__all__ = ["OrderInspector"]
