@@ -189,8 +189,8 @@ def render_watch(tasks: dict) -> str:
         ]
         parts.append(
             f"<div class='iexec-task'><b>task {code(t.taskid, 14)}</b>, trust {t.trust}: "
-            f"an answer wins with credibility &gt; {t.threshold:.2f} (workers counted as new: "
-            f"{t.needed} agreeing suffice)"
+            f"an answer wins with credibility &gt; {t.threshold:.2f} ({t.needed} agreeing new "
+            "workers reach it)"
             + table(WATCH_HEADERS, [_worker_row(w) for w in t.workers.values()], "iexec-watcher")
             + table(
                 ["answer (result hash)", "workers", "credibility", ""], answers, "iexec-answers"
