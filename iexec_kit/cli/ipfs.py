@@ -48,6 +48,13 @@ def daemon(
     gateway: str | None = typer.Option(
         None, "--gateway", help="Separate gateway address; default: /ipfs/ on the API port."
     ),
+    allow_origin: list[str] | None = typer.Option(
+        None,
+        "--allow-origin",
+        help="Also accept browser calls from this origin (repeatable; e.g. "
+        "http://localhost:8888); default $IEXEC_KIT_IPFS_ALLOWED_ORIGINS. The API's own "
+        "origin is always accepted, every other one refused.",
+    ),
     repo: Path | None = _REPO,
 ) -> None:
     """Serve the repo over the Kubo RPC API and a path gateway until Ctrl-C."""
@@ -58,7 +65,7 @@ def daemon(
     from iexec_kit.storage.daemon import IpfsDaemon
 
     try:
-        d = IpfsDaemon(repo, api=api, gateway=gateway).start()
+        d = IpfsDaemon(repo, api=api, gateway=gateway, allowed_origins=allow_origin or None).start()
     except IexecKitError as exc:
         _fail(exc)
     typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url, repo=d.node.repo))

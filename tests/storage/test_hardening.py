@@ -271,3 +271,30 @@ def test_block_paths_over_http(daemon, tmp_path):
 
 def test_path_escape_error_is_a_kit_error():
     assert issubclass(PathEscapeError, IexecKitError)
+
+
+def test_configured_origin_gets_cors_headers_others_none(tmp_path):
+    from iexec_kit.storage.daemon import IpfsDaemon
+
+    origin = "http://localhost:8888"
+    with IpfsDaemon(tmp_path / "a", allowed_origins=[origin]) as d:
+        url = f"{d.api_url}/api/v0/version"
+        pre = requests.options(
+            url,
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+        assert pre.status_code == 200
+        assert pre.headers["Access-Control-Allow-Origin"] == origin
+        res = requests.post(url, headers={"Origin": origin}, timeout=10)
+        assert res.headers["Access-Control-Allow-Origin"] == origin
+        evil = requests.options(url, headers={"Origin": "http://localhost:9999"}, timeout=10)
+        assert evil.status_code == 403 and "Access-Control-Allow-Origin" not in evil.headers
+
+
+def test_rpc_get_of_a_dotdot_path_is_refused(daemon):
+    cid = _evil_directory(daemon.node, [".."])
+    res = requests.post(
+        f"{daemon.api_url}/api/v0/get", params={"arg": f"/ipfs/{cid}/.."}, timeout=10
+    )
+    assert res.status_code == 400 and res.json()["Type"] == "error"
