@@ -48,6 +48,13 @@ def daemon(
     gateway: str | None = typer.Option(
         None, "--gateway", help="Separate gateway address; default: /ipfs/ on the API port."
     ),
+    allow_origin: list[str] | None = typer.Option(
+        None,
+        "--allow-origin",
+        help="Also accept browser calls from this origin (repeatable; e.g. "
+        "http://localhost:8888); default $IEXEC_KIT_IPFS_ALLOWED_ORIGINS. The API's own "
+        "origin is always accepted, every other one refused.",
+    ),
     repo: Path | None = _REPO,
 ) -> None:
     """Serve the repo over the Kubo RPC API and a path gateway until Ctrl-C."""
@@ -58,7 +65,7 @@ def daemon(
     from iexec_kit.storage.daemon import IpfsDaemon
 
     try:
-        d = IpfsDaemon(repo, api=api, gateway=gateway).start()
+        d = IpfsDaemon(repo, api=api, gateway=gateway, allowed_origins=allow_origin or None).start()
     except IexecKitError as exc:
         _fail(exc)
     typer.echo(M.DAEMON_READY.format(api=d.api_multiaddr, gateway=d.gateway_url, repo=d.node.repo))
@@ -161,20 +168,38 @@ def cat(
         _fail(exc)
 
 
+def _fail_line(exc: Exception) -> None:
+    """One line on stderr, no traceback: the error's sentence, then where and what to do."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    details = [d for d in (getattr(exc, "got", None), getattr(exc, "hint", None)) if d]
+    if isinstance(exc, OSError) and not details and exc.filename:
+        details = [str(exc.filename)]
+    suffix = f" ({'; '.join(details)})" if details else ""
+    typer.secho(f"error: {message}{suffix}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
 @app.command()
 def get(
     cid: str = typer.Argument(..., help="CID or /ipfs/<cid>/path."),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Where to write it (default ./<cid>)."
+        None,
+        "--output",
+        "-o",
+        help="Where to write it (default ./<name>). An existing folder receives it inside, "
+        "as <cid> or the path's last segment; it is never replaced.",
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Replace an existing file or entry of that name."
     ),
     api: str | None = _API,
     repo: Path | None = _REPO,
 ) -> None:
-    """Download a file or a folder."""
+    """Download a file or a folder (as `ipfs get -o`); never deletes what is already there."""
     from iexec_kit.errors import IexecKitError
 
     try:
-        dest = _backend(api, repo).get(cid, output or Path(cid.strip("/").split("/")[-1]))
-    except IexecKitError as exc:
-        _fail(exc)
+        dest = _backend(api, repo).get(cid, output or Path("."), force=force)
+    except (IexecKitError, OSError) as exc:
+        _fail_line(exc)
     typer.echo(f"Saved {cid} to {dest}")

@@ -14,6 +14,7 @@ import html
 import io
 import json
 import mimetypes
+import os
 import tarfile
 import tempfile
 import urllib.parse
@@ -31,6 +32,7 @@ from iexec_kit.storage.errors import (
     UnixfsError,
 )
 from iexec_kit.storage.node import IpfsNode
+from iexec_kit.storage.unixfs import check_name
 
 _STATUS = [
     (ApiArgumentError, 400),
@@ -127,8 +129,12 @@ def sniff_content_type(name: str, head: bytes) -> str:
         return "application/octet-stream"
 
 
-def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
-    """A FastAPI app serving the Kubo RPC subset (``api``) and/or the path gateway."""
+def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True, allowed_origins=None):
+    """A FastAPI app serving the Kubo RPC subset (``api``) and/or the path gateway.
+
+    The RPC API accepts browser calls (an Origin header) from its own origin only, plus
+    ``allowed_origins`` (default: $IEXEC_KIT_IPFS_ALLOWED_ORIGINS, comma-separated), as Kubo's
+    API.HTTPHeaders Access-Control-Allow-Origin."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
@@ -150,7 +156,7 @@ def create_app(node: IpfsNode, *, api: bool = True, gateway: bool = True):
     # Kubo refuses RPC calls that a web page on another origin makes (CSRF); so does the kit.
     # A plain ASGI middleware: Starlette's BaseHTTPMiddleware would end a stream cut by a
     # corrupted block as if it were complete.
-    app.add_middleware(_RefuseForeignOrigins)
+    app.add_middleware(_RefuseForeignOrigins, allowed=allowed_origins_from(allowed_origins))
 
     def arg(request: Request) -> str:
         values = request.query_params.getlist("arg")
@@ -242,6 +248,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         top = path.rstrip("/").rsplit("/", 1)[-1] if "/" in path.strip("/") else str(target)
         if top.startswith("/ipfs/"):
             top = str(target)
+        check_name(top)  # /ipfs/<cid>/.. must not become a tar member named '..'
 
         def build_tar():
             spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
@@ -331,38 +338,117 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         return await run_in_threadpool(node.block_stat, arg(request))
 
 
-class _RefuseForeignOrigins:
-    """403 for /api/ calls whose Origin header is not this machine."""
+ENV_ALLOWED_ORIGINS = "IEXEC_KIT_IPFS_ALLOWED_ORIGINS"
 
-    def __init__(self, app):
-        self.app = app
+
+def _normalise_origin(origin: str) -> str:
+    """'HTTP://LocalHost:8888/' -> 'http://localhost:8888' (how browsers send an Origin)."""
+    return origin.strip().rstrip("/").lower()
+
+
+def allowed_origins_from(configured=None) -> frozenset[str]:
+    """The extra web origins the RPC API accepts: ``configured`` (an iterable, or a string
+    separated by commas/spaces), else $IEXEC_KIT_IPFS_ALLOWED_ORIGINS; none by default."""
+    if configured is None:
+        configured = os.environ.get(ENV_ALLOWED_ORIGINS, "")
+    if isinstance(configured, str):
+        configured = configured.replace(",", " ").split()
+    return frozenset(_normalise_origin(o) for o in configured if o.strip())
+
+
+def own_origins(scheme: str, host: str, port: int) -> set[str]:
+    """The origins of the API itself: its scheme, its port, and the loopback spellings of the
+    host it is served on (127.0.0.1 and localhost; [::1] and localhost)."""
+    if host in ("127.0.0.1", "localhost"):
+        hosts = {"127.0.0.1", "localhost"}
+    elif host == "::1":
+        hosts = {"[::1]", "localhost"}
+    else:
+        hosts = {f"[{host}]" if ":" in host else host}
+    default = {"http": 80, "https": 443}.get(scheme)
+    out = {f"{scheme}://{h}:{port}" for h in hosts}
+    if port == default:
+        out |= {f"{scheme}://{h}" for h in hosts}
+    return out
+
+
+class _RefuseForeignOrigins:
+    """403 for /api/ calls whose Origin header is neither the API's own origin (the scheme,
+    host and port it is served on) nor a configured one, as Kubo does: a page served by any
+    other local port cannot add, pin or unpin. Calls without an Origin (curl, ipfshttpclient,
+    the kit's own client) are not a browser's and stay accepted."""
+
+    def __init__(self, app, allowed: frozenset[str] = frozenset()):
+        self.app, self.allowed = app, allowed
+
+    def _accepts(self, scope, origin: str) -> bool:
+        if origin in self.allowed:
+            return True
+        server = scope.get("server")
+        if not server or server[1] is None:
+            return False
+        return origin in own_origins(scope.get("scheme", "http"), server[0], server[1])
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            headers = dict(scope.get("headers") or [])
-            origin = headers.get(b"origin", b"").decode("latin-1")
-            host = urllib.parse.urlsplit(origin).hostname or "" if origin else ""
-            if origin and host not in ("127.0.0.1", "localhost", "::1"):
-                body = json.dumps(
-                    {
-                        "Message": f"{M.API_ERROR} (origin {origin} not allowed)",
-                        "Code": 0,
-                        "Type": "error",
-                    }
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        raw = headers.get(b"origin")
+        if raw is None:
+            return await self.app(scope, receive, send)
+        origin = _normalise_origin(raw.decode("latin-1"))
+        if not self._accepts(scope, origin):
+            return await _send_json(
+                send,
+                403,
+                {
+                    "Message": f"{M.API_ORIGIN} (origin {origin!r}; {M.HINT_ORIGIN})",
+                    "Code": 0,
+                    "Type": "error",
+                },
+            )
+        cors = [
+            (b"access-control-allow-origin", raw),
+            (b"vary", b"Origin"),
+        ]
+        if scope["method"] == "OPTIONS":  # a browser's preflight from an accepted origin
+            asked = headers.get(b"access-control-request-headers", b"")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": cors
+                    + [
+                        (b"access-control-allow-methods", b"POST"),
+                        (b"access-control-allow-headers", asked),
+                        (b"content-length", b"0"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": list(message.get("headers") or []) + cors}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+async def _send_json(send, status: int, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class _IterReader(io.RawIOBase):
@@ -404,8 +490,8 @@ def _add_gateway_routes(app, node: IpfsNode) -> None:
                 if not request.url.path.endswith("/"):
                     return Response(status_code=301, headers={"Location": request.url.path + "/"})
                 rows = "".join(
-                    f'<li><a href="{html.escape(urllib.parse.quote(e.name))}{"/" if e.is_dir else ""}">'
-                    f"{html.escape(e.name)}</a> {e.tsize} B</li>"
+                    f'<li><a href="{html.escape(urllib.parse.quote(e.name))}'
+                    f'{"/" if e.is_dir else ""}">{html.escape(e.name)}</a> {e.tsize} B</li>'
                     for e in entries
                 )
                 return HTMLResponse(

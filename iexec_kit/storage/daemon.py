@@ -26,7 +26,9 @@ class IpfsDaemon:
     >>> with IpfsDaemon(tmp_path / "ipfs") as d:       # ephemeral port
     ...     ipfshttpclient.Client(d.api_multiaddr).add_bytes(b"hi")
     By default the gateway shares the API's port (/ipfs/...); pass ``gateway="127.0.0.1:8080"``
-    for a separate one, as Kubo has.
+    for a separate one, as Kubo has. Browser calls to the API (an Origin header) are accepted
+    from the API's own origin only, plus ``allowed_origins`` (default:
+    $IEXEC_KIT_IPFS_ALLOWED_ORIGINS, comma-separated), e.g. ``["http://localhost:8888"]``.
     """
 
     def __init__(
@@ -35,10 +37,12 @@ class IpfsDaemon:
         *,
         api: str = "127.0.0.1:0",
         gateway: str | None = None,
+        allowed_origins=None,
     ):
         self.node = repo if isinstance(repo, IpfsNode) else IpfsNode(repo)
         self._api_addr = parse_address(api)
         self._gw_addr = parse_address(gateway) if gateway else None
+        self.allowed_origins = allowed_origins  # None: $IEXEC_KIT_IPFS_ALLOWED_ORIGINS
         self.api_server: BackgroundServer | None = None
         self.gateway_server: BackgroundServer | None = None
 
@@ -50,7 +54,12 @@ class IpfsDaemon:
             return self  # already serving: a re-run notebook cell must not start twins
         host, port = self._api_addr
         self.api_server = BackgroundServer(
-            create_app(self.node, gateway=self._gw_addr is None), host, port, name="ipfs-api"
+            create_app(
+                self.node, gateway=self._gw_addr is None, allowed_origins=self.allowed_origins
+            ),
+            host,
+            port,
+            name="ipfs-api",
         ).start()
         if self._gw_addr is not None:
             try:

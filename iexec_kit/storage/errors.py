@@ -63,3 +63,7 @@ class ResultNotFoundError(StorageError, FileNotFoundError):
 
 class ApiArgumentError(StorageError, ValueError):
     """An HTTP API call carried an argument of the wrong form (a 400, never a 500)."""
+
+
+class DestinationExistsError(StorageError, FileExistsError):
+    """A download would replace something already on disk (``get`` without ``force``)."""

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import tarfile
-import tempfile
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from iexec_kit.storage.errors import (
     PathEscapeError,
     StorageError,
 )
-from iexec_kit.storage.unixfs import safe_join
+from iexec_kit.storage.unixfs import check_name, safe_join
 
 ENV_API = "IEXEC_KIT_IPFS_API"
 
@@ -213,16 +212,24 @@ class KuboClient:
         """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
-    def get(self, cid, dest) -> Path:
-        """Download a file or a folder to ``dest``; tar members that would escape are refused."""
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+    def get(self, cid, dest, *, force: bool = False) -> Path:
+        """Download a file or a folder, with the node's rules (see IpfsNode.get): ``dest`` is
+        never deleted, an existing folder receives the download inside it, a taken place is
+        refused unless ``force``; a tar member with a name that is not plain (``..``, ``.``,
+        absolute) refuses the whole download, and nothing half-written is left."""
+        from iexec_kit.storage.node import download_target, place_download
+
+        final = download_target(cid, dest, force=force)
         res = self._post("get", {"arg": self._arg(cid), "offline": "true"}, stream=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-        try:
-            with tarfile.open(fileobj=res.raw, mode="r|") as tar:
+
+        def write(staged: Path) -> None:
+            unpack = staged.parent / "tar"
+            unpack.mkdir()
+            with res, tarfile.open(fileobj=res.raw, mode="r|") as tar:
                 for member in tar:
-                    out = safe_join(staging, member.name)
+                    for part in member.name.split("/"):
+                        check_name(part)  # '', '.', '..': the whole download is refused
+                    out = safe_join(unpack, member.name)
                     if member.isdir():
                         out.mkdir(parents=True, exist_ok=True)
                     elif member.isfile():
@@ -231,21 +238,19 @@ class KuboClient:
                         with open(out, "wb") as fh:
                             shutil.copyfileobj(src, fh, 1 << 20)
                     # links and devices from foreign content are skipped
-            tops = list(staging.iterdir())
+            tops = list(unpack.iterdir())
             if len(tops) != 1:
                 raise PathEscapeError(
                     M.PATH_ESCAPE,
                     expected="one top entry in the tar",
                     got=str([t.name for t in tops]),
                 )
-            if dest.is_dir():
-                shutil.rmtree(dest)
-            elif dest.exists():
-                dest.unlink()
-            os.replace(tops[0], dest)
+            os.replace(tops[0], staged)
+
+        try:
+            return place_download(final, write, force=force)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return dest
+            res.close()
 
     # -- pins, blocks, identity --
     def pin_add(self, cid) -> None:

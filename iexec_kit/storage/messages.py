@@ -34,6 +34,9 @@ READ_RANGE = "offset and length must be non-negative."
 # --- paths ----------------------------------------------------------------------------------
 PATH_ESCAPE = "A path leaves the folder it must stay in (absolute path or '..')."
 HINT_PATH = "use relative names without '..'; never extract untrusted archives by hand"
+GET_EXISTS = "The download destination already exists; get never overwrites it by default."
+HINT_GET_EXISTS = "pass --force (force=True) to replace it, or choose another -o destination"
+GET_BAD_DEST = "The download destination must name a file or folder to create."
 
 # --- node / API -----------------------------------------------------------------------------
 NODE_PATH_MISSING = "Nothing to add at this path."
@@ -44,7 +47,10 @@ API_NO_FILE = "The add call carried no file part."
 API_ARG = "The call needs an arg (a CID or /ipfs/ path)."
 SERVER_START = "The HTTP server did not start."
 HINT_PORT = "choose another port, or pass port=0 for a free one"
-DAEMON_READY = "IPFS API server listening on {api}\nGateway server listening on {gateway}\nRepo: {repo}\nDaemon is ready (Ctrl-C to stop)"
+DAEMON_READY = (
+    "IPFS API server listening on {api}\nGateway server listening on {gateway}\n"
+    "Repo: {repo}\nDaemon is ready (Ctrl-C to stop)"
+)
 
 # --- results --------------------------------------------------------------------------------
 COMPUTED_MISSING = "The app wrote no computed.json in its output folder."
@@ -87,3 +93,8 @@ RESULT_NOT_FOUND = "The proxy holds no result for this task."
 RESULT_NOT_BENEFICIARY = "Private results are served only to the task's beneficiary."
 PIN_NOT_PINNED = "This CID is not pinned."
 API_BAD_ARG = "An API argument has the wrong form."
+API_ORIGIN = "The IPFS API refuses calls from this web origin (cross-site request)."
+HINT_ORIGIN = (
+    "call it from the API's own origin, or allow the origin: "
+    "IpfsDaemon(allowed_origins=[...]), --allow-origin or $IEXEC_KIT_IPFS_ALLOWED_ORIGINS"
+)

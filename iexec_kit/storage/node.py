@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,21 @@ from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import FlatfsBlockstore, NullBlockstore
 from iexec_kit.storage.cids import Cid, parse_cid, split_ipfs_path
 from iexec_kit.storage.dagpb import DataType
-from iexec_kit.storage.errors import StorageError, UnixfsError
-from iexec_kit.storage.unixfs import Added, Entry, Importer, Reader, TreeBuilder, safe_join
+from iexec_kit.storage.errors import (
+    DestinationExistsError,
+    PathEscapeError,
+    StorageError,
+    UnixfsError,
+)
+from iexec_kit.storage.unixfs import (
+    Added,
+    Entry,
+    Importer,
+    Reader,
+    TreeBuilder,
+    check_name,
+    safe_join,
+)
 
 
 def kit_version() -> str:
@@ -56,7 +70,7 @@ class IpfsBackend(Protocol):
 
     def cat(self, cid: str, offset: int = 0, length: int | None = None) -> bytes: ...
 
-    def get(self, cid: str, dest: str | os.PathLike[str]) -> Path: ...
+    def get(self, cid: str, dest: str | os.PathLike[str], *, force: bool = False) -> Path: ...
 
     def pin_add(self, cid: str) -> None: ...
 
@@ -102,6 +116,73 @@ class _RepoLock:
             self._fh.close()  # closing releases the flock
             self._fh = None
         self._thread.release()
+
+
+def download_target(path: str | Cid, dest: str | os.PathLike[str], *, force: bool) -> Path:
+    """Where ``get(path, dest)`` writes, by Kubo's ``ipfs get -o`` rules; raises before any
+    write when the path's names are not plain names or when the place is taken (unless
+    ``force``). An existing folder ``dest`` receives ``<name>`` inside it, never replaced."""
+    if isinstance(path, Cid):
+        root, segments = path, []
+    else:
+        root, segments = split_ipfs_path(str(path))
+    for seg in segments:
+        check_name(seg)  # /ipfs/<cid>/.. must never name the folder above dest
+    name = segments[-1] if segments else str(root)
+    dest = Path(dest)
+    final = dest / name if dest.is_dir() else dest
+    if final.name in ("", ".", ".."):
+        raise PathEscapeError(
+            M.GET_BAD_DEST, expected="a path ending in a plain name", got=str(dest)
+        )
+    if os.path.lexists(final) and not force:
+        raise DestinationExistsError(
+            M.GET_EXISTS,
+            expected=f"nothing at {final}",
+            got=_kind_at(final),
+            hint=M.HINT_GET_EXISTS,
+        )
+    return final
+
+
+def _kind_at(path: Path) -> str:
+    if path.is_symlink():
+        return "a symbolic link"
+    return "a folder" if path.is_dir() else "a file"
+
+
+def place_download(final: Path, write, *, force: bool) -> Path:
+    """Run ``write(staged)`` (it creates the file or folder ``staged``) in a temporary sibling
+    of ``final``, then rename it to ``final``. Only ``final`` itself is ever replaced (with
+    ``force``), and a failure leaves ``final`` as it was."""
+    parent = final.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    box = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=parent))
+    try:
+        staged = box / "new"
+        write(staged)
+        if not os.path.lexists(staged):
+            raise UnixfsError(M.UNIXFS_UNSUPPORTED, expected="a file or a folder", got="nothing")
+        old = None
+        if os.path.lexists(final):
+            if not force:
+                raise DestinationExistsError(
+                    M.GET_EXISTS,
+                    expected=f"nothing at {final}",
+                    got=_kind_at(final),
+                    hint=M.HINT_GET_EXISTS,
+                )
+            old = box / "old"
+            os.replace(final, old)  # moves the entry itself (a link is not followed)
+        try:
+            os.replace(staged, final)
+        except BaseException:
+            if old is not None:
+                os.replace(old, final)
+            raise
+    finally:
+        shutil.rmtree(box, ignore_errors=True)
+    return final
 
 
 def default_repo() -> Path:
@@ -295,51 +376,42 @@ class IpfsNode:
         """(relative path, CID, DataType) of a file or of every entry of a folder."""
         return self.reader.walk(self.resolve(cid))
 
-    def get(self, cid: str | Cid, dest: str | os.PathLike[str]) -> Path:
-        """Write a file or a folder to ``dest`` (``ipfs get CID -o dest``); returns ``dest``.
+    def get(self, cid: str | Cid, dest: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write a file or a folder as ``ipfs get CID -o dest`` does; returns where it went.
 
-        It is written beside ``dest`` first and renamed in place at the end, so ``dest`` never
-        holds a half-written result; entry names that would escape ``dest`` are refused."""
+        ``dest`` is never deleted: an existing folder receives the download inside it, under
+        the CID's (or the path's last segment's) name. An existing file, or an existing entry
+        of that name, is refused unless ``force`` (which replaces that one entry only). Every
+        entry name is checked before anything is written; the download is written into a
+        temporary sibling and renamed at the end, so a failure leaves nothing half-written."""
+        final = download_target(cid, dest, force=force)
         target = self.resolve(cid)
         self.reader.check_complete(target)
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = dest.parent / f".{dest.name}.partial"
-        if staging.exists():
-            shutil.rmtree(staging) if staging.is_dir() else staging.unlink()
-        try:
-            for rel, entry, kind in self.reader.walk(target):
-                out = safe_join(staging, rel) if rel else staging
+        entries = list(self.reader.walk(target))  # raises on a bad name, before any write
+
+        def write(staged: Path) -> None:
+            for rel, entry, kind in entries:
+                out = safe_join(staged, rel) if rel else staged
                 if kind == DataType.DIRECTORY:
                     out.mkdir(parents=True, exist_ok=True)
-                elif kind == DataType.SYMLINK:
-                    continue  # never follow or create links from foreign content
-                else:
+                elif kind in (DataType.FILE, DataType.RAW):
                     out.parent.mkdir(parents=True, exist_ok=True)
                     with open(out, "wb") as fh:
                         for chunk in self.reader.read(entry):
                             fh.write(chunk)
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            elif dest.exists():
-                dest.unlink()
-            os.replace(staging, dest)
-        except BaseException:
-            if staging.is_dir():
-                shutil.rmtree(staging, ignore_errors=True)
-            elif staging.exists():
-                staging.unlink()
-            raise
-        return dest
+                # symlinks (and anything else) from foreign content are never created
+
+        return place_download(final, write, force=force)
 
     # -- blocks --
     def block_get(self, cid: str | Cid) -> bytes:
-        """One raw block, verified against its CID."""
-        return self.blocks.get(parse_cid(cid))
+        """One raw block, verified against its CID; an /ipfs/<cid>/a/b path names the block
+        it resolves to (as Kubo), never the root's."""
+        return self.blocks.get(self.resolve(cid))
 
     def block_stat(self, cid: str | Cid) -> dict:
-        """{'Key': cid, 'Size': block length}, as Kubo's block/stat."""
-        c = parse_cid(cid)
+        """{'Key': cid, 'Size': block length}, as Kubo's block/stat (paths resolved)."""
+        c = self.resolve(cid)
         return {"Key": str(c), "Size": len(self.blocks.get(c))}
 
     # -- pins --
