@@ -5,6 +5,8 @@ imported here.
 - :mod:`~iexec_kit.actors.scheduler`: the workerpool's scheduler (like iexec-core);
 - :mod:`~iexec_kit.actors.worker`: workers (like iexec-worker), with teaching behaviours;
 - :mod:`~iexec_kit.actors.events`: typed events and the :class:`EventStream` views subscribe to;
-- :mod:`~iexec_kit.actors.drive`: the deterministic drive (run to the end, or a generator of events);
-- :mod:`~iexec_kit.actors.demo`: the whole demo in one call (what ``iexec-kit demo`` runs).
+- :mod:`~iexec_kit.actors.drive`: the deterministic drive (run to the end, or a generator of events)
+
+The demo's scenario (its steps, the whole demo in one call) is above the sandbox, in
+:mod:`iexec_kit.tutorial`.
 """

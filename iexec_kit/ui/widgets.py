@@ -160,7 +160,7 @@ class StorageSetupPanel(Panel):
 
     def params(self) -> dict:
         """The request params this choice gives (fields of :class:`iexec_kit.poco.orders.RequestParams`).
-        The proxy is the sandbox's own, left out as in :func:`iexec_kit.ui.steps.request_params`
+        The sandbox's proxy is left out as in :func:`iexec_kit.tutorial.demo.request_params`
         (its port changes every run; left out, the deal id repeats)."""
         return dict(STORAGE_CHOICES[self.choice.value])
 
@@ -296,7 +296,7 @@ class RequestBuilder(Panel):
 
     def use_sample(self) -> str:
         """Put data/chelsea.png on the sandbox's IPFS and use its URL."""
-        from iexec_kit.actors.demo import publish_input
+        from iexec_kit.tutorial.demo import publish_input
 
         self.image.value = publish_input(self.sb, None)
         self.say(f"sample image on IPFS: {self.image.value}")
@@ -304,8 +304,8 @@ class RequestBuilder(Panel):
 
     def params(self):
         """The request's params from the fields (and the storage panel's choice, if any)."""
-        from iexec_kit.actors.demo import publish_input
         from iexec_kit.poco.orders import RequestParams
+        from iexec_kit.tutorial.demo import publish_input
 
         image = self.image.value.strip()
         inputs = (publish_input(self.sb, image),) if image else ()
