@@ -8,6 +8,8 @@ imported here.
 - :mod:`~iexec_kit.actors.views`: views of the event stream (tasks, contributions, credibility,
   consensus) as plain data, what the notebooks' watcher renders;
 - :mod:`~iexec_kit.actors.results`: the requester downloads a task's result and checks its digest;
-- :mod:`~iexec_kit.actors.drive`: the deterministic drive (to the end, or a generator of events);
-- :mod:`~iexec_kit.actors.demo`: the whole demo in one call (what ``iexec-kit demo`` runs).
+- :mod:`~iexec_kit.actors.drive`: the deterministic drive (to the end, or a generator of events).
+
+The demo's scenario (its steps, the whole demo in one call) is above the sandbox, in
+:mod:`iexec_kit.tutorial`.
 """

@@ -1,4 +1,5 @@
-"""``iexec-kit demo``: the whole demo, headless, printing its progress like ``iexec app run --watch``."""
+"""``iexec-kit demo``: the whole demo, headless, printing its progress like
+``iexec app run --watch``."""
 
 from __future__ import annotations
 
@@ -115,9 +116,9 @@ def demo(
     """The whole demo, headless: storage set-up, orders, a deal, workers reaching a consensus,
     the result on IPFS, downloaded and checked. Exits 1 unless every task COMPLETED and each
     downloaded result's digest is the consensus."""
-    from iexec_kit.actors.demo import DemoConfig, run_demo
     from iexec_kit.actors.events import EventStream
     from iexec_kit.cli.info import _console
+    from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(
         workers=workers,

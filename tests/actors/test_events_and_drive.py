@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from workerpool_checks import money_conserved
 
-from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.actors.drive import Drive, build_workerpool
 from iexec_kit.actors.events import (
     EVENT_TYPES,
@@ -22,6 +21,7 @@ from iexec_kit.actors.events import (
 )
 from iexec_kit.actors.worker import Behaviour
 from iexec_kit.errors import KitValueError
+from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
 
 def test_stream_callbacks_iteration_and_filters():
@@ -74,7 +74,7 @@ def test_drive_is_a_generator_of_events_in_a_deterministic_order(small_png):
                 hub, sb.book, sb.app_developer, sb.app_address, price=10**9, rng=rng
             )
             scheduler.publish_orders(sb.book, entry, price=10**9, volume=1, trust=3, rng=rng)
-            from iexec_kit.actors.demo import publish_input
+            from iexec_kit.tutorial.demo import publish_input
 
             params = RequestParams(
                 args="--style gimpfu --engine numpy", input_files=(publish_input(sb, small_png),)
@@ -156,11 +156,11 @@ def test_sandbox_workerpool_drive_runs_a_deal_bought_by_hand(small_png):
     """The notebooks' road: buy with buy_execution, then let the sandbox's workerpool work."""
     import random
 
-    from iexec_kit.actors.demo import publish_input
     from iexec_kit.actors.requester import buy_execution
     from iexec_kit.market.providers import publish_app_order, publish_workerpool_order
     from iexec_kit.poco.orders import RequestParams
     from iexec_kit.sandbox import Sandbox
+    from iexec_kit.tutorial.demo import publish_input
 
     with Sandbox.start(workers=2) as sb:
         rng, hub, RLC = random.Random(1), sb.hub, 10**9

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from workerpool_checks import by_name, money_conserved, total
 
-from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.actors.events import (
     ConsensusReached,
     ContributionCommitted,
@@ -23,6 +22,7 @@ from iexec_kit.actors.events import (
     WorkerFailed,
 )
 from iexec_kit.errors import InsufficientFundsError, KitValueError
+from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
 RLC = 10**9
 STAKE = RLC * 30 // 100  # the workers' stake per task: 30% of the workerpool price (1 RLC)

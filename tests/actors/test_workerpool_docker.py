@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.compute.errors import DockerUnavailableError
+from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
 
 def test_no_docker_engine_is_said_before_any_deposit(small_png, monkeypatch):

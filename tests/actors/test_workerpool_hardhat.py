@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from workerpool_checks import money_conserved
 
-from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.actors.events import EventStream, StakeSeized, TaskClaimed, TaskReopened
 from iexec_kit.errors import DependencyMissingError
+from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
 
 @pytest.fixture(scope="module")

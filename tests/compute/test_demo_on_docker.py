@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iexec_kit.actors.demo import DemoConfig, run_demo
 from iexec_kit.actors.events import AppComputed, EventStream
+from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
 REPO = Path(__file__).resolve().parents[2]
 

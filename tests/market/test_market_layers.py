@@ -7,7 +7,13 @@ from pathlib import Path
 
 import iexec_kit.market
 
-ABOVE = ("iexec_kit.sandbox", "iexec_kit.actors", "iexec_kit.ui", "iexec_kit.cli")
+ABOVE = (
+    "iexec_kit.sandbox",
+    "iexec_kit.actors",
+    "iexec_kit.tutorial",
+    "iexec_kit.ui",
+    "iexec_kit.cli",
+)
 
 
 def test_market_imports_point_down_only():

@@ -50,8 +50,8 @@ def test_importing_the_tables_does_not_load_ipywidgets():
 def demo():
     """A real demo run (5 honest workers, 2 colluding cheaters, trust 5) watched from the start;
     every value the watcher's HTML took is recorded."""
-    from iexec_kit.actors.demo import DemoConfig, run_demo
     from iexec_kit.sandbox import Sandbox
+    from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
     sb = Sandbox.start(workers=7)
     stream = E.EventStream()
@@ -115,7 +115,7 @@ def test_watcher_holds_no_state_the_stream_cannot_rebuild(demo):
 
 
 def test_result_viewer_fetches_and_checks_a_real_result(demo):
-    from iexec_kit.actors.demo import DEFAULT_INPUT
+    from iexec_kit.tutorial.demo import DEFAULT_INPUT
 
     sb, _, _, report, _ = demo
     task = report.summary["tasks"][0]
@@ -216,7 +216,7 @@ def test_result_viewer_from_bytes_flags_a_different_digest():
 @pytest.fixture(scope="module")
 def tutorial():
     """A sandbox whose orders are published (the start of notebook 03)."""
-    from iexec_kit.ui.steps import at
+    from iexec_kit.tutorial.steps import at
 
     t = at("request")
     yield t

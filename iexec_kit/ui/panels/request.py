@@ -51,7 +51,7 @@ class RequestBuilder(Panel):
 
     def use_sample(self) -> str:
         """Put data/chelsea.png on the sandbox's IPFS and use its URL."""
-        from iexec_kit.actors.demo import publish_input
+        from iexec_kit.tutorial.demo import publish_input
 
         self.image.value = publish_input(self.sb, None)
         self.say(f"sample image on IPFS: {self.image.value}")
@@ -59,7 +59,7 @@ class RequestBuilder(Panel):
 
     def params(self):
         """The request's params from the fields (and the storage panel's choice, if any)."""
-        from iexec_kit.actors.demo import publish_input
+        from iexec_kit.tutorial.demo import publish_input
         from iexec_kit.poco.orders import RequestParams
 
         image = self.image.value.strip()

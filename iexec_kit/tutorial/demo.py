@@ -1,4 +1,5 @@
-"""The whole demo in one call, as ``iexec-kit demo`` runs it and a notebook can too.
+"""The demo's steps, and the whole demo in one call, as ``iexec-kit demo`` runs it and a notebook
+can too.
 
 :func:`run_demo` goes through the demo's steps on a :class:`iexec_kit.sandbox.Sandbox`:
 storage set-up (the requester's proxy token), step 0 (the app developer's and the scheduler's
@@ -7,7 +8,12 @@ its workers reach a consensus, driven by :class:`iexec_kit.actors.drive.Drive`),
 result uploaded, finalized, downloaded and checked against the consensus digest). It returns a
 :class:`DemoReport` whose ``summary`` is the ``--json`` output.
 
-    from iexec_kit.actors.demo import DemoConfig, run_demo
+Each step is a function of its own (:func:`set_up_storage`, :func:`stake`, :func:`fund_requester`,
+:func:`publish_orders`, :func:`request_params`, :func:`buy`, :func:`download_results`), with its
+prices, deposits and params read from one :class:`DemoConfig`: the notebooks' fast-forward
+(:func:`iexec_kit.tutorial.steps.at`) calls the same ones.
+
+    from iexec_kit.tutorial.demo import DemoConfig, run_demo
     report = run_demo(DemoConfig(workers=5, trust=5, cheaters=2, engine="numpy"))
     report.ok, report.summary["tasks"][0]["contributions"]
 """
@@ -31,14 +37,14 @@ from iexec_kit.actors.events import (
     Tx,
 )
 from iexec_kit.actors.worker import Behaviour
-from iexec_kit.errors import InsufficientFundsError, KitValueError
-from iexec_kit.protocol.units import RLC, nrlc
+from iexec_kit.errors import IexecKitError, KitValueError
+from iexec_kit.protocol.statuses import TaskStatus
+from iexec_kit.protocol.units import RLC
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INPUT = REPO_ROOT / "data" / "chelsea.png"
-DEFAULT_DEPOSIT = (
-    100 * RLC
-)  # what the requester deposits unless told (more when the deal costs more)
+# what the requester deposits unless told (more when the deal costs more)
+DEFAULT_DEPOSIT = 100 * RLC
 
 
 @dataclass
@@ -99,6 +105,31 @@ class DemoConfig:
 
     def app_args(self) -> str:
         return f"--style {self.style}" + (f" --engine {self.engine}" if self.engine else "")
+
+    def cost(self) -> int:
+        """What the deal costs the requester (nRLC): (app + workerpool price) x volume."""
+        return (self.app_price + self.workerpool_price) * self.volume
+
+    def budget(self) -> int:
+        """The requester's deposit (nRLC): as given, else the default or the cost if more."""
+        return max(DEFAULT_DEPOSIT, self.cost()) if self.deposit is None else self.deposit
+
+    def check(self) -> list[Behaviour]:
+        """The behaviours, after checking what the demo needs (a worker, a task, a storage)."""
+        behaviours = self.behaviours()
+        if not behaviours:
+            raise KitValueError(
+                "the demo needs at least one worker", expected="--workers >= 1", got="0"
+            )
+        if self.volume < 1:
+            raise KitValueError(
+                "the demo buys at least one task", expected="--volume >= 1", got=str(self.volume)
+            )
+        if self.storage not in ("ipfs", "private"):
+            raise KitValueError(
+                "unknown result storage", expected="ipfs or private", got=self.storage
+            )
+        return behaviours
 
 
 @dataclass
@@ -161,6 +192,166 @@ def publish_input(sb, source: str | None) -> str:
     return f"/ipfs/{cid}/{path.name}"
 
 
+# ----- the demo's steps, one function each ----------------------------------------------------
+
+
+def _deposit(sb, stream: EventStream, who, amount: int) -> None:
+    receipt = sb.hub.deposit(who, amount)
+    stream.emit(Deposited(who.address, who.name, amount, time=sb.chain.now(), tx=Tx.of(receipt)))
+
+
+def set_up_storage(sb, cfg: DemoConfig, stream: EventStream) -> str:
+    """Storage set-up: the requester's token for the result proxy, the input on IPFS (and the
+    beneficiary's key pair when the result is encrypted). Returns the input's URL."""
+    storage = sb.storage
+    storage.storage_init(sb.requester.key)
+    input_url = publish_input(sb, cfg.input)
+    stream.emit(
+        NetworkReady(
+            sb.chain.describe(),
+            sb.deployment.hub,
+            sb.app_address,
+            sb.app.name,
+            sb.workerpool_address,
+            f"IPFS {storage.gateway_url}, result proxy {storage.proxy_url}",
+            input_url,
+            time=sb.chain.now(),
+        )
+    )
+    if cfg.encrypt:
+        storage.beneficiary_keys(sb.requester.address, bits=2048)
+    return input_url
+
+
+def stake(sb, cfg: DemoConfig, workers, stream: EventStream) -> None:
+    """Step 0, the sellers' stakes: the workerpool's owner deposits what its orders lock (the
+    hub's workerpool stake ratio of its price, per task), each worker what its contributions
+    lock (the workerpool's worker stake ratio)."""
+    hub = sb.hub
+    pool_stake = hub.config().pool_stake(cfg.workerpool_price) * cfg.volume
+    missing = pool_stake - hub.account(sb.scheduler.address).stake
+    if missing > 0:
+        _deposit(sb, stream, sb.scheduler, missing)
+    worker_stake = cfg.workerpool_price * sb.workerpool.worker_stake_ratio // 100 * cfg.volume
+    for w in workers:
+        before = hub.account(w.address).stake
+        receipt = w.ensure_stake(worker_stake)
+        if receipt is not None:
+            stream.emit(
+                Deposited(
+                    w.address,
+                    w.name,
+                    hub.account(w.address).stake - before,
+                    time=sb.chain.now(),
+                    tx=Tx.of(receipt),
+                )
+            )
+
+
+def fund_requester(sb, cfg: DemoConfig, stream: EventStream) -> None:
+    """The requester deposits its budget (:meth:`DemoConfig.budget`) into the hub."""
+    budget = cfg.budget()
+    if budget > 0:
+        _deposit(sb, stream, sb.requester, budget)
+
+
+def publish_orders(sb, cfg: DemoConfig, scheduler, rng: random.Random):
+    """Step 0, the sellers' orders: the app developer's and the scheduler's, signed and published
+    at the config's prices, volume, category and trust. Returns ``(app_entry, pool_entry)``."""
+    from iexec_kit.market.providers import publish_app_order
+
+    app_entry = publish_app_order(
+        sb.hub,
+        sb.book,
+        sb.app_developer,
+        sb.app_address,
+        price=cfg.app_price,
+        volume=cfg.volume,
+        rng=rng,
+    )
+    pool_entry = scheduler.publish_orders(
+        sb.book,
+        app_entry,
+        price=cfg.workerpool_price,
+        volume=cfg.volume,
+        category=cfg.category,
+        trust=cfg.effective_trust(),
+        rng=rng,
+    )
+    return app_entry, pool_entry
+
+
+def request_params(cfg: DemoConfig, input_url: str | None):
+    """The request's params: the app's arguments, the input image's URL, the result storage.
+
+    The proxy is the sandbox's own and its port changes every run: left out of the params, the
+    same demo gives the same deal id, task ids and hashes every run."""
+    from iexec_kit.poco.orders import RequestParams
+
+    return RequestParams(
+        args=cfg.app_args(),
+        input_files=(input_url,) if input_url else (),
+        storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
+        encryption=cfg.encrypt,
+    )
+
+
+def buy(sb, cfg: DemoConfig, params, stream: EventStream, rng: random.Random):
+    """Step 1: the requester's request order, its funds checked before anything is signed (the
+    kit's one funds check, :meth:`iexec_kit.actors.requester.Quote.check_funds`), signed and
+    matched into a deal. Returns the :class:`iexec_kit.poco.matching.MatchResult`."""
+    from iexec_kit.actors.requester import quote_execution
+
+    hub = sb.hub
+    quote = quote_execution(
+        hub,
+        sb.book,
+        sb.requester,
+        sb.app_address,
+        params=params,
+        volume=cfg.volume,
+        trust=cfg.effective_trust(),
+        category=cfg.category,
+        workerpool=sb.workerpool_address,
+        rng=rng,
+    )
+    quote.check_funds(hub, name=sb.requester.name)
+    app_order, dataset_order, pool_order = quote.match.orders()
+    match = hub.match_orders(
+        app_order,
+        dataset_order,
+        pool_order,
+        hub.sign_order(quote.request, sb.requester),
+        sender=sb.requester,
+    )
+    deal = match.deal
+    stream.emit(
+        DealCreated(
+            match.dealid,
+            match.volume,
+            deal.price_per_task,
+            deal.trust,
+            deal.requester,
+            deal.workerpool.pointer,
+            time=sb.chain.now(),
+            tx=Tx.of(match.receipt),
+        )
+    )
+    return match
+
+
+def download_results(sb, cfg: DemoConfig, scheduler, stream: EventStream, deal):
+    """Step 4: the requester downloads each task's result and checks its digest against the
+    consensus. Returns ``(tasks, ok)``: one summary entry per task, and whether all were good."""
+    out_root = Path(cfg.output) if cfg.output else sb.folder / "results"
+    tasks, ok = [], True
+    for tid in deal.task_ids():
+        entry, good = _download(sb, scheduler, stream, tid, out_root, cfg)
+        ok = ok and good
+        tasks.append(entry)
+    return tasks, ok
+
+
 def run_demo(
     config: DemoConfig | None = None,
     *,
@@ -172,25 +363,12 @@ def run_demo(
     new one is started, and closed at the end); ``stream``: subscribe to it for live progress;
     ``restart_after(event)``: when true, the scheduler is replaced by a fresh one (a restart)."""
     from iexec_kit.actors.drive import Drive, build_workerpool
-    from iexec_kit.actors.requester import quote_execution
     from iexec_kit.actors.scheduler import Scheduler
-    from iexec_kit.market.providers import publish_app_order
-    from iexec_kit.poco.orders import RequestParams
     from iexec_kit.sandbox import Sandbox
 
     cfg = config or DemoConfig()
     stream = stream if stream is not None else EventStream()
-    behaviours = cfg.behaviours()
-    if not behaviours:
-        raise KitValueError(
-            "the demo needs at least one worker", expected="--workers >= 1", got="0"
-        )
-    if cfg.volume < 1:
-        raise KitValueError(
-            "the demo buys at least one task", expected="--volume >= 1", got=str(cfg.volume)
-        )
-    if cfg.storage not in ("ipfs", "private"):
-        raise KitValueError("unknown result storage", expected="ipfs or private", got=cfg.storage)
+    behaviours = cfg.check()
     timings: dict[str, float] = {}
     t0 = tick = time.monotonic()
 
@@ -208,130 +386,20 @@ def run_demo(
         phase("start")
         hub, rng = sb.hub, random.Random(f"demo-{cfg.seed}")
         accounts_before, hub_before, kitty_before = _accounts(sb), hub.hub_rlc(), _kitty(sb)
-        # storage set-up: the requester's token for the result proxy; the input on IPFS
-        storage = sb.storage
-        storage.storage_init(sb.requester.key)
-        input_url = publish_input(sb, cfg.input)
-        stream.emit(
-            NetworkReady(
-                sb.chain.describe(),
-                sb.deployment.hub,
-                sb.app_address,
-                sb.app.name,
-                sb.workerpool_address,
-                f"IPFS {storage.gateway_url}, result proxy {storage.proxy_url}",
-                input_url,
-                time=sb.chain.now(),
-            )
-        )
-        if cfg.encrypt:
-            storage.beneficiary_keys(sb.requester.address, bits=2048)
+        input_url = set_up_storage(sb, cfg, stream)
         phase("storage")
         # step 0: the app developer and the scheduler sell; everyone stakes
         scheduler, workers = build_workerpool(
             sb, behaviours, stream=stream, runner=cfg.runner, seed=cfg.seed
         )
         scheduler.from_block = sb.chain.block_number()
-        price = cfg.app_price + cfg.workerpool_price
-        cost = price * cfg.volume
-        pool_stake = cfg.workerpool_price * sb.workerpool.worker_stake_ratio // 100
-
-        def deposit(who, amount: int) -> None:
-            receipt = hub.deposit(who, amount)
-            stream.emit(
-                Deposited(who.address, who.name, amount, time=sb.chain.now(), tx=Tx.of(receipt))
-            )
-
-        budget = max(DEFAULT_DEPOSIT, cost) if cfg.deposit is None else cfg.deposit
-        if budget > 0:
-            deposit(sb.requester, budget)
-        missing = pool_stake * cfg.volume - hub.account(sb.scheduler.address).stake
-        if missing > 0:
-            deposit(sb.scheduler, missing)
-        for w in workers:  # each worker stakes what its contributions will lock
-            before = hub.account(w.address).stake
-            receipt = w.ensure_stake(pool_stake * cfg.volume)
-            if receipt is not None:
-                stream.emit(
-                    Deposited(
-                        w.address,
-                        w.name,
-                        hub.account(w.address).stake - before,
-                        time=sb.chain.now(),
-                        tx=Tx.of(receipt),
-                    )
-                )
-        app_entry = publish_app_order(
-            hub,
-            sb.book,
-            sb.app_developer,
-            sb.app_address,
-            price=cfg.app_price,
-            volume=cfg.volume,
-            rng=rng,
-        )
-        scheduler.publish_orders(
-            sb.book,
-            app_entry,
-            price=cfg.workerpool_price,
-            volume=cfg.volume,
-            category=cfg.category,
-            trust=cfg.effective_trust(),
-            rng=rng,
-        )
+        fund_requester(sb, cfg, stream)
+        stake(sb, cfg, workers, stream)
+        publish_orders(sb, cfg, scheduler, rng)
         phase("orders")
         # step 1: the requester buys; the funds are checked before anything is signed
-        # the proxy is the sandbox's own and its port changes every run: left out of the params,
-        # the same demo gives the same deal id, task ids and hashes every run
-        params = RequestParams(
-            args=cfg.app_args(),
-            input_files=(input_url,),
-            storage_provider="dropbox" if cfg.storage == "private" else "ipfs",
-            encryption=cfg.encrypt,
-        )
-        quote = quote_execution(
-            hub,
-            sb.book,
-            sb.requester,
-            sb.app_address,
-            params=params,
-            volume=cfg.volume,
-            trust=cfg.effective_trust(),
-            category=cfg.category,
-            workerpool=sb.workerpool_address,
-            rng=rng,
-        )
-        stake = hub.account(sb.requester.address).stake
-        if stake < quote.total:
-            raise InsufficientFundsError(
-                f"the requester cannot pay for {quote.volume} task(s): {quote.volume} x {nrlc(quote.match.price)} "
-                f"= {nrlc(quote.total)}; nothing was signed",
-                expected=f"a free stake of at least {nrlc(quote.total)} on the hub",
-                got=f"{nrlc(stake)} (missing {nrlc(quote.total - stake)})",
-                hint=f"deposit more: --deposit {quote.total / RLC:g} (RLC) or more; the wallet holds "
-                f"{nrlc(hub.wallet(sb.requester.address))}",
-            )
-        app_order, dataset_order, pool_order = quote.match.orders()
-        match = hub.match_orders(
-            app_order,
-            dataset_order,
-            pool_order,
-            hub.sign_order(quote.request, sb.requester),
-            sender=sb.requester,
-        )
+        match = buy(sb, cfg, request_params(cfg, input_url), stream, rng)
         deal = match.deal
-        stream.emit(
-            DealCreated(
-                match.dealid,
-                match.volume,
-                deal.price_per_task,
-                deal.trust,
-                deal.requester,
-                deal.workerpool.pointer,
-                time=sb.chain.now(),
-                tx=Tx.of(match.receipt),
-            )
-        )
         phase("deal")
         # steps 2-3 (and the finalization of step 4): the workerpool at work
         drive = Drive(scheduler, parallel=cfg.parallel)
@@ -351,12 +419,7 @@ def run_demo(
         drive.run()
         phase("deal_to_finalized")
         # step 4: the requester downloads each result and checks it
-        out_root = Path(cfg.output) if cfg.output else sb.folder / "results"
-        tasks, ok = [], True
-        for tid in deal.task_ids():
-            entry, good = _download(sb, scheduler, stream, tid, out_root, cfg)
-            ok = ok and good
-            tasks.append(entry)
+        tasks, ok = download_results(sb, cfg, scheduler, stream, deal)
         phase("download")
         timings["total"] = round(time.monotonic() - t0, 3)
         gas = stream.gas_by_operation()
@@ -387,8 +450,12 @@ def run_demo(
 def _download(
     sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig
 ) -> tuple[dict, bool]:
-    from iexec_kit.poco.tasks import TaskStatus
-    from iexec_kit.storage.results import digest_of_zip, unzip_result
+    from iexec_kit.storage.results import (
+        deterministic_output,
+        digest_of_zip,
+        read_computed,
+        unzip_result,
+    )
 
     task = sb.hub.task(tid)
     contributions = []
@@ -431,16 +498,10 @@ def _download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     unzip_result(archive, dest)
     good = digest_of_zip(archive).lower() == task.result_digest.lower()
-    path = dest
-    try:
-        from iexec_kit.storage.results import read_computed
-
-        det = read_computed(dest).deterministic_output_path or ""
-        rel = det.split("/iexec_out/", 1)[1] if "/iexec_out/" in det else Path(det).name
-        if rel and (dest / rel).exists():
-            path = dest / rel
-    except Exception:  # noqa: BLE001 - the folder is still the result
-        pass
+    try:  # the picture the app named in computed.json, else the folder
+        path = deterministic_output(dest, read_computed(dest))
+    except IexecKitError:  # a bad or missing computed.json: the folder is still the result
+        path = dest
     entry["result_path"] = str(path)
     entry["files"] = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     stream.emit(ResultDownloaded(tid, location, str(path), good, time=sb.chain.now()))
