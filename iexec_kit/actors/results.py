@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from iexec_kit.errors import KitValueError
+from iexec_kit.errors import IexecKitError, KitValueError
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.storage.results import (
     deterministic_output,
@@ -35,7 +35,7 @@ class DownloadedResult:
     location: str  # as finalized on chain: /ipfs/<cid> or /results/<taskid>
     folder: Path  # the unzipped result (what the app wrote to /iexec_out)
     output: Path  # computed.json's deterministic output, on this machine
-    digest: str  # recomputed from the folder
+    digest: str | None  # recomputed from the folder (None: its computed.json is unusable)
     chain_digest: str  # the task's resultDigest on chain
     images: tuple[Path, ...]  # the images in the result, the deterministic output first
 
@@ -48,7 +48,7 @@ class DownloadedResult:
     @property
     def matches(self) -> bool:
         """Whether the recomputed digest is the chain's."""
-        return self.digest.lower() == self.chain_digest.lower()
+        return self.digest is not None and self.digest.lower() == self.chain_digest.lower()
 
     @property
     def image(self) -> Path | None:
@@ -103,12 +103,15 @@ def download_result(
 
         archive = decrypt_result(archive, private_key)
     folder = unzip_result(archive, dest)
-    digest = result_digest(folder)
-    computed = read_computed(folder)
-    # a callback result has no output file: the folder is the result
-    output = (
-        folder if computed.callback_data is not None else deterministic_output(folder, computed)
-    )
+    try:
+        digest = result_digest(folder)
+        computed = read_computed(folder)
+        # a callback result has no output file: the folder is the result
+        output = (
+            folder if computed.callback_data is not None else deterministic_output(folder, computed)
+        )
+    except IexecKitError:  # a bad or missing computed.json: no digest, the folder is the result
+        digest, output = None, folder
     found = [p for p in sorted(folder.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
     images = tuple(([output] if output in found else []) + [p for p in found if p != output])
     got = DownloadedResult(

@@ -33,11 +33,10 @@ from iexec_kit.actors.events import (
     Deposited,
     EventStream,
     NetworkReady,
-    ResultDownloaded,
     Tx,
 )
 from iexec_kit.actors.worker import Behaviour
-from iexec_kit.errors import IexecKitError, KitValueError
+from iexec_kit.errors import KitValueError
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.protocol.units import RLC
 
@@ -450,12 +449,7 @@ def run_demo(
 def _download(
     sb, scheduler, stream, tid: str, out_root: Path, cfg: DemoConfig
 ) -> tuple[dict, bool]:
-    from iexec_kit.storage.results import (
-        deterministic_output,
-        digest_of_zip,
-        read_computed,
-        unzip_result,
-    )
+    from iexec_kit.actors.results import download_result
 
     task = sb.hub.task(tid)
     contributions = []
@@ -480,29 +474,16 @@ def _download(
     }
     if task.status != TaskStatus.COMPLETED:
         return entry, False
-    results = task.results_json() or {}
-    location = results.get("location", "")
-    entry["result_location"] = location
-    if location.startswith("/ipfs/"):
-        entry["result_cid"] = location.split("/")[2]
-    archive = sb.storage.fetch(location, token=sb.storage.token_for(sb.requester.address))
+    key = None
     if cfg.encrypt:
-        from iexec_kit.storage.encryption import decrypt_result
-
-        archive = decrypt_result(
-            archive, sb.storage.beneficiary_keys(sb.requester.address, bits=2048).private
-        )
-    dest = out_root / tid[2:14]
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    unzip_result(archive, dest)
-    good = digest_of_zip(archive).lower() == task.result_digest.lower()
-    try:  # the picture the app named in computed.json, else the folder
-        path = deterministic_output(dest, read_computed(dest))
-    except IexecKitError:  # a bad or missing computed.json: the folder is still the result
-        path = dest
-    entry["result_path"] = str(path)
-    entry["files"] = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
-    stream.emit(ResultDownloaded(tid, location, str(path), good, time=sb.chain.now()))
-    return entry, good
+        key = sb.storage.beneficiary_keys(sb.requester.address, bits=2048).private
+    got = download_result(
+        sb.hub, sb.storage, tid, out_root / tid[2:14], private_key=key, stream=stream
+    )
+    entry["result_location"] = got.location
+    entry["result_cid"] = got.cid
+    entry["result_path"] = str(got.output)
+    entry["files"] = sorted(
+        str(p.relative_to(got.folder)) for p in got.folder.rglob("*") if p.is_file()
+    )
+    return entry, got.matches
