@@ -44,7 +44,12 @@ API_NO_FILE = "The add call carried no file part."
 API_ARG = "The call needs an arg (a CID or /ipfs/ path)."
 SERVER_START = "The HTTP server did not start."
 HINT_PORT = "choose another port, or pass port=0 for a free one"
-DAEMON_READY = "IPFS API server listening on {api}\nGateway server listening on {gateway}\nRepo: {repo}\nDaemon is ready (Ctrl-C to stop)"
+DAEMON_READY = (
+    "IPFS API server listening on {api}\n"
+    "Gateway server listening on {gateway}\n"
+    "Repo: {repo}\n"
+    "Daemon is ready (Ctrl-C to stop)"
+)
 
 # --- results --------------------------------------------------------------------------------
 COMPUTED_MISSING = "The app wrote no computed.json in its output folder."

@@ -109,7 +109,8 @@ class LocalStorage:
             return {}
 
     def storage_init(self, requester_key) -> str:
-        """Sign the proxy's EIP-712 challenge with the requester's key; keep and return the token."""
+        """Sign the proxy's EIP-712 challenge with the requester's key; keep and return the
+        token."""
         from eth_account import Account
 
         token = self.client().login(requester_key)
