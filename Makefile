@@ -1,7 +1,9 @@
 # iexec-kit: the commands of the README.
 #   make lab        JupyterLab on notebooks/ at 127.0.0.1
 #   make demo       the headless end-to-end demo
-#   make test       the whole suite, notebooks included
+#   make test       lint, then the whole suite, notebooks included
+#   make lint       ruff check and ruff format --check
+#   make fmt        ruff format, then ruff check --fix
 # Each creates .venv when missing and installs only what changed.
 
 PYTHON ?= python3
@@ -13,10 +15,10 @@ PORT   ?= 8888
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
 SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
 
-.PHONY: install lab demo test contracts bench sysdeps node clean help docker-app
+.PHONY: install lab demo test lint fmt contracts bench sysdeps node clean help docker-app
 
 help:
-	@sed -n '1,6p' Makefile
+	@sed -n '1,8p' Makefile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +48,16 @@ demo: $(STAMP)
 	$(BIN)/iexec-kit demo
 
 test: $(STAMP) node sysdeps
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/python -m pytest --nbmake tests notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 contracts: $(STAMP) node
 	$(BIN)/python -m iexec_kit.chain.compile

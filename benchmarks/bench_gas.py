@@ -145,7 +145,8 @@ def extra_rows(sb) -> list[tuple[str, int, int | None]]:
         ).gas_used
         return gas_c, gas_r, fin
 
-    # trusts at which exactly n fresh workers reach the consensus (POCO.md): 1 -> 2, 3 -> 5, 7 -> 100
+    # trusts at which exactly n fresh workers reach the consensus (POCO.md):
+    # 1 -> 2, 3 -> 5, 7 -> 100
     for n, trust, record in ((1, 2, True), (3, 5, False), (7, 100, False)):
         assert contributions_needed(trust) == n and len(workers) >= n
         gas_c, gas_r, fin = run_task(n, trust, record)

@@ -17,7 +17,8 @@ fresh orders). Then, in the full book:
 - best match: ``book.best_match(request)`` for random requests (category, trust, tags, max
   prices), including its chain reads (countCategory, the request's volume, and each candidate's
   volume left) and, when nothing matches, the explanation.
-- list page: ``book.list("workerpool", category=..., limit=20)``, without and with the 20 live reads.
+- list page: ``book.list("workerpool", category=..., limit=20)``, without and with the 20 live
+  reads.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _prefill(book, orders) -> None:
         rows.append(order_row(o, "0x" + o.hash(book.domain).hex(), owners[o.asset], o.volume))
     with book.store.write() as c:
         c.executemany(
-            f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))})",
             rows,
         )
 
@@ -217,7 +219,8 @@ def main() -> None:
     print()
     width = max(len(r[0]) for r in table)
     print(
-        f"{'operation (10,000 orders in the book)':<{width}}  {'n':>4}  {'median ms':>9}  {'p95 ms':>8}  {'mean ms':>8}"
+        f"{'operation (10,000 orders in the book)':<{width}}  {'n':>4}  "
+        f"{'median ms':>9}  {'p95 ms':>8}  {'mean ms':>8}"
     )
     for name, n, med, p95, mean in table:
         print(f"{name:<{width}}  {n:>4}  {med:>9.2f}  {p95:>8.2f}  {mean:>8.2f}")

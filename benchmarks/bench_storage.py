@@ -50,7 +50,10 @@ def main() -> None:
             path.write_bytes(data)
             repeat = 5 if size < 10_000_000 else 2
             _row(
-                rows, "sha256 (floor)", label, _best(lambda: hashlib.sha256(data).digest(), repeat)
+                rows,
+                "sha256 (floor)",
+                label,
+                _best(lambda data=data: hashlib.sha256(data).digest(), repeat),
             )
             if ipfs_cid:
                 _row(
@@ -58,7 +61,7 @@ def main() -> None:
                     "/usr/bin/ipfs_cid FILE",
                     label,
                     _best(
-                        lambda: subprocess.run(
+                        lambda path=path: subprocess.run(
                             [ipfs_cid, str(path)], capture_output=True, check=True
                         ),
                         repeat,
@@ -69,25 +72,37 @@ def main() -> None:
                 rows,
                 "kit add --only-hash",
                 label,
-                _best(lambda: node.add_bytes(data, only_hash=True), repeat),
+                _best(lambda node=node, data=data: node.add_bytes(data, only_hash=True), repeat),
             )
 
-            def add_fresh():
+            def add_fresh(path=path):
                 shutil.rmtree(tmp / "fresh", ignore_errors=True)
                 IpfsNode(tmp / "fresh").add_path(path)
 
             _row(rows, "kit add (to disk repo)", label, _best(add_fresh, repeat))
             cid = node.add_path(path)
-            _row(rows, "kit cat (verified reads)", label, _best(lambda: node.cat(cid), repeat))
+            _row(
+                rows,
+                "kit cat (verified reads)",
+                label,
+                _best(lambda node=node, cid=cid: node.cat(cid), repeat),
+            )
             with IpfsDaemon(node) as daemon:
                 client = KuboClient(daemon.api_url)
                 _row(
                     rows,
                     "HTTP /api/v0/add",
                     label,
-                    _best(lambda: client.add_path(path, pin=False), repeat),
+                    _best(
+                        lambda client=client, path=path: client.add_path(path, pin=False), repeat
+                    ),
                 )
-                _row(rows, "HTTP /api/v0/cat", label, _best(lambda: client.cat(cid), repeat))
+                _row(
+                    rows,
+                    "HTTP /api/v0/cat",
+                    label,
+                    _best(lambda client=client, cid=cid: client.cat(cid), repeat),
+                )
                 url = f"{daemon.gateway_url}/ipfs/{cid}"
                 samples = []
                 with requests.Session() as http:

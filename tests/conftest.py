@@ -1,4 +1,5 @@
-"""Shared fixtures: one deployed sandbox per test session, reverted to a snapshot around each test."""
+"""Shared fixtures: one deployed sandbox per test session, reverted to a snapshot around each
+test."""
 
 from __future__ import annotations
 

@@ -177,19 +177,19 @@ def _rgb_to_hsl_int(r, g, b):
     r, g, b = (np.asarray(c, dtype=np.int64) for c in (r, g, b))
     mx = np.where(r > g, np.maximum(r, b), np.maximum(g, b))
     mn = np.where(r > g, np.minimum(g, b), np.minimum(r, b))
-    l = (mx + mn) / 2.0
+    lum = (mx + mn) / 2.0
     delta = (mx - mn).astype(np.float64)
     chroma = mx != mn
     safe = np.where(chroma, delta, 1.0)
     s = np.where(
-        l < 128,
+        lum < 128,
         255 * delta / np.where(mx + mn == 0, 1, mx + mn),
         255 * delta / np.where(511 - mx - mn == 0, 1, 511 - mx - mn),
     )
     h = np.where(r == mx, (g - b) / safe, np.where(g == mx, 2 + (b - r) / safe, 4 + (r - g) / safe))
     h = h * 42.5
     h = np.where(h < 0, h + 255, np.where(h > 255, h - 255, h))
-    return _round(np.where(chroma, h, 0.0)), _round(np.where(chroma, s, 0.0)), _round(l)
+    return _round(np.where(chroma, h, 0.0)), _round(np.where(chroma, s, 0.0)), _round(lum)
 
 
 def _hsl_value_int(n1, n2, hue):
@@ -202,13 +202,13 @@ def _hsl_value_int(n1, n2, hue):
     return _round(value * 255.0)
 
 
-def _hsl_to_rgb_int(h, s, l):
+def _hsl_to_rgb_int(h, s, lum):
     """libgimpcolor's gimp_hsl_to_rgb_int on int arrays."""
-    h, s, l = (np.asarray(c, dtype=np.float64) for c in (h, s, l))
-    m2 = np.where(l < 128, (l * (255 + s)) / 65025.0, (l + s - (l * s) / 255.0) / 255.0)
-    m1 = (l / 127.5) - m2
+    h, s, lum = (np.asarray(c, dtype=np.float64) for c in (h, s, lum))
+    m2 = np.where(lum < 128, (lum * (255 + s)) / 65025.0, (lum + s - (lum * s) / 255.0) / 255.0)
+    m1 = (lum / 127.5) - m2
     grey = s == 0
-    out = [np.where(grey, l, _hsl_value_int(m1, m2, hh)) for hh in (h + 85, h, h - 85)]
+    out = [np.where(grey, lum, _hsl_value_int(m1, m2, hh)) for hh in (h + 85, h, h - 85)]
     return [o.astype(np.int64) for o in out]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from iexec_kit.actors.events import (
@@ -41,7 +41,7 @@ from iexec_kit.protocol.results import IEXEC_OUT, app_path, result_hash
 from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 
 
-class Behaviour(str, Enum):
+class Behaviour(StrEnum):
     """How a worker behaves (for teaching what the consensus defends against)."""
 
     HONEST = "honest"

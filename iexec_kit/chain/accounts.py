@@ -59,7 +59,8 @@ def derive_keys(mnemonic: str, count: int) -> tuple[bytes, ...]:
 def participants(
     workers: int = DEFAULT_WORKERS, mnemonic: str = DEFAULT_MNEMONIC
 ) -> list[Participant]:
-    """The deployer, requester, app developer, dataset owner, scheduler, then ``workers`` workers."""
+    """The deployer, requester, app developer, dataset owner, scheduler, then ``workers``
+    workers."""
     from eth_keys import keys as eth_keys
 
     if workers < 0:

@@ -35,7 +35,8 @@ def abi(name: str) -> list[dict]:
 
 @cache
 def hub_abi() -> tuple:
-    """The ABI a caller sees at the hub's address: the router's plus every module's, deduplicated."""
+    """The ABI a caller sees at the hub's address: the router's plus every module's,
+    deduplicated."""
     seen, merged = set(), []
     for name in ("IexecRouter",) + HUB_MODULES:
         for entry in abi(name):

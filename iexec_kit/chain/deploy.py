@@ -1,4 +1,5 @@
-"""Deploy the protocol: the RLC token, the hub (router + modules), the registries, the categories."""
+"""Deploy the protocol: the RLC token, the hub (router + modules), the registries, the
+categories."""
 
 from __future__ import annotations
 

@@ -269,7 +269,8 @@ class HardhatNode:
                 output = self._output()
                 self._kill()
                 raise ChainConnectionError(
-                    f"the Hardhat node did not answer eth_chainId within {self.startup_timeout:.0f} s",
+                    "the Hardhat node did not answer eth_chainId within "
+                    f"{self.startup_timeout:.0f} s",
                     expected=f"chain id {self.chain_id} at http://{self.host}:{self.port}",
                     got=last,
                     hint="a first start on a slow machine can take longer: raise startup_timeout; "

@@ -106,13 +106,14 @@ class Chain:
             provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})
         w3 = Web3(provider)
         try:
-            w3.eth.chain_id
+            _ = w3.eth.chain_id  # the probe: any node answers it
         except Exception as exc:  # noqa: BLE001 - any failure here means "no node"
             raise ChainConnectionError(
                 f"no Ethereum node answers at {url}",
                 expected="a JSON-RPC node (e.g. `npx hardhat node` listening on 127.0.0.1:8545)",
                 got=f"{type(exc).__name__}: {exc}",
-                hint="start the node, check the URL and port, or drop --chain to use the in-process chain",
+                hint="start the node, check the URL and port, "
+                "or drop --chain to use the in-process chain",
             ) from None
         chain = cls(w3, "rpc", participants(workers, mnemonic), url=url)
         chain._fund_participants()
@@ -137,7 +138,8 @@ class Chain:
                 f"{p.name} ({p.address}) has no ETH to pay for gas on {self.url}",
                 expected=f"at least {MIN_ETH / ETH} ETH",
                 got=f"{self.eth_balance(p.address) / ETH} ETH",
-                hint="fund the kit's accounts (mnemonic 'test ... junk') or use a dev node that does",
+                hint="fund the kit's accounts (mnemonic 'test ... junk') "
+                "or use a dev node that does",
             )
 
     # ----- participants -------------------------------------------------------------------
@@ -195,7 +197,8 @@ class Chain:
         return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
 
     def call(self, fn, sender: Participant | str | None = None, **context):
-        """Call a view (or simulate a transaction) and return its result; reverts become kit errors."""
+        """Call a view (or simulate a transaction) and return its result; reverts become kit
+        errors."""
         frm = sender.address if isinstance(sender, Participant) else sender
         try:
             if self._tester is not None:
@@ -225,7 +228,8 @@ class Chain:
     def transact(
         self, fn, sender: Participant, *, value: int = 0, gas: int | None = None, **context
     ) -> Receipt:
-        """Sign ``fn`` (a web3 contract function call) as ``sender``, send it, wait, and return its receipt.
+        """Sign ``fn`` (a web3 contract function call) as ``sender``, send it, wait, and return
+        its receipt.
 
         A revert raises :class:`ContractRevertError` with the reason in words; ``context`` (e.g.
         ``detail=": asked 5 RLC, stake 2 RLC"``) makes the sentence precise.
@@ -252,7 +256,8 @@ class Chain:
         self, fn, sender: Participant, *, value: int, gas: int | None, margin: int, named, context
     ) -> dict:
         """The signed-to-be transaction of a call or a deployment: the explicit gas limit
-        in-process, the node's estimate (plus ``margin``) over RPC; a refusal becomes a kit error."""
+        in-process, the node's estimate (plus ``margin``) over RPC; a refusal becomes a kit
+        error."""
         tx = {"from": sender.address, "value": value}
         try:
             if gas is None:
@@ -329,8 +334,8 @@ class Chain:
             return exc
         text = _message_of(exc)
         low = text.lower()
-        # geth/anvil: "insufficient funds ..."; Hardhat: "Sender doesn't have enough funds ..."; py-evm:
-        # "Sender does not have enough balance ..."
+        # geth/anvil: "insufficient funds ..."; Hardhat: "Sender doesn't have enough funds ...";
+        # py-evm: "Sender does not have enough balance ..."
         if (
             "insufficient funds" in low
             or "have enough funds" in low

@@ -42,9 +42,10 @@ class RunResult:
     """What one execution of an app produced.
 
     ``inputs`` describe the fetched inputs (their files are removed after the run: only
-    ``out_dir`` stays). ``computed`` is $IEXEC_OUT/computed.json (None when missing or unreadable); ``out_dir`` the
-    host folder that was $IEXEC_OUT; ``deterministic_path`` the host path that computed.json's
-    "deterministic-output-path" names (None when absent); ``logs`` the app's stdout+stderr.
+    ``out_dir`` stays). ``computed`` is $IEXEC_OUT/computed.json (None when missing or
+    unreadable); ``out_dir`` the host folder that was $IEXEC_OUT; ``deterministic_path`` the host
+    path that computed.json's "deterministic-output-path" names (None when absent); ``logs`` the
+    app's stdout+stderr.
     """
 
     runner: str

@@ -137,7 +137,8 @@ class OrderBook:
                     f"the order book at {self.path} holds orders for another network",
                     expected=f"{k} {v}",
                     got=f"{k} {have[k]}",
-                    hint="open a book file made for this hub (e.g. in this sandbox's folder), or a new file",
+                    hint="open a book file made for this hub (e.g. in this sandbox's folder), "
+                    "or a new file",
                 )
 
     # ----- publish ------------------------------------------------------------------------
@@ -170,7 +171,8 @@ class OrderBook:
             )
         with self.store.write() as c:
             c.execute(
-                f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                f"INSERT OR IGNORE INTO orders ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
                 order_row(order, order_hash, owner, remaining),
             )
         return self._entry(order_hash)
@@ -193,10 +195,12 @@ class OrderBook:
             }[kind]
             if not self.hub.chain.call(registry.functions.isRegistered(asset)):
                 raise AssetNotRegisteredError(
-                    f"the {order.TYPE_NAME} sells {kind} {asset}, which the {kind} registry does not know",
+                    f"the {order.TYPE_NAME} sells {kind} {asset}, "
+                    f"which the {kind} registry does not know",
                     expected=f"a {kind} registered on this hub",
                     got=asset,
-                    hint=f"register it first (hub.create_{kind}(...)) or fix the order's {kind} address",
+                    hint=f"register it first (hub.create_{kind}(...)) "
+                    f"or fix the order's {kind} address",
                 )
             self._registered.add(asset)  # registrations are permanent
         return to_checksum_address(self.hub.asset_owner(asset))
@@ -218,7 +222,8 @@ class OrderBook:
                 f"this {order.TYPE_NAME} is not signed by its owner",
                 expected=f"a signature by {owner} (read from the chain)",
                 got=f"a signature by {signer}" if signer else "a malformed signature",
-                hint="an unknown signer means a field was changed after signing, or the wrong key signed: "
+                hint="an unknown signer means a field was changed after signing, "
+                "or the wrong key signed: "
                 "sign the final order with the owner's key (hub.sign_order(order, owner))",
             )
         return owner
@@ -256,7 +261,8 @@ class OrderBook:
         return self._entry(self._hash_of(order_or_hash)) is not None
 
     def count(self, kind: str | None = None, *, include_empty: bool = False) -> int:
-        """How many orders the book holds (of one ``kind``; with volume left unless ``include_empty``)."""
+        """How many orders the book holds (of one ``kind``; with volume left unless
+        ``include_empty``)."""
         where, args = ["1 = 1"], []
         if kind is not None:
             where.append("kind = ?")
@@ -293,7 +299,8 @@ class OrderBook:
         ``app``/``dataset``/``workerpool``/``requester``: orders for that asset or requester, or
         usable with it (their restriction is unset or names it). ``category``, ``min_trust``: for
         workerpool and request orders. ``tag``: orders offering at least those tags ("tee,gpu").
-        ``live``: read each listed order's remaining volume from the chain (else the last value seen).
+        ``live``: read each listed order's remaining volume from the chain (else the last value
+        seen).
         """
         kind = _kind(kind)
         if not 0 < limit <= MAX_PAGE or offset < 0:
@@ -435,7 +442,8 @@ class OrderBook:
     def best_workerpool_order(
         self, request: RequestOrder, app=None, dataset=None
     ) -> BookEntry | None:
-        """The cheapest live workerpool order for ``request`` (and ``app``/``dataset`` orders), or None."""
+        """The cheapest live workerpool order for ``request`` (and ``app``/``dataset`` orders),
+        or None."""
         return self._matcher.best_pool(request, app, dataset)
 
     def best_app_order(self, request: RequestOrder) -> BookEntry | None:

@@ -35,7 +35,8 @@ class BestMatch:
     volume: int
 
     def orders(self) -> tuple:
-        """(app order, dataset order or the empty one, workerpool order), as matchOrders takes them."""
+        """(app order, dataset order or the empty one, workerpool order), as matchOrders takes
+        them."""
         ds = self.dataset.order if self.dataset is not None else DatasetOrder.empty()
         return self.app.order, ds, self.workerpool.order
 
@@ -49,7 +50,10 @@ class Matcher:
     def _rows(self, where: list, args: list):
         """Candidate rows in book order, fetched a batch at a time."""
         offset = 0
-        sql = f"SELECT {ENTRY_COLUMNS}, price, seq FROM orders WHERE {' AND '.join(where)} {ORDER_BY} LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT {ENTRY_COLUMNS}, price, seq FROM orders WHERE {' AND '.join(where)} "
+            f"{ORDER_BY} LIMIT ? OFFSET ?"
+        )
         while True:
             rows = self.book.store.query(sql, [*args, BATCH, offset])
             yield from rows
@@ -157,7 +161,10 @@ class Matcher:
     # ----- why nothing matches ------------------------------------------------------------
     def _explain(self, request: RequestOrder, missing: str) -> NoMatchingOrderError:
         def stats(where: str, args: list):
-            sql = f"SELECT COUNT(*), MIN(price), MAX(trust) FROM orders WHERE {where} AND remaining > 0"
+            sql = (
+                "SELECT COUNT(*), MIN(price), MAX(trust) "
+                f"FROM orders WHERE {where} AND remaining > 0"
+            )
             return self.book.store.query(sql, args)[0]
 
         if missing == "app":

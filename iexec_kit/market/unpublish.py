@@ -73,8 +73,8 @@ def digest(order_domain: Domain, order_hash: str | bytes, deadline: int) -> byte
 def sign(
     key: bytes, order_domain: Domain, order_hash: str | bytes, deadline: int | None = None
 ) -> tuple[bytes, int]:
-    """(signature, deadline): the authorization to unpublish ``order_hash``, valid until ``deadline``
-    (default: :data:`DEFAULT_VALIDITY` seconds from now)."""
+    """(signature, deadline): the authorization to unpublish ``order_hash``, valid until
+    ``deadline`` (default: :data:`DEFAULT_VALIDITY` seconds from now)."""
     from eth_account import Account
 
     deadline = int(time.time()) + DEFAULT_VALIDITY if deadline is None else deadline

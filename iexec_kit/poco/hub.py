@@ -104,7 +104,8 @@ class Hub(TaskCalls):
 
     # ----- RLC in and out -----------------------------------------------------------------
     def mint(self, to: str, amount: int) -> Receipt:
-        """Create RLC for ``to`` (the token owner, i.e. the deployer, signs). Sandbox set-up only."""
+        """Create RLC for ``to`` (the token owner, i.e. the deployer, signs). Sandbox set-up
+        only."""
         return self.chain.transact(
             self.rlc.functions.mint(to_checksum_address(to), amount), self.chain.deployer
         )
@@ -195,7 +196,8 @@ class Hub(TaskCalls):
 
     def manage_order(self, order, operation: int, who: Participant, sign: bytes = b"") -> Receipt:
         """manageXOrder: operation 0 (SIGN) presigns on chain, 1 (CLOSE) cancels the order.
-        ``who`` must be the order's owner unless ``sign`` is the owner's signature of the operation."""
+        ``who`` must be the order's owner unless ``sign`` is the owner's signature of the
+        operation."""
         fn = getattr(self.fn, f"manage{order.TYPE_NAME}")
         return self.chain.transact(fn((order.as_tuple(), operation, sign)), who)
 

@@ -80,7 +80,8 @@ def precheck(
         who = request.signer(domain)
         fail(
             "0x50",
-            f"the request order is signed by {who or 'nobody'}, not by its requester {request.requester}"
+            f"the request order is signed by {who or 'nobody'}, "
+            f"not by its requester {request.requester}"
             + (" (was a field changed after signing?)" if who else ""),
         )
 

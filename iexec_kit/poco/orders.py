@@ -90,7 +90,7 @@ class _Order:
     def struct_hash(self) -> bytes:
         """hashStruct: keccak(typehash ++ encoded fields), strings hashed (EIP-712)."""
         types, values = ["bytes32"], [self.typehash()]
-        for (name, typ), v in zip(self.TYPE_FIELDS, self._typed_values()):
+        for (_name, typ), v in zip(self.TYPE_FIELDS, self._typed_values()):
             if typ == "string":
                 types.append("bytes32")
                 values.append(keccak(v.encode()))
@@ -258,7 +258,8 @@ class DatasetOrder(_Order):
 
 @dataclass(frozen=True)
 class WorkerpoolOrder(_Order):
-    """The workerpool manager's offer: compute in ``category`` with ``trust`` for a price per task."""
+    """The workerpool manager's offer: compute in ``category`` with ``trust`` for a price per
+    task."""
 
     TYPE_NAME: ClassVar[str] = "WorkerpoolOrder"
     TYPE_FIELDS: ClassVar = (

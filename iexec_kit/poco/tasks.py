@@ -35,7 +35,8 @@ def task_id(dealid, idx: int) -> str:
 
 
 def authorization_message(worker: str, taskid, enclave: str = ZERO_ADDRESS) -> bytes:
-    """keccak256(worker ++ taskid ++ enclaveChallenge) (20 + 32 + 20 bytes): what the scheduler signs."""
+    """keccak256(worker ++ taskid ++ enclaveChallenge) (20 + 32 + 20 bytes): what the
+    scheduler signs."""
     return keccak(
         to_bytes(hexstr=to_checksum_address(worker))
         + _b32(taskid)
@@ -217,7 +218,8 @@ class TaskCalls:
     def finalize(
         self, taskid, results: bytes | str, scheduler: Participant, results_callback: bytes = b""
     ) -> Receipt:
-        """The scheduler closes the task with its results (e.g. {"storage":"ipfs","location":"/ipfs/<cid>"})."""
+        """The scheduler closes the task with its results
+        (e.g. {"storage":"ipfs","location":"/ipfs/<cid>"})."""
         if isinstance(results, str):
             results = results.encode()
         return self.chain.transact(

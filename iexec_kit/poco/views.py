@@ -55,7 +55,8 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class WorkerpoolInfo:
-    """A workerpool: its manager runs the scheduler; its policy sets stakes and the scheduler's cut."""
+    """A workerpool: its manager runs the scheduler; its policy sets stakes and the scheduler's
+    cut."""
 
     address: str
     owner: str

@@ -28,9 +28,9 @@ def test_deposit_is_one_transaction_via_approve_and_call(sandbox):
         next(e for e in artifacts.hub_abi() if e.get("name") == "Transfer")
     )
     hub_logs = [
-        l
-        for l in receipt.logs
-        if l["address"] == sandbox.deployment.hub and l["topics"][0] == mint_topic
+        log
+        for log in receipt.logs
+        if log["address"] == sandbox.deployment.hub and log["topics"][0] == mint_topic
     ]
     assert len(hub_logs) == 1
     _assert_hub_balanced(sandbox)

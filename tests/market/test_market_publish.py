@@ -1,4 +1,5 @@
-"""Publishing: signatures checked against the owner on chain, dead orders refused, duplicates harmless."""
+"""Publishing: signatures checked against the owner on chain, dead orders refused, duplicates
+harmless."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ def test_someone_else_cannot(book, orders, sandbox):
 
 
 def test_a_wallet_signed_authorization_is_accepted(book, orders, sandbox):
-    """The digest is standard EIP-712: a wallet signing the typed data gives a valid authorization."""
+    """The digest is standard EIP-712: a wallet signing the typed data gives a valid
+    authorization."""
     e = book.publish(orders.request())
     deadline = int(time.time()) + 60
     message = encode_typed_data(full_message=unpub.typed_data(book.domain, e.hash, deadline))

@@ -19,7 +19,8 @@ RLC = 10**9
 
 
 def test_pocos_table_of_fresh_workers_needed():
-    """POCO.md: trust 1-2 need 1 fresh worker, 3-4: 2, 5: 3, 10: 4, 100: 7; one dissent at 100: 9."""
+    """POCO.md: trust 1-2 need 1 fresh worker, 3-4: 2, 5: 3, 10: 4, 100: 7; one dissent at
+    100: 9."""
     assert [contributions_needed(t) for t in (1, 2, 3, 4, 5, 10, 100)] == [1, 1, 2, 2, 3, 4, 7]
     assert contributions_needed(100, dissent=1) == 9
 

@@ -24,7 +24,8 @@ def _with_dataset(
     return kit.app(**(app_kw or {})), ds, kit.pool(**(pool_kw or {})), req
 
 
-# code -> builder(kit) -> (app, dataset|None, pool, request); the sentence fragment the pre-check must say
+# code -> builder(kit) -> (app, dataset|None, pool, request); the sentence fragment the pre-check
+# must say
 CASES = {
     "0x00": (
         lambda k: (k.app(), None, k.pool(category=1), k.request()),
@@ -202,7 +203,8 @@ def test_trust_zero_becomes_one(kit):
 
 
 def test_partial_matches_continue_the_bag_of_tasks(kit):
-    """A request of volume 5 against a workerpool order of volume 2: two deals, botFirst 0 then 2."""
+    """A request of volume 5 against a workerpool order of volume 2: two deals, botFirst 0
+    then 2."""
     kit.fund()
     req = kit.request(volume=5)
     m1 = kit.hub.match_orders(kit.app(), None, kit.pool(volume=2), req)

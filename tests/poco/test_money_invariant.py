@@ -348,7 +348,8 @@ def test_money_never_appears_or_vanishes(sandbox_session):
         ),
     )
     print(
-        f"stateful money test: {len(seeds)} seeds, {steps_run} steps; what they did: {dict(sorted(events.items()))}"
+        f"stateful money test: {len(seeds)} seeds, {steps_run} steps; "
+        f"what they did: {dict(sorted(events.items()))}"
     )
     assert steps_run >= STEPS_WANTED, f"only {steps_run} steps ran, {STEPS_WANTED} wanted"
     for what in (

@@ -1,4 +1,5 @@
-"""Orders: PoCo's type strings, EIP-712 hashes that eth-account and the hub agree on, params, tags."""
+"""Orders: PoCo's type strings, EIP-712 hashes that eth-account and the hub agree on, params,
+tags."""
 
 import random
 from dataclasses import replace

@@ -18,10 +18,12 @@ def test_daemon_and_proxy_run_inside_a_kernel(tmp_path):
         "from iexec_kit.storage.daemon import IpfsDaemon\n"
         f"d = IpfsDaemon({str(tmp_path / 'repo')!r}).start()\n"
         "cid = d.node.add_bytes(b'from a notebook')\n"
-        "assert requests.get(f'{d.gateway_url}/ipfs/{cid}', timeout=10).content == b'from a notebook'",
+        "assert requests.get(f'{d.gateway_url}/ipfs/{cid}', timeout=10).content "
+        "== b'from a notebook'",
         "from iexec_kit.storage.oracle import StaticTaskOracle\n"
         "from iexec_kit.storage.proxy import ResultProxy, ResultProxyClient\n"
-        f"p = ResultProxy(StaticTaskOracle(), d.node, {str(tmp_path / 'proxy')!r}, chain_id=1).start()\n"
+        "p = ResultProxy(StaticTaskOracle(), d.node, "
+        f"{str(tmp_path / 'proxy')!r}, chain_id=1).start()\n"
         "token = ResultProxyClient(p.url, chain_id=1).login('0x' + '11' * 32)\n"
         "assert token.count('.') == 2",
         "p.stop(); d.stop()\n"
