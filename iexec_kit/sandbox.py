@@ -142,7 +142,8 @@ class Sandbox:
         seed: int = 0,
         ipfs_api: str | None = None,
     ) -> Sandbox:
-        """Start a chain, deploy the protocol, fund everyone, register the demo app and a workerpool.
+        """Start a chain, deploy the protocol, fund everyone, register the demo app and a
+        workerpool.
 
         ``chain_url``: None for the in-process chain, or a JSON-RPC URL (e.g. a Hardhat node).
         ``folder``: where the sandbox keeps its files (a fresh temporary folder by default).
@@ -176,7 +177,8 @@ class Sandbox:
     @property
     def storage(self):
         """The IPFS node and the result proxy (:class:`iexec_kit.storage.LocalStorage`), started
-        on first use on 127.0.0.1 and checked against this sandbox's hub; :meth:`close` stops them."""
+        on first use on 127.0.0.1 and checked against this sandbox's hub; :meth:`close` stops
+        them."""
         if self._storage is None:
             from iexec_kit.storage import HubTaskOracle, LocalStorage
 

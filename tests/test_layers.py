@@ -60,12 +60,6 @@ ROOT_LIGHT_NAMES = {"__version__": "protocol", "IexecKitError": "protocol"}
 # what the protocol leaf may import from the kit
 LEAF_ALLOWED = ("iexec_kit.errors", "iexec_kit.protocol")
 
-# Today's violations, as (file, imported module): being removed by the tutorial-package move.
-# Once that move is merged this set must be empty; any other violation fails now.
-KNOWN = {
-    ("iexec_kit/actors/demo.py", "iexec_kit.sandbox"),
-}
-
 
 @dataclass(frozen=True)
 class Import:
@@ -229,7 +223,7 @@ def test_every_module_has_a_layer():
 
 
 def test_no_module_imports_a_layer_above_its_own():
-    new = [v for v in all_violations() if (v.file, v.imported) not in KNOWN]
+    new = all_violations()
     assert not new, "imports of a layer above (bottom to top: {}):\n{}".format(
         ", ".join(LAYERS), "\n".join(map(str, new))
     )

@@ -79,8 +79,10 @@ class OrdersPublished(Event):
 
     def describe(self) -> str:
         return (
-            f"orders published: app order {_short(self.app_order)} at {self.app_price / RLC:g} RLC, "
-            f"workerpool order {_short(self.workerpool_order)} at {self.workerpool_price / RLC:g} RLC "
+            f"orders published: app order {_short(self.app_order)} at "
+            f"{self.app_price / RLC:g} RLC, "
+            f"workerpool order {_short(self.workerpool_order)} at "
+            f"{self.workerpool_price / RLC:g} RLC "
             f"(volume {self.volume}, trust {self.trust}, category {self.category})"
         )
 
@@ -101,7 +103,8 @@ class NetworkReady(Event):
 
     def describe(self) -> str:
         return (
-            f"{self.chain}, hub {self.hub}\napp {self.app_name} at {self.app}, workerpool {self.workerpool}\n"
+            f"{self.chain}, hub {self.hub}\n"
+            f"app {self.app_name} at {self.app}, workerpool {self.workerpool}\n"
             f"storage: {self.storage}" + (f"\ninput: {self.input}" if self.input else "")
         )
 
@@ -137,7 +140,8 @@ class DealCreated(Event):
 
     def describe(self) -> str:
         return (
-            f"deal {self.dealid} created: {self.volume} task(s) at {self.price_per_task / RLC:g} RLC, "
+            f"deal {self.dealid} created: {self.volume} task(s) at "
+            f"{self.price_per_task / RLC:g} RLC, "
             f"trust {self.trust}"
         )
 
@@ -186,7 +190,10 @@ class AppComputed(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return f"  {self.name} ({self.behaviour}) computed digest {_short(self.digest)} in {self.seconds:.2f} s"
+        return (
+            f"  {self.name} ({self.behaviour}) computed digest {_short(self.digest)} "
+            f"in {self.seconds:.2f} s"
+        )
 
 
 @_event("worker_failed")
@@ -306,7 +313,10 @@ class TaskClaimed(Event):
     tx: Tx | None = None
 
     def describe(self) -> str:
-        return f"task {_short(self.taskid)} claimed after its final deadline: FAILED, requester refunded"
+        return (
+            f"task {_short(self.taskid)} claimed after its final deadline: FAILED, "
+            "requester refunded"
+        )
 
 
 @_event("reward_paid")

@@ -1,4 +1,5 @@
-"""What each contract revert code means, in words (matchOrders' codes: :data:`~iexec_kit.protocol.rules.MEANINGS`).
+"""What each contract revert code means, in words (matchOrders' codes come from
+:data:`iexec_kit.protocol.rules.MEANINGS`).
 
 A revert string from the kit's contracts reads ``iExecV5-<scope>-0x<NN> <short phrase>`` (or
 ``RLC-0x<NN> ...`` from the token). :func:`explain_revert` turns it into a sentence that says
@@ -137,6 +138,7 @@ def explain_revert(reason: str, **context) -> tuple[str, str | None, str | None]
 for _code, (_what, _todo) in MEANINGS.items():
     REVERTS[("iExecV5-matchOrders", _code)] = (_what + "{detail}", _todo)
 REVERTS[("iExecV5-manageOrder", "0x01")] = (
-    "only the order's owner may sign or cancel it on chain (or someone bringing the owner's signature)",
+    "only the order's owner may sign or cancel it on chain "
+    "(or someone bringing the owner's signature)",
     "send it from the owner's account",
 )

@@ -140,7 +140,8 @@ RULES: tuple[Rule, ...] = (
         f"the request asks for trust {o['request'].trust}, "
         f"the workerpool order offers at most {o['workerpool'].trust}")),
     _rule("0x03", LE, "app.appprice", "request.appmaxprice", _price("app", "app")),
-    _rule("0x04", LE, "dataset.datasetprice", "request.datasetmaxprice", _price("dataset", "dataset")),
+    _rule("0x04", LE, "dataset.datasetprice", "request.datasetmaxprice",
+          _price("dataset", "dataset")),
     _rule("0x05", LE, "workerpool.workerpoolprice", "request.workerpoolmaxprice",
           _price("workerpool", "workerpool")),
     _rule("0x06", Kind.TAGS_OFFERED, "request.tag", "workerpool.tag", _missing_tags),
@@ -158,7 +159,8 @@ RULES: tuple[Rule, ...] = (
     _rule("0x13", OK, "app.datasetrestrict", "dataset.dataset", _restriction(
         "the app order only accepts dataset", "app.datasetrestrict", "dataset.dataset")),
     _rule("0x14", OK, "app.workerpoolrestrict", "workerpool.workerpool", _restriction(
-        "the app order only accepts workerpool", "app.workerpoolrestrict", "workerpool.workerpool")),
+        "the app order only accepts workerpool", "app.workerpoolrestrict",
+        "workerpool.workerpool")),
     _rule("0x15", OK, "app.requesterrestrict", "request.requester", _restriction(
         "the app order only accepts requester", "app.requesterrestrict", "request.requester")),
     _rule("0x16", OK, "dataset.apprestrict", "app.app", _restriction(
@@ -217,7 +219,8 @@ MEANINGS: dict[str, tuple[str, str]] = {
              "match the dataset order of the dataset you asked for"),
     "0x12": ("the request only accepts another workerpool",
              "use that workerpool's order, or lift the restriction"),
-    "0x13": ("the app order only accepts another dataset", "use the dataset the app developer allows"),
+    "0x13": ("the app order only accepts another dataset",
+             "use the dataset the app developer allows"),
     "0x14": ("the app order only accepts another workerpool",
              "use the workerpool the app developer allows"),
     "0x15": ("the app order only accepts another requester",

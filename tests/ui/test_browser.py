@@ -69,7 +69,10 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60)
 def lab(tmp_path):
     """JupyterLab over a copy of notebooks/, token auth, stopped at the end (also on failure)."""
     if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium, or make sysdeps)"
+        reason = (
+            f"{CHROMIUM} is absent: install Debian's chromium "
+            "(apt-get install chromium, or make sysdeps)"
+        )
         print("SKIPPED:", reason)
         pytest.skip(reason)
     pytest.importorskip(
@@ -139,7 +142,8 @@ def _stop_lab(proc: subprocess.Popen, base: str, token: str) -> None:
 
 
 def _run_notebook(page, base: str, token: str, name: str) -> None:
-    """Open a notebook fresh (?reset), wait for its kernel, Run > Run All Cells, wait for the end."""
+    """Open a notebook fresh (?reset), wait for its kernel, Run > Run All Cells, wait for the
+    end."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.goto(f"{base}/lab/tree/{name}?reset&token={token}")

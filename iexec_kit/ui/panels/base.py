@@ -13,11 +13,10 @@ from pathlib import Path
 
 import ipywidgets as W
 
-import iexec_kit
 from iexec_kit.errors import IexecKitError
 from iexec_kit.ui.html import e
 
-KIT_DIR = str(Path(iexec_kit.__file__).resolve().parent)
+KIT_DIR = str(Path(__file__).resolve().parents[2])  # the iexec_kit package folder
 # frames a learner need not read
 _INTERNAL = ("/ipywidgets/", "/traitlets/", "/comm/", "/ipykernel/")
 

@@ -59,8 +59,8 @@ class RequestBuilder(Panel):
 
     def params(self):
         """The request's params from the fields (and the storage panel's choice, if any)."""
-        from iexec_kit.tutorial.demo import publish_input
         from iexec_kit.poco.orders import RequestParams
+        from iexec_kit.tutorial.demo import publish_input
 
         image = self.image.value.strip()
         inputs = (publish_input(self.sb, image),) if image else ()

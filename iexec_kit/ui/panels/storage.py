@@ -47,8 +47,8 @@ class StorageSetupPanel(Panel):
     def params(self) -> dict:
         """The request params this choice gives (fields of
         :class:`iexec_kit.poco.orders.RequestParams`). The proxy is the sandbox's own, left out as
-        in :func:`iexec_kit.tutorial.steps.request_params` (its port changes every run; left out, the
-        deal id repeats)."""
+        in :func:`iexec_kit.tutorial.steps.request_params`: its port changes every run, and left
+        out, the deal id repeats."""
         return dict(STORAGE_CHOICES[self.choice.value])
 
     def _render(self) -> None:
