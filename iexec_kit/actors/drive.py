@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from iexec_kit.actors.events import Event, EventStream, TimeTravelled
+from iexec_kit.actors.events import Event, EventStream, TimeTravelled, WorkerFailed
 from iexec_kit.actors.scheduler import Assignment, Scheduler
-from iexec_kit.actors.worker import Behaviour
+from iexec_kit.actors.worker import Behaviour, Computation, error_reason
 from iexec_kit.errors import IexecKitError, KitValueError
 
 
@@ -95,7 +95,7 @@ class Drive:
 
     def _compute(self, assignments: list[Assignment]) -> None:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            results = list(pool.map(lambda a: a.worker.compute(a.spec), assignments))
+            results = list(pool.map(_compute_one, assignments))
         now = self.chain.now()
         for a, comp in zip(assignments, results):
             a.worker.emit_computed(comp)
@@ -109,7 +109,21 @@ class Drive:
         ready = [p for p in self.pending if p[0] <= now]
         self.pending = [p for p in self.pending if p[0] > now]
         for _, a in ready:
-            if a.worker.contribute(a.spec, a.authorization) is None:
+            try:
+                receipt = a.worker.contribute(a.spec, a.authorization)
+            except Exception as exc:  # noqa: BLE001 - one task's bug stops only that task
+                receipt = None
+                a.worker.stream.emit(
+                    WorkerFailed(
+                        a.spec.taskid,
+                        a.worker.address,
+                        a.worker.name,
+                        a.worker.behaviour.value,
+                        f"contribution failed: {error_reason(exc)}",
+                        time=self.chain.now(),
+                    )
+                )
+            if receipt is None:
                 self.scheduler.report_failure(a.worker, a.spec.taskid)
         return bool(ready)
 
@@ -130,6 +144,15 @@ class Drive:
         seconds = max(target - now, 0) + 1
         self.chain.time_travel(seconds)
         self.stream.emit(TimeTravelled(seconds, reason, time=self.chain.now()))
+
+
+def _compute_one(a: Assignment) -> Computation:
+    """A worker's run of its assignment; an unexpected error fails that run only, with its
+    reason (Worker.compute already turns the app's and the inputs' failures into one)."""
+    try:
+        return a.worker.compute(a.spec)
+    except Exception as exc:  # noqa: BLE001 - reported as WorkerFailed by emit_computed
+        return Computation(a.spec.taskid, a.worker.address, None, None, 0.0, error_reason(exc))
 
 
 def build_workerpool(
@@ -161,7 +184,8 @@ def build_workerpool(
             hint="start the sandbox with more workers",
         )
     storage = sb.storage
-    run = get_runner(runner, ipfs_cat=storage.ipfs.cat)
+    # workers serve other people's deals: remote inputs only, never their own files
+    run = get_runner(runner, ipfs_cat=storage.ipfs.cat, allow_local=False)
     if runner == "docker":  # say it now, before anything is deposited or signed
         run.image_id(sb.app_dir)
     workers = [

@@ -354,6 +354,41 @@ class StakeSeized(Event):
         return f"  {self.reason}: {self.amount / RLC:,.9g} RLC seized from {self.name}"
 
 
+@_event("deal_refused")
+class DealRefused(Event):
+    """The scheduler cannot serve a deal (its request params are unusable, or it cannot be
+    read): none of its tasks is given to a worker; past their final deadline they are claimed
+    (FAILED, the requester refunded). The scheduler goes on with the other deals."""
+
+    dealid: str
+    reason: str
+    time: int = 0
+    tx: Tx | None = None
+
+    def describe(self) -> str:
+        return (
+            f"deal {_short(self.dealid)} refused: {self.reason.splitlines()[0]}; its tasks will "
+            "be claimed after their final deadline (requester refunded)"
+        )
+
+
+@_event("scheduler_error")
+class SchedulerError(Event):
+    """The scheduler hit an unexpected error on one task (a bug of the kit): the task is left
+    alone, to be claimed after its final deadline; the other tasks go on."""
+
+    taskid: str
+    reason: str
+    time: int = 0
+    tx: Tx | None = None
+
+    def describe(self) -> str:
+        return (
+            f"task {_short(self.taskid)}: scheduler error ({self.reason.splitlines()[0]}), "
+            "a bug of the kit, please report it; the task is left to be claimed"
+        )
+
+
 @_event("time_travelled")
 class TimeTravelled(Event):
     """Nothing could move until a deadline: the drive moved chain time forward."""
@@ -405,6 +440,8 @@ EVENT_TYPES: dict[str, type] = {
         TaskClaimed,
         RewardPaid,
         StakeSeized,
+        DealRefused,
+        SchedulerError,
         TimeTravelled,
         ResultDownloaded,
     )

@@ -13,12 +13,20 @@ Each :meth:`Scheduler.step` looks at the chain and does what is due, task by tas
   then ``finalize`` with ``{"storage", "location"}``; with no reveal by the deadline, ``reopen``;
 - ``COMPLETED`` / ``FAILED``: nothing more.
 
+Each deal and each task fails alone. A deal whose request params the kit cannot use (not JSON, an
+unknown storage provider, arguments that are not a string...) is refused (``DealRefused``, with
+the reason): its tasks are initialized, given to no worker, and claimed after their final
+deadline (FAILED, the requester refunded: PoCo has no other way to fail a task), while the other
+deals go on. An unexpected error on one task (a bug of the kit) is reported as
+``SchedulerError`` with its reason; that task is then only claimed at its final deadline.
+
 Everything it needs is on chain except which workers are computing right now, so a scheduler
 restarted mid-deal (a new :class:`Scheduler` on the same chain) resumes where the chain is.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -26,9 +34,11 @@ from eth_utils import to_checksum_address
 
 from iexec_kit.actors.events import (
     ConsensusReached,
+    DealRefused,
     EventStream,
     OrdersPublished,
     RewardPaid,
+    SchedulerError,
     StakeSeized,
     TaskClaimed,
     TaskFinalized,
@@ -38,9 +48,9 @@ from iexec_kit.actors.events import (
     WorkerAuthorized,
     WorkerFailed,
 )
-from iexec_kit.actors.worker import TaskSpec, Worker
+from iexec_kit.actors.worker import TaskSpec, Worker, error_reason
 from iexec_kit.chain.accounts import Participant
-from iexec_kit.errors import IexecKitError
+from iexec_kit.errors import KitValueError
 from iexec_kit.poco.consensus import ConsensusState, reached
 from iexec_kit.poco.tasks import sign_authorization, task_id
 from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
@@ -85,6 +95,9 @@ class Scheduler:
         self.asked: set[tuple[str, str]] = set()  # (taskid, worker) asked to reveal
         self.announced: set[str] = set()  # tasks whose consensus was announced
         self.finished: set[str] = set()
+        self.refused: dict[str, str] = {}  # dealid -> why the scheduler does not serve it
+        self.troubled: dict[str, str] = {}  # taskid -> the unexpected error it hit
+        self.abandoned: set[str] = set()  # troubled tasks that could not even be claimed
 
     # ----- orders --------------------------------------------------------------------------
     def publish_orders(
@@ -135,29 +148,52 @@ class Scheduler:
         )
         for log in logs:
             dealid = "0x" + bytes(log["args"]["dealid"]).hex()
-            if dealid in self.deals:
+            if dealid in self.deals or dealid in self.refused:
                 continue
-            deal = self.hub.deal(dealid)
+            new.append(dealid)
+            try:
+                deal = self.hub.deal(dealid)
+            except Exception as exc:  # noqa: BLE001 - this deal alone; said in the event
+                self._refuse(dealid, f"the deal cannot be read: {error_reason(exc)}")
+                continue
             self.deals[dealid] = deal
-            params = deal.request_params()
+            try:
+                specs = self._task_specs(dealid, deal)
+            except Exception as exc:  # noqa: BLE001 - this deal alone; said in the event
+                specs = {}
+                self._refuse(dealid, f"its request params are unusable: {error_reason(exc)}")
             for idx in range(deal.bot_first, deal.bot_first + deal.bot_size):
                 tid = task_id(dealid, idx)
                 self.tasks[tid] = (dealid, idx)
-                self.specs[tid] = TaskSpec(
-                    taskid=tid,
-                    dealid=dealid,
-                    idx=idx,
-                    bot_first=deal.bot_first,
-                    bot_size=deal.bot_size,
-                    args=params.args,
-                    input_files=tuple(params.input_files),
-                    requester=deal.requester,
-                    beneficiary=deal.beneficiary,
-                    encryption=bool(params.encryption),
-                    timeout=self.hub.category(deal.category).work_clock_time_ref,
-                )
-            new.append(dealid)
+                if idx in specs:
+                    self.specs[tid] = specs[idx]
         return new
+
+    def _refuse(self, dealid: str, reason: str) -> None:
+        self.refused[dealid] = reason
+        self.stream.emit(DealRefused(dealid, reason, time=self.hub.chain.now()))
+
+    def _task_specs(self, dealid: str, deal) -> dict[int, TaskSpec]:
+        """What the workers need for each task of ``deal``; raises when its params are unusable
+        (the deal is then refused)."""
+        params = _request_params(deal.params)
+        timeout = self.hub.category(deal.category).work_clock_time_ref
+        return {
+            idx: TaskSpec(
+                taskid=task_id(dealid, idx),
+                dealid=dealid,
+                idx=idx,
+                bot_first=deal.bot_first,
+                bot_size=deal.bot_size,
+                args=params.args,
+                input_files=tuple(params.input_files),
+                requester=deal.requester,
+                beneficiary=deal.beneficiary,
+                encryption=bool(params.encryption),
+                timeout=timeout,
+            )
+            for idx in range(deal.bot_first, deal.bot_first + deal.bot_size)
+        }
 
     def worker(self, address: str) -> Worker | None:
         for w in self.workers:
@@ -175,9 +211,12 @@ class Scheduler:
             return "kitty" if same_address(address, self.hub.config().kitty_address) else address
 
     def done(self) -> bool:
-        """Every task of every noticed deal is COMPLETED or FAILED."""
+        """Every task of every noticed deal is COMPLETED or FAILED (or abandoned: a task the
+        kit could not even claim, reported as SchedulerError)."""
         return bool(self.tasks) and all(
-            self.hub.task(t).status in (TaskStatus.COMPLETED, TaskStatus.FAILED) for t in self.tasks
+            t in self.abandoned
+            or self.hub.task(t).status in (TaskStatus.COMPLETED, TaskStatus.FAILED)
+            for t in self.tasks
         )
 
     def next_deadline(self) -> int | None:
@@ -201,7 +240,10 @@ class Scheduler:
         for tid in self.tasks:
             if tid in self.finished:
                 continue
-            moved, new = self._task_step(tid)
+            try:
+                moved, new = self._task_step(tid)
+            except Exception as exc:  # noqa: BLE001 - one task's error stops only that task
+                moved, new = self._trouble(tid, exc), []
             progressed = progressed or moved
             assignments += new
         return progressed or bool(assignments), assignments
@@ -209,6 +251,22 @@ class Scheduler:
     def report_failure(self, worker: Worker, taskid: str) -> None:
         """A worker could not contribute to a task: do not count on it there."""
         self.failed.setdefault(taskid, set()).add(worker.address)
+
+    def _trouble(self, tid: str, exc: Exception) -> bool:
+        """Report an unexpected error on a task; from then on the task is only claimed at its
+        final deadline. A second error (the claim itself failed) abandons it."""
+        reason = error_reason(exc)
+        if tid in self.troubled:
+            self.abandoned.add(tid)
+            self.finished.add(tid)
+            reason = f"{reason}; the scheduler gives the task up (anyone may claim it)"
+        self.troubled[tid] = reason
+        self.stream.emit(SchedulerError(tid, reason, time=self.hub.chain.now()))
+        return True
+
+    def _serves(self, tid: str) -> bool:
+        """Whether the scheduler gives this task to workers (not refused, no error met)."""
+        return tid in self.specs and tid not in self.troubled
 
     def _task_step(self, tid: str) -> tuple[bool, list[Assignment]]:
         dealid, idx = self.tasks[tid]
@@ -228,7 +286,7 @@ class Scheduler:
                     tx=Tx.of(receipt),
                 )
             )
-            return True, self._assign(tid, task)
+            return True, self._assign(tid, task) if self._serves(tid) else []
         if task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
             self.finished.add(tid)
             return False, []
@@ -238,6 +296,8 @@ class Scheduler:
             self._money_events(tid, receipt)
             self.finished.add(tid)
             return True, []
+        if not self._serves(tid):  # refused or troubled: claimed at the final deadline
+            return False, []
         if task.status == TaskStatus.ACTIVE:
             if now >= task.contribution_deadline:
                 return False, []
@@ -316,7 +376,7 @@ class Scheduler:
                 and worker is not None
             ):
                 self.asked.add((tid, w))
-                if now < task.reveal_deadline and worker.reveal(tid) is not None:
+                if now < task.reveal_deadline and self._ask_reveal(worker, tid):
                     moved = True
         task = self.hub.task(tid)
         if task.reveal_counter and (
@@ -329,6 +389,23 @@ class Scheduler:
             self.stream.emit(TaskReopened(tid, time=now, tx=Tx.of(receipt)))
             return True
         return moved
+
+    def _ask_reveal(self, worker: Worker, tid: str) -> bool:
+        """Ask a winner to reveal; its failure is its own (a WorkerFailed), not the task's."""
+        try:
+            return worker.reveal(tid) is not None
+        except Exception as exc:  # noqa: BLE001 - said in the event
+            self.stream.emit(
+                WorkerFailed(
+                    tid,
+                    worker.address,
+                    worker.name,
+                    worker.behaviour.value,
+                    f"reveal failed: {error_reason(exc)}",
+                    time=self.hub.chain.now(),
+                )
+            )
+            return False
 
     def _upload_and_finalize(self, tid: str, task) -> bool:
         revealed = [
@@ -343,14 +420,14 @@ class Scheduler:
                 continue
             try:
                 upload = worker.upload(self.specs[tid])
-            except IexecKitError as exc:
+            except Exception as exc:  # noqa: BLE001 - this worker's upload; another may succeed
                 self.stream.emit(
                     WorkerFailed(
                         tid,
                         address,
                         worker.name,
                         worker.behaviour.value,
-                        f"upload failed: {exc}",
+                        f"upload failed: {error_reason(exc)}",
                         time=self.hub.chain.now(),
                     )
                 )
@@ -391,6 +468,27 @@ class Scheduler:
                         tx=Tx.of(receipt),
                     )
                 )
+
+
+def _request_params(text: str):
+    """A deal's params, checked beyond what RequestParams checks (the types a worker relies on);
+    raises KitValueError saying what is wrong."""
+    from iexec_kit.poco.orders import RequestParams
+
+    try:
+        raw = json.loads(text) if text else {}
+    except ValueError:
+        raw = None  # RequestParams says it is not JSON
+    if isinstance(raw, dict):
+        for key in ("iexec_args", "iexec_result_storage_provider", "iexec_result_storage_proxy"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise KitValueError(
+                    f"{key} is a string", got=f"{type(raw[key]).__name__} {raw[key]!r:.80}"
+                )
+        files = raw.get("iexec_input_files", [])
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise KitValueError("iexec_input_files is a list of URLs", got=f"{files!r:.80}")
+    return RequestParams.from_json(text)
 
 
 def _discard():

@@ -65,6 +65,15 @@ class Behaviour(StrEnum):
             ) from None
 
 
+def error_reason(exc: BaseException) -> str:
+    """An exception as one line for an event's reason. The kit's own errors read as they are;
+    anything else is a bug of the kit, said so (the reason is reported, never swallowed)."""
+    if isinstance(exc, IexecKitError):
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        return "; ".join(lines) or type(exc).__name__
+    return f"unexpected error, a bug of the kit (please report it): {type(exc).__name__}: {exc}"
+
+
 class WorkerCrashedError(IexecKitError, RuntimeError):
     """A worker died in the middle of a task (the ``crashing`` behaviour)."""
 
@@ -187,6 +196,7 @@ class Worker:
                 env=env,
                 timeout=spec.timeout,
                 out_dir=out,
+                allow_local=False,  # a requester's deal: never the worker's own files
             )
             if self.behaviour in (Behaviour.CHEATER, Behaviour.COLLUDING):
                 self._tamper(result.deterministic_path)
@@ -195,6 +205,15 @@ class Worker:
         except (IexecKitError, OSError) as exc:  # a failed input, app or disk: no contribution
             comp = Computation(
                 spec.taskid, self.address, None, None, time.monotonic() - started, str(exc)
+            )
+        except Exception as exc:  # noqa: BLE001 - a bug: this task fails, with its reason
+            comp = Computation(
+                spec.taskid,
+                self.address,
+                None,
+                None,
+                time.monotonic() - started,
+                error_reason(exc),
             )
         else:
             comp = Computation(spec.taskid, self.address, digest, out, time.monotonic() - started)
@@ -241,14 +260,14 @@ class Worker:
             return None
         try:
             receipt = self.hub.contribute(spec.taskid, comp.digest, self.participant, authorization)
-        except IexecKitError as exc:
+        except Exception as exc:  # noqa: BLE001 - refused (or a bug): said, and this task only
             self.stream.emit(
                 WorkerFailed(
                     spec.taskid,
                     self.address,
                     self.name,
                     self.behaviour.value,
-                    f"contribution refused: {exc}",
+                    f"contribution refused: {error_reason(exc)}",
                     time=self._now(),
                 )
             )

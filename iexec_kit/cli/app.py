@@ -67,7 +67,7 @@ def run(
     if args is None:
         args = manifest.get("default_args", "")
     kw = {"base_url": docker_host} if runner == "docker" and docker_host else {}
-    r = get_runner(runner, **kw)
+    r = get_runner(runner, allow_local=True, **kw)  # your own app on your own files
     console.print(
         f"[bold]{manifest.get('name', app_dir)}[/] on {len(input)} input(s), "
         f"args [cyan]{args or '(none)'}[/], {r.name} runner"

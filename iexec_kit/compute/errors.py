@@ -18,6 +18,11 @@ class InputTooLargeError(InputFetchError):
     """An input file is larger than the runner's input limit."""
 
 
+class LocalInputRefusedError(InputFetchError):
+    """An input names a file of the machine that runs the app, and the fetch policy forbids it
+    (a worker serving someone else's deal fetches only remote inputs: http(s), IPFS)."""
+
+
 class AppNotFoundError(IexecKitError, FileNotFoundError):
     """The app folder, its entrypoint or its Docker image is missing."""
 

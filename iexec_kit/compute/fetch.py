@@ -4,6 +4,10 @@ An input is a local path, a ``file://`` URL, an ``http(s)://`` URL, or an IPFS a
 (``ipfs://CID[/path]`` or ``/ipfs/CID[/path]``). IPFS goes through a pluggable ``ipfs_cat(path)
 -> bytes`` (the kit's IPFS node, iexec_kit.storage, passes its own); nothing else is needed here.
 Every input has a size limit and a content check (not empty; optionally a PNG/JPEG signature).
+
+Local inputs (a path, ``file://``) are a policy: ``allow_local`` is False by default, as for a
+worker serving someone else's deal (a requester must not make it read the worker's own files);
+only the owner running an app on their own machine (``iexec-kit app run``) passes True.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from iexec_kit.compute.errors import InputFetchError, InputTooLargeError
+from iexec_kit.compute.errors import InputFetchError, InputTooLargeError, LocalInputRefusedError
 
 #: Default limit per input file.
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -58,6 +62,31 @@ class FetchedInput:
 
 
 _IPFS = re.compile(r"^(?:ipfs://|/ipfs/)([A-Za-z0-9]+)(/.*)?$")
+
+
+def is_remote(source: str | Path) -> bool:
+    """Whether an input is fetched over the network (http(s)://, ipfs://CID, /ipfs/CID), not
+    read from the local disk."""
+    text = str(source)
+    return bool(_IPFS.match(text)) or text.startswith(("http://", "https://"))
+
+
+def check_sources(sources: Iterable[str | Path], *, allow_local: bool = False) -> list[str]:
+    """The inputs as strings, after the policy check (nothing is read): with ``allow_local``
+    False, a path or ``file://`` input raises :class:`LocalInputRefusedError`."""
+    out = [str(s) for s in sources]
+    if not allow_local:
+        for source in out:
+            if not is_remote(source) and ("://" not in source or source.startswith("file://")):
+                raise LocalInputRefusedError(
+                    f"input {source} refused: it names a local file of the worker's machine, "
+                    "and a worker serving a deal fetches only remote inputs; nothing was read",
+                    expected="an http(s):// URL, ipfs://CID or /ipfs/CID",
+                    got=source,
+                    hint="publish the file first (iexec-kit ipfs add FILE) and name /ipfs/<cid>; "
+                    "local paths are for running your own app with `iexec-kit app run`",
+                )
+    return out
 
 
 def _name_for(source: str, index: int) -> str:
@@ -155,12 +184,16 @@ def fetch_inputs(
     max_bytes: int = MAX_INPUT_BYTES,
     require_image: bool = False,
     timeout: float = 30.0,
+    allow_local: bool = False,
 ) -> list[FetchedInput]:
     """Fetch every input into ``dest`` (created); return them in order.
 
     Names come from the URL's last path segment (sanitised, made unique). ``require_image``
     refuses anything whose first bytes are not PNG or JPEG, before the app ever runs.
+    ``allow_local``: whether paths and ``file://`` inputs may be read (default False: only
+    remote inputs; every input is checked before any is fetched).
     """
+    sources = check_sources(sources, allow_local=allow_local)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()

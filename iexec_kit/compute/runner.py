@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iexec_kit.compute.errors import AppExecutionError, AppNotFoundError
-from iexec_kit.compute.fetch import MAX_INPUT_BYTES, FetchedInput, IpfsCat, fetch_inputs
+from iexec_kit.compute.fetch import (
+    MAX_INPUT_BYTES,
+    FetchedInput,
+    IpfsCat,
+    check_sources,
+    fetch_inputs,
+)
 from iexec_kit.protocol.categories import DEFAULT_CLOCK
 from iexec_kit.protocol.results import IEXEC_OUT
 from iexec_kit.protocol.units import ZERO_ADDRESS
@@ -174,7 +180,12 @@ class Runner(ABC):
         ipfs_cat: IpfsCat | None = None,
         max_input_bytes: int = MAX_INPUT_BYTES,
         poll_interval: float = 0.1,
+        allow_local: bool = True,
     ):
+        """``allow_local``: whether inputs may be local paths or ``file://`` (True: a runner you
+        hold runs your own files; a worker serving a deal passes False, see
+        :func:`~iexec_kit.compute.fetch.fetch_inputs`)."""
+        self.allow_local = allow_local
         self.ipfs_cat = ipfs_cat
         self.max_input_bytes = max_input_bytes
         self.poll_interval = poll_interval
@@ -191,6 +202,7 @@ class Runner(ABC):
         out_dir: str | Path | None = None,
         require_image: bool = False,
         check: bool = True,
+        allow_local: bool | None = None,
     ) -> RunResult:
         """Run ``app`` on ``inputs`` (paths or URLs) with ``args`` (iexec_args) and extra ``env``.
 
@@ -198,8 +210,12 @@ class Runner(ABC):
         ``max_output_bytes`` caps $IEXEC_OUT. Results land in ``out_dir`` (a fresh temporary
         folder when None; it must be empty). With ``check`` (default) a failed app raises
         :class:`AppExecutionError`; a hang raises AppTimeoutError, too much output
-        OutputTooLargeError, a bad input InputFetchError.
+        OutputTooLargeError, a bad input InputFetchError. ``allow_local`` (default: the
+        runner's) says whether local paths and ``file://`` inputs may be read; when not, a local
+        input raises LocalInputRefusedError before anything is read or created.
         """
+        allow_local = self.allow_local if allow_local is None else allow_local
+        inputs = check_sources(inputs, allow_local=allow_local)
         work = Path(tempfile.mkdtemp(prefix=f"iexec-{self.name}-"))
         in_dir = work / "iexec_in"
         out = Path(out_dir) if out_dir is not None else work / "iexec_out"
@@ -217,6 +233,7 @@ class Runner(ABC):
             ipfs_cat=self.ipfs_cat,
             max_bytes=self.max_input_bytes,
             require_image=require_image,
+            allow_local=allow_local,
         )
         started = time.monotonic()
         try:

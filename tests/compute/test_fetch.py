@@ -39,7 +39,7 @@ def server(tmp_path_factory):
 def test_paths_and_file_urls(tmp_path):
     src = tmp_path / "a b.png"
     src.write_bytes(PNG)
-    got = fetch_inputs([src, f"file://{src}", str(src)], tmp_path / "in")
+    got = fetch_inputs([src, f"file://{src}", str(src)], tmp_path / "in", allow_local=True)
     assert [g.path.name for g in got] == ["a_b.png", "a_b-2.png", "a_b-3.png"]
     assert all(g.path.read_bytes() == PNG and g.kind == "png" and g.size == len(PNG) for g in got)
 
@@ -66,7 +66,7 @@ def test_size_limits(server, tmp_path):
     big = tmp_path / "big"
     big.write_bytes(b"y" * 2000)
     with pytest.raises(InputTooLargeError):
-        fetch_inputs([big], tmp_path / "in", max_bytes=1000)
+        fetch_inputs([big], tmp_path / "in", max_bytes=1000, allow_local=True)
     with pytest.raises(InputTooLargeError):
         fetch_inputs(
             ["ipfs://QmX"], tmp_path / "in2", max_bytes=1000, ipfs_cat=lambda p: b"z" * 2000
@@ -80,7 +80,7 @@ def test_content_check(server, tmp_path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     with pytest.raises(InputFetchError, match="empty"):
-        fetch_inputs([empty], tmp_path / "in")
+        fetch_inputs([empty], tmp_path / "in", allow_local=True)
 
 
 def test_ipfs_through_the_given_cat(tmp_path):
@@ -110,9 +110,47 @@ def test_ipfs_without_a_cat_or_failing(tmp_path):
 
 def test_missing_and_unsupported(tmp_path):
     with pytest.raises(InputFetchError, match="not found"):
-        fetch_inputs([tmp_path / "nope.png"], tmp_path / "in")
+        fetch_inputs([tmp_path / "nope.png"], tmp_path / "in", allow_local=True)
     with pytest.raises(InputFetchError, match="unsupported input URL"):
         fetch_inputs(["ftp://example.org/x.png"], tmp_path / "in")
+
+
+def test_local_inputs_are_refused_unless_allowed(tmp_path, server):
+    """The default policy is a worker's: a path or file:// input is refused before anything is
+    fetched or read (even the remote inputs named before it)."""
+    from iexec_kit.compute.errors import LocalInputRefusedError
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(PNG)
+    secret.chmod(0o600)
+    for source in (f"file://{secret}", str(secret), secret, "relative/path.png", "~/x.png"):
+        dest = tmp_path / "in"
+        with pytest.raises(LocalInputRefusedError) as e:
+            fetch_inputs([f"{server}/pic.png", source], dest)
+        assert isinstance(e.value, InputFetchError)
+        assert "local file" in str(e.value) and "nothing was read" in str(e.value)
+        assert not dest.exists()  # nothing fetched, nothing created
+    got = fetch_inputs(
+        [f"{server}/pic.png", "/ipfs/QmAbc"], tmp_path / "ok", ipfs_cat=lambda p: PNG
+    )
+    assert [g.kind for g in got] == ["png", "png"]
+
+
+def test_a_runner_refuses_local_inputs_when_told(tmp_path):
+    """Runner(allow_local=False), or run(..., allow_local=False) as a worker calls it."""
+    from pathlib import Path
+
+    from iexec_kit.compute import ProcessRunner
+    from iexec_kit.compute.errors import LocalInputRefusedError
+
+    app = Path(__file__).resolve().parent / "toyapp"
+    src = tmp_path / "in.png"
+    src.write_bytes(PNG)
+    with pytest.raises(LocalInputRefusedError):
+        ProcessRunner(allow_local=False).run(app, [src], "ok", timeout=60)
+    with pytest.raises(LocalInputRefusedError):
+        ProcessRunner().run(app, [f"file://{src}"], "ok", timeout=60, allow_local=False)
+    assert ProcessRunner().run(app, [src], "ok", timeout=60).ok  # your own runner, your files
 
 
 def test_sniff():
