@@ -20,6 +20,7 @@ from iexec_kit.compute.errors import (
     ComputeError,
     DockerUnavailableError,
     InputFetchError,
+    LocalInputRefusedError,
     InputTooLargeError,
     OutputTooLargeError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "DockerUnavailableError",
     "FetchedInput",
     "InputFetchError",
+    "LocalInputRefusedError",
     "InputTooLargeError",
     "OutputTooLargeError",
     "ProcessRunner",
