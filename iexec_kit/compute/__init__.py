@@ -20,8 +20,8 @@ from iexec_kit.compute.errors import (
     ComputeError,
     DockerUnavailableError,
     InputFetchError,
-    LocalInputRefusedError,
     InputTooLargeError,
+    LocalInputRefusedError,
     OutputTooLargeError,
 )
 from iexec_kit.compute.fetch import FetchedInput, fetch_inputs
