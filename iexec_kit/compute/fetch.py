@@ -162,8 +162,24 @@ def _read_ipfs(source: str, ipfs_cat: IpfsCat | None, limit: int) -> bytes:
             hint="pass ipfs_cat=sandbox.ipfs.cat (or any callable path -> bytes) to the runner",
         )
     path = m.group(1) + (m.group(2) or "")
+    # A node's bound cat (IpfsNode, KuboClient) has size() and read() beside it: the declared
+    # size (UnixFS filesize) is checked before any byte, and bytes are counted as they come.
+    node = getattr(ipfs_cat, "__self__", None)
+    size, read = getattr(node, "size", None), getattr(node, "read", None)
     try:
-        data = ipfs_cat(path)
+        if callable(size) and callable(read):
+            declared = size(path)
+            if declared > limit:
+                raise _too_large(source, limit, f"{declared} bytes declared")
+            data = bytearray()
+            for chunk in read(path):
+                data += chunk
+                if len(data) > limit:
+                    raise _too_large(source, limit, f"more than {limit} bytes received")
+        else:
+            data = ipfs_cat(path)
+    except InputTooLargeError:
+        raise
     except Exception as exc:  # noqa: BLE001  (any storage failure becomes a fetch error)
         raise InputFetchError(
             f"could not fetch {source} from IPFS",

@@ -11,14 +11,14 @@ index.html or a listing, so a browser or an <img> can load results.
 
 # No `from __future__ import annotations` here: FastAPI reads the handlers' Request annotations.
 import html
-import io
 import json
 import mimetypes
 import os
 import tarfile
-import tempfile
 import urllib.parse
 from collections.abc import Iterator
+
+from python_multipart.multipart import parse_options_header
 
 from iexec_kit.storage import messages as M
 from iexec_kit.storage.dagpb import DataType
@@ -175,6 +175,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
     from fastapi import Request
     from fastapi.responses import Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
 
     @app.post("/api/v0/add", openapi_extra=_ADD_PARAMS)
     async def add(request: Request):
@@ -188,9 +189,30 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
             return kubo_error(f"{M.CID_HASH} (hash={q.get('hash')})")
         if q.get("chunker", "size-262144") != "size-262144" or _flag(q.get("trickle"), False):
             return kubo_error("the kit's node supports Kubo's default chunker and layout only")
-        if "multipart/form-data" not in request.headers.get("content-type", ""):
+        ctype, options = parse_options_header(request.headers.get("content-type", ""))
+        boundary = options.get(b"boundary", b"")
+        if ctype != b"multipart/form-data" or not boundary:
             return kubo_error(M.API_NO_FILE)
-        form = await request.form(max_files=1_000_000, max_fields=1_000_000)
+        # The parser drops a part cut by a missing closing boundary without a word; the last
+        # bytes of the body are kept to refuse such a body whole.
+        tail = bytearray()
+        receive = request.receive
+
+        async def keep_tail():
+            message = await receive()
+            if message["type"] == "http.request":
+                tail.extend(message.get("body", b""))
+                del tail[: -(len(boundary) + 512)]
+            return message
+
+        request = Request(request.scope, keep_tail)
+        try:
+            form = await request.form(max_files=1_000_000, max_fields=1_000_000)
+        except HTTPException as exc:  # Starlette's parse errors: Kubo's error shape instead
+            return kubo_error(f"{M.UPLOAD_MALFORMED} ({exc.detail})")
+        if b"--" + boundary + b"--" not in tail:
+            await form.close()
+            return kubo_error(f"{M.UPLOAD_MALFORMED} (no closing boundary: the body is cut)")
         parts = [(key, value) for key, value in form.multi_items() if hasattr(value, "file")]
         if not parts:
             return kubo_error(M.API_NO_FILE)
@@ -250,30 +272,14 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
             top = str(target)
         check_name(top)  # /ipfs/<cid>/.. must not become a tar member named '..'
 
-        def build_tar():
-            spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-            with tarfile.open(fileobj=spool, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                for rel, cid, kind in node.walk(target):
-                    name = f"{top}/{rel}" if rel else top
-                    info = tarfile.TarInfo(name)
-                    if kind == DataType.DIRECTORY:
-                        info.type, info.mode = tarfile.DIRTYPE, 0o755
-                        tar.addfile(info)
-                    elif kind in (DataType.FILE, DataType.RAW):
-                        info.size, info.mode = node.reader.size(cid), 0o644
-                        tar.addfile(info, _IterReader(node.reader.read(cid)))
-            spool.seek(0)
-            return spool
-
-        spool = await run_in_threadpool(build_tar)
-
-        def chunks():
-            with spool:
-                while block := spool.read(1 << 20):
-                    yield block
-
+        # Every name is checked (a bounded walk) before the first byte, so a bad entry is a 400;
+        # then the tar is written as the DAG is walked, nothing on disk. Starlette stops
+        # iterating when the client goes away.
+        await run_in_threadpool(_check_walk, node, target)
         return StreamingResponse(
-            chunks(), media_type="application/x-tar", headers={"X-Stream-Output": "1"}
+            _tar_stream(node, target, top),
+            media_type="application/x-tar",
+            headers={"X-Stream-Output": "1"},
         )
 
     @app.post("/api/v0/ls", openapi_extra=_params(_ARG))
@@ -299,8 +305,10 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         await run_in_threadpool(node.pin_add, target, recursive)
         return {"Pins": [str(target)]}
 
+    # Sync handlers: FastAPI runs them in its thread pool, so a long walk never holds the
+    # event loop (and the walks are bounded, see unixfs.Budget).
     @app.post("/api/v0/pin/ls", openapi_extra=_PIN_LS_PARAMS)
-    async def pin_ls(request: Request):
+    def pin_ls(request: Request):
         kind = request.query_params.get("type", "all")  # Kubo's default
         pins = node.pin_ls(kind)
         wanted = request.query_params.getlist("arg")
@@ -315,7 +323,7 @@ def _add_rpc_routes(app, node: IpfsNode, arg, kubo_error) -> None:
         return {"Keys": {cid: {"Type": kind_} for cid, kind_ in pins.items()}}
 
     @app.post("/api/v0/pin/rm", openapi_extra=_params(_ARG))
-    async def pin_rm(request: Request):
+    def pin_rm(request: Request):
         target = node.resolve(arg(request))
         node.pin_rm(target)
         return {"Pins": [str(target)]}
@@ -451,26 +459,56 @@ async def _send_json(send, status: int, payload: dict) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _IterReader(io.RawIOBase):
-    """A file-like view over an iterator of byte chunks (for tarfile.addfile)."""
+_TAR_BLOCK = 512
+_TAR_RECORD = 20 * _TAR_BLOCK
+_TAR_FLUSH = 1 << 16  # small headers are sent together, up to this many bytes
 
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._buf = chunks, b""
 
-    def readable(self) -> bool:
-        return True
+def _check_walk(node: IpfsNode, target) -> None:
+    """Walk the DAG once (names and kinds only, within unixfs.Budget) before any byte."""
+    for _ in node.walk(target):
+        pass
 
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buf) < size:
-            try:
-                self._buf += next(self._chunks)
-            except StopIteration:
-                break
-        if size < 0:
-            out, self._buf = self._buf, b""
+
+def _tar_stream(node: IpfsNode, target, top: str) -> Iterator[bytes]:
+    """The tar of ``target`` (as ``ipfs get`` sends it), produced while walking: headers and
+    file bytes go out as they are made, so memory stays ~ one chunk and nothing is spooled."""
+    pending = bytearray()
+    total = 0
+    for rel, cid, kind in node.walk(target):
+        name = f"{top}/{rel}" if rel else top
+        info = tarfile.TarInfo(name)
+        if kind == DataType.DIRECTORY:
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            pending += info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        elif kind in (DataType.FILE, DataType.RAW):
+            size = node.reader.size(cid)
+            info.size, info.mode = size, 0o644
+            pending += info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+            sent = 0
+            for chunk in node.reader.read(cid):
+                sent += len(chunk)
+                if sent > size:
+                    break
+                pending += chunk
+                if len(pending) >= _TAR_FLUSH:
+                    total += len(pending)
+                    yield bytes(pending)
+                    pending.clear()
+            if sent != size:  # a root whose filesize lies: cut the stream, never a bad tar
+                raise CorruptBlockError(
+                    M.PB_TRUNCATED, expected=f"{size} bytes of {cid}", got=f"{sent} bytes"
+                )
+            pending += bytes(-size % _TAR_BLOCK)
         else:
-            out, self._buf = self._buf[:size], self._buf[size:]
-        return out
+            continue  # symlinks and other kinds from foreign content are not sent
+        if len(pending) >= _TAR_FLUSH:
+            total += len(pending)
+            yield bytes(pending)
+            pending.clear()
+    pending += bytes(2 * _TAR_BLOCK)  # the end-of-archive marker, padded as tarfile pads
+    pending += bytes(-(total + len(pending)) % _TAR_RECORD)
+    yield bytes(pending)
 
 
 def _add_gateway_routes(app, node: IpfsNode) -> None:

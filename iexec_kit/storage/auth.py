@@ -23,6 +23,9 @@ from iexec_kit.storage.errors import ProxyAuthError
 DOMAIN_NAME = "iExec Result Repository"
 DOMAIN_VERSION = "1"
 ISSUER = "iexec-kit-result-proxy"
+#: Challenges outstanding at once; past it the oldest is dropped (a flood of GETs cannot grow
+#: the proxy's memory, and a wallet signs within seconds).
+MAX_CHALLENGES = 1024
 
 
 def challenge_typed_data(challenge: str, chain_id: int) -> dict:
@@ -91,8 +94,10 @@ class Authenticator:
         token_ttl: float = 3600,
         secret: bytes | None = None,
         clock=time.time,
+        max_challenges: int = MAX_CHALLENGES,
     ):
         self.chain_id = chain_id
+        self.max_challenges = max_challenges
         self.challenge_ttl, self.token_ttl = challenge_ttl, token_ttl
         self._secret = secret or secrets.token_bytes(32)
         self._clock = clock
@@ -112,6 +117,8 @@ class Authenticator:
         with self._lock:
             now = self._clock()
             self._live = {h: v for h, v in self._live.items() if v[1] > now}
+            while len(self._live) >= self.max_challenges:  # the oldest goes (dicts keep order)
+                del self._live[next(iter(self._live))]
             self._live[typed_data_hash(typed)] = (typed, now + self.challenge_ttl)
         return typed
 

@@ -33,6 +33,10 @@ class UnixfsError(StorageError, ValueError):
     """A dag-pb node or UnixFS message is malformed, or is not the kind the call expects."""
 
 
+class DagBudgetError(UnixfsError):
+    """A DAG walk went past its budget of blocks or seconds (a DAG built to be expensive)."""
+
+
 class PathEscapeError(StorageError, ValueError):
     """A path would write or read outside the folder it must stay in (zip slip, '..')."""
 

@@ -212,6 +212,17 @@ class KuboClient:
         """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
+    def size(self, cid) -> int:
+        """A file's size as its root node declares it (UnixFS filesize), without its data:
+        the root block is fetched (block/get resolves paths), verified and decoded here."""
+        from iexec_kit.storage.blockstore import MemoryBlockstore
+        from iexec_kit.storage.unixfs import Reader
+
+        root = parse_cid(self.block_stat(cid)["Key"])
+        store = MemoryBlockstore()
+        store.put(root, self.block_get(str(root)))
+        return Reader(store).size(root)
+
     def get(self, cid, dest, *, force: bool = False) -> Path:
         """Download a file or a folder, with the node's rules (see IpfsNode.get): ``dest`` is
         never deleted, an existing folder receives the download inside it, a taken place is

@@ -17,6 +17,8 @@ UNIXFS_HAMT = (
     "This directory is too large for one block; Kubo would shard it (HAMT), the kit does not."
 )
 UNIXFS_BAD_NAME = "A directory entry name is not allowed."
+DAG_BUDGET = "This DAG is too large or too slow to walk; the node stopped."
+UPLOAD_MALFORMED = "The multipart upload is malformed or conflicting; nothing was added."
 UNIXFS_NO_SUCH_LINK = "No entry of this name in the directory."
 
 # --- CIDs and blocks ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from iexec_kit.storage.errors import (
 )
 from iexec_kit.storage.unixfs import (
     Added,
+    Budget,
     Entry,
     Importer,
     Reader,
@@ -448,10 +449,11 @@ class IpfsNode:
         pins = self._read_pins()
         out = {c: k for c, k in pins.items() if type == "all" or k == type}
         if type in ("indirect", "all"):
+            budget, seen = Budget(), set()  # one walk over every pin, each block once
             for root, kind in pins.items():
                 if kind != "recursive":
                     continue
-                for cid in self.reader.links(parse_cid(root)):
+                for cid in self.reader.links(parse_cid(root), budget, seen):
                     out.setdefault(str(cid), "indirect")
         return out
 
@@ -459,12 +461,13 @@ class IpfsNode:
         """Delete every block no pin reaches (``ipfs repo gc``); returns how many were removed."""
         with self._lock:
             live: set[str] = set()
+            budget, seen = Budget(), set()
             for root, kind in self._read_pins().items():
                 c = parse_cid(root)
                 if kind == "direct":
                     live.add(self.blocks.key(c))
                 else:
-                    live.update(self.blocks.key(x) for x in self.reader.links(c))
+                    live.update(self.blocks.key(x) for x in self.reader.links(c, budget, seen))
             removed = 0
             for key in list(self.blocks.all_keys()):
                 if key not in live:

@@ -6,8 +6,9 @@ it for the workers that upload on the requester's behalf. An upload
 ``X-Worker: <address>``, ``X-Worker-Signature: <EIP-191 signature of keccak256(taskid ++
 keccak256(zip))>``) is accepted only if, in this order:
 
-1. the body is within ``max_upload_bytes`` (413);
-2. the token is one this proxy issued and unexpired (401); the task id is well formed (400);
+1. the token is one this proxy issued and unexpired (401), before any byte of the body is
+   read; the task id is well formed (400);
+2. the body is within ``max_upload_bytes`` (413);
 3. the chain knows the task (404), the token speaks for its requester (403), it is REVEALING (409);
 4. the worker signature recovers to X-Worker (403) and that worker revealed (409);
 5. the result hash recomputed from the archive, keccak256(taskid ++ digest), equals the
@@ -17,8 +18,8 @@ keccak256(zip))>``) is accepted only if, in this order:
 6. no result was stored for the task yet (409).
 
 Then the archive is pinned on IPFS (provider "ipfs": the answer is ``/ipfs/<cid>``) or, for the
-private provider (iExec's "dropbox"), kept by the proxy and served by ``GET /results/<taskid>``
-only with the beneficiary's token.
+private provider (iExec's "dropbox"), kept by the proxy (mode 0600, in a 0700 folder) and served
+by ``GET /results/<taskid>`` only with the beneficiary's token.
 """
 
 import json
@@ -137,7 +138,9 @@ class ResultProxy:
     ):
         self.oracle, self.ipfs = oracle, ipfs
         self.folder = Path(folder)
-        (self.folder / "private").mkdir(parents=True, exist_ok=True)
+        private = self.folder / "private"
+        private.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(private, 0o700)  # private results are the beneficiary's only
         self.chain_id = chain_id
         self.max_upload_bytes = max_upload_bytes
         self.auth = auth or Authenticator(chain_id, secret=self._secret())
@@ -250,7 +253,10 @@ class ResultProxy:
             if task.storage_provider in PRIVATE_PROVIDERS:
                 path = self.folder / "private" / f"{taskid.lower()}.zip"
                 tmp = path.with_suffix(".partial")
-                tmp.write_bytes(archive)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(archive)
+                os.chmod(tmp, 0o600)  # a leftover .partial may have had other bits
                 os.replace(tmp, path)
                 receipt = UploadReceipt(taskid, "dropbox", f"/results/{taskid}", None, len(archive))
             else:
@@ -354,6 +360,9 @@ def create_proxy_app(proxy: ResultProxy):
 
     @app.post("/v1/results/{taskid}")
     async def upload(request: Request, taskid: str):
+        # Who asks comes first: no byte of the body is read for a missing or foreign token.
+        proxy.auth.verify(request.headers.get("authorization"))
+        check_taskid(taskid)
         declared = request.headers.get("content-length")
         limit = proxy.max_upload_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -17,6 +17,62 @@ from iexec_kit.storage.errors import StorageError
 
 LOOPBACK_NAMES = {"localhost"}
 
+#: Seconds a client has to send a request's whole head (request line and headers), from the
+#: connection or the end of the previous answer; a client that trickles headers is cut.
+HEADER_TIMEOUT = 10.0
+#: Seconds an idle keep-alive connection stays open (uvicorn's timeout_keep_alive).
+KEEP_ALIVE_TIMEOUT = 5
+#: Bytes of a request head h11 buffers at most (uvicorn's h11_max_incomplete_event_size).
+MAX_HEAD_BYTES = 64 * 1024
+#: Connections served at once; past it uvicorn answers 503 (uvicorn's limit_concurrency).
+MAX_CONNECTIONS = 256
+
+
+def _timed_h11():
+    """uvicorn's h11 protocol with a deadline on each request head: uvicorn's keep-alive timer
+    restarts on every byte received, so a client sending one header byte every few seconds
+    would hold its connection (and a slot) forever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):
+        _head_timer = None
+        _head_for = None  # the request cycle in progress when the deadline was set
+
+        def _arm_head_deadline(self) -> None:
+            self._disarm_head_deadline()
+            self._head_for = self.cycle
+            self._head_timer = self.loop.call_later(HEADER_TIMEOUT, self._head_too_slow)
+
+        def _disarm_head_deadline(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_too_slow(self) -> None:
+            self._head_timer = None
+            if self.cycle is self._head_for and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm_head_deadline()
+
+        def connection_lost(self, exc) -> None:
+            self._disarm_head_deadline()
+            super().connection_lost(exc)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self._head_timer is not None and self.cycle is not self._head_for:
+                self._disarm_head_deadline()  # a whole head arrived: a request is running
+
+        def on_response_complete(self) -> None:
+            if not self.transport.is_closing():
+                self._arm_head_deadline()  # the next request's head, if any, is timed too
+            super().on_response_complete()
+
+    return TimedH11Protocol
+
 
 def check_loopback(host: str) -> str:
     """The kit's services listen on the loopback interface only (the kit runs offline)."""
@@ -73,7 +129,14 @@ class BackgroundServer:
             ) from exc
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            http=_timed_h11(),
+            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            limit_concurrency=MAX_CONNECTIONS,
         )
         self._server = uvicorn.Server(config)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,44 @@ from iexec_kit.storage import messages as M
 from iexec_kit.storage.blockstore import Blockstore
 from iexec_kit.storage.cids import DAG_PB, RAW, Cid, cid_of_block
 from iexec_kit.storage.dagpb import DataType, PBLink, PBNode, UnixfsData
-from iexec_kit.storage.errors import PathEscapeError, UnixfsError
+from iexec_kit.storage.errors import DagBudgetError, PathEscapeError, UnixfsError
 
 CHUNK_SIZE = 256 * 1024
 MAX_LINKS = 174
 HAMT_THRESHOLD = 256 * 1024  # Kubo shards a directory whose estimated block exceeds this
+
+#: What one DAG walk (pin ls, gc, check_complete, a folder's entries) may cost at most.
+WALK_MAX_BLOCKS = 1_000_000
+WALK_MAX_SECONDS = 60.0
+
+
+class Budget:
+    """A walk's allowance: at most ``blocks`` blocks read and ``seconds`` of wall time; past
+    either, :meth:`spend` raises DagBudgetError (a DAG made of a few blocks linked many times
+    over must not keep the node busy for hours). ``None`` lifts that bound."""
+
+    def __init__(self, blocks: int | None = None, seconds: float | None = None):
+        self.blocks = WALK_MAX_BLOCKS if blocks is None else blocks
+        self.seconds = WALK_MAX_SECONDS if seconds is None else seconds
+        self.spent = 0
+        self._deadline = time.monotonic() + self.seconds
+
+    def spend(self, n: int = 1) -> None:
+        self.spent += n
+        if self.spent > self.blocks:
+            raise DagBudgetError(
+                M.DAG_BUDGET,
+                expected=f"at most {self.blocks} blocks per walk",
+                got=f"more than {self.blocks}",
+                hint="a DAG that links the same blocks over and over is refused",
+            )
+        if self.spent % 64 == 0 and time.monotonic() > self._deadline:
+            raise DagBudgetError(
+                M.DAG_BUDGET,
+                expected=f"a walk within {self.seconds:g} s",
+                got=f"{self.spent} blocks and still walking",
+                hint="a DAG that links the same blocks over and over is refused",
+            )
 
 
 @dataclass(frozen=True)
@@ -227,16 +261,26 @@ class TreeBuilder:
         for part in parts:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise UnixfsError(M.UNIXFS_BAD_NAME, expected="a folder", got="/".join(parts))
+                raise UnixfsError(
+                    M.UPLOAD_MALFORMED, expected="a folder", got=f"{'/'.join(parts)!r} is a file"
+                )
         return node
 
     def add_dir(self, path: str) -> None:
         self._dir(self._parts(path))
 
     def add_file(self, path: str, stream: BinaryIO) -> tuple[str, Added]:
+        """Add one file; a path already taken (by a folder or a file) is refused, never
+        replaced: an upload that names one entry twice is malformed."""
         parts = self._parts(path)
+        folder = self._dir(parts[:-1])
+        if parts[-1] in folder:
+            taken = "a folder" if isinstance(folder[parts[-1]], dict) else "a file"
+            raise UnixfsError(
+                M.UPLOAD_MALFORMED, expected="each path named once", got=f"{path!r} is {taken}"
+            )
         added = self.importer.add_stream(stream)
-        self._dir(parts[:-1])[parts[-1]] = added
+        folder[parts[-1]] = added
         return "/".join(parts), added
 
     def finish(self) -> list[tuple[str, Added]]:
@@ -381,45 +425,79 @@ class Reader:
             out.append(Entry(link.name, child, link.tsize, cfs.type == DataType.DIRECTORY))
         return out
 
-    def walk(self, cid: Cid, prefix: str = "") -> Iterator[tuple[str, Cid, DataType]]:
-        """Yield (relative path, CID, type) for a file or every entry under a directory."""
+    def walk(
+        self, cid: Cid, prefix: str = "", budget: Budget | None = None
+    ) -> Iterator[tuple[str, Cid, DataType]]:
+        """Yield (relative path, CID, type) for a file or every entry under a directory.
+
+        Every entry is one step of ``budget`` (default: WALK_MAX_BLOCKS entries, no time
+        bound, since a download streams as it walks): a folder that links the same sub-folder
+        many times over has as many entries as paths, and is refused past the budget."""
+        if budget is None:
+            budget = Budget(seconds=float("inf"))
+        budget.spend()
         node, fs = self.node(cid)
         yield prefix, cid, fs.type
         if fs.type == DataType.DIRECTORY and node is not None:
             for link in node.links:
                 name = check_name(link.name)
                 yield from self.walk(
-                    Cid.from_bytes(link.hash), f"{prefix}/{name}" if prefix else name
+                    Cid.from_bytes(link.hash), f"{prefix}/{name}" if prefix else name, budget
                 )
         elif fs.type == DataType.HAMT_SHARD:
             raise UnixfsError(M.UNIXFS_UNSUPPORTED, got="HAMT-sharded directory")
 
-    def check_complete(self, cid: Cid) -> None:
+    def check_complete(self, cid: Cid, budget: Budget | None = None) -> None:
         """Raise BlockNotFoundError unless every block of the DAG is present.
 
         Reads (and verifies) inner nodes only: a child whose stored length equals its link's
         Tsize has no children of its own (Tsize = block length + children's Tsizes), so a leaf
-        is only stat-ed. Leaves are verified later, as they are read."""
+        is only stat-ed. Leaves are verified later, as they are read. Each block is looked at
+        once however often it is linked, within ``budget`` (default: a fresh :class:`Budget`)."""
+        budget = budget or Budget()
         self.store.size(cid)
-        if cid.codec == RAW:
-            return
-        node, _ = self.node(cid)
-        if node is None:
-            return
-        for link in node.links:
-            child = Cid.from_bytes(link.hash)
-            size = self.store.size(child)
-            if child.codec != RAW and size != link.tsize:
-                self.check_complete(child)
+        seen = {bytes(cid)}
+        stack = [cid]
+        while stack:
+            current = stack.pop()
+            if current.codec == RAW:
+                continue
+            budget.spend()
+            node, _ = self.node(current)
+            if node is None:
+                continue
+            for link in node.links:
+                if link.hash in seen:
+                    continue
+                seen.add(link.hash)
+                child = Cid.from_bytes(link.hash)
+                size = self.store.size(child)
+                if child.codec != RAW and size != link.tsize:
+                    stack.append(child)
 
-    def links(self, cid: Cid) -> Iterator[Cid]:
-        """Every CID of the DAG under ``cid`` (itself included)."""
-        yield cid
-        if cid.codec == RAW:
+    def links(
+        self, cid: Cid, budget: Budget | None = None, seen: set[bytes] | None = None
+    ) -> Iterator[Cid]:
+        """Every CID of the DAG under ``cid`` (itself included), each once, however often it is
+        linked; blocks already in ``seen`` (shared between walks, e.g. by gc) are skipped with
+        their children. Within ``budget`` (default: a fresh :class:`Budget`)."""
+        budget = budget or Budget()
+        seen = set() if seen is None else seen
+        if bytes(cid) in seen:
             return
-        node, _ = self.node(cid)
-        for link in node.links:
-            yield from self.links(Cid.from_bytes(link.hash))
+        seen.add(bytes(cid))
+        stack = [cid]
+        while stack:
+            current = stack.pop()
+            yield current
+            if current.codec == RAW:
+                continue
+            budget.spend()
+            node, _ = self.node(current)
+            for link in node.links:
+                if link.hash not in seen:
+                    seen.add(link.hash)
+                    stack.append(Cid.from_bytes(link.hash))
 
 
 def safe_join(root: str | os.PathLike[str], relpath: str) -> Path:
