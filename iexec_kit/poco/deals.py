@@ -40,7 +40,9 @@ class Deal:
     bot_size: int
     worker_stake: int
     scheduler_reward_ratio: int
-    sponsor: str  # who pays: the requester, or the caller of sponsorMatchOrders (PoCo v6)
+    # who pays: the requester, or the caller of sponsorMatchOrders (PoCo v6). Read from the chain
+    # it is always set; the default keeps Deal(...) built by hand (views, tests) as before
+    sponsor: str = ""
 
     @classmethod
     def from_chain(cls, dealid: bytes | str, raw) -> Deal:
@@ -88,7 +90,7 @@ class Deal:
     @property
     def sponsored(self) -> bool:
         """True when someone other than the requester pays (sponsorMatchOrders)."""
-        return self.sponsor.lower() != self.requester.lower()
+        return bool(self.sponsor) and self.sponsor.lower() != self.requester.lower()
 
     @property
     def price_per_task(self) -> int:
