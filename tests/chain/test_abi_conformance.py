@@ -216,3 +216,7 @@ def test_poco_selectors_are_routed_on_chain(sandbox):
     poco_hub = sandbox.chain.contract(ref, sandbox.deployment.hub)
     assert poco_hub.functions.countCategory().call() == 5
     assert poco_hub.functions.viewAccount(sandbox.requester.address).call() == (0, 0)
+    app = poco_hub.functions.viewApp(sandbox.app_address).call()
+    assert app[0] == sandbox.app_developer.address
+    pool = poco_hub.functions.viewWorkerpool(sandbox.workerpool_address).call()
+    assert (pool[0], pool[2], pool[3]) == (sandbox.scheduler.address, 30, 1)
