@@ -40,6 +40,9 @@ class Deal:
     bot_size: int
     worker_stake: int
     scheduler_reward_ratio: int
+    # who pays: the requester, or the caller of sponsorMatchOrders (PoCo v6). Read from the chain
+    # it is always set; the default keeps Deal(...) built by hand (views, tests) as before
+    sponsor: str = ""
 
     @classmethod
     def from_chain(cls, dealid: bytes | str, raw) -> Deal:
@@ -57,6 +60,7 @@ class Deal:
             size,
             stake,
             ratio,
+            sponsor,
         ) = raw[3:]
         did = dealid if isinstance(dealid, str) else "0x" + bytes(dealid).hex()
         return cls(
@@ -76,6 +80,7 @@ class Deal:
             size,
             stake,
             ratio,
+            sponsor,
         )
 
     @property
@@ -83,13 +88,20 @@ class Deal:
         return self.app.pointer != "0x0000000000000000000000000000000000000000"
 
     @property
+    def sponsored(self) -> bool:
+        """True when someone other than the requester pays (sponsorMatchOrders)."""
+        return bool(self.sponsor) and self.sponsor.lower() != self.requester.lower()
+
+    @property
     def price_per_task(self) -> int:
-        """What the requester pays for one task (app + dataset + workerpool), nRLC."""
+        """What the sponsor (the requester, unless sponsored) pays for one task (app + dataset +
+        workerpool), nRLC."""
         return self.app.price + self.dataset.price + self.workerpool.price
 
     @property
     def requester_lock(self) -> int:
-        """RLC locked from the requester at matching: price per task x volume."""
+        """RLC locked from the sponsor (the requester, unless sponsored) at matching: price per
+        task x volume."""
         return self.price_per_task * self.bot_size
 
     def task_id(self, idx: int) -> str:

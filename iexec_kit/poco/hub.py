@@ -224,6 +224,30 @@ class Hub(TaskCalls):
             self, app, dataset, workerpool, request, sender, precheck_first=precheck
         )
 
+    def sponsor_match_orders(
+        self,
+        app,
+        dataset,
+        workerpool,
+        request,
+        sponsor: Participant,
+        *,
+        precheck: bool = True,
+    ):
+        """sponsorMatchOrders: the same deal as matchOrders, but ``sponsor`` (the sender) pays
+        the locks and gets claim's refunds.
+        See :func:`iexec_kit.poco.matching.sponsor_match_orders`."""
+        from iexec_kit.poco.matching import sponsor_match_orders
+
+        return sponsor_match_orders(
+            self, app, dataset, workerpool, request, sponsor, precheck_first=precheck
+        )
+
+    def recover(self, owner: Participant) -> Receipt:
+        """recover (the hub's owner only): RLC sent to the hub by a plain transfer, outside any
+        deposit, belongs to no account; this credits it to the owner's stake."""
+        return self.chain.transact(self.fn.recover(), owner)
+
     def deal(self, dealid: str | bytes):
         """The deal recorded by matchOrders (``Deal.exists`` is False for an unknown id)."""
         from iexec_kit.poco.deals import Deal
@@ -296,39 +320,43 @@ class Hub(TaskCalls):
             [owner.address, description],
         )
 
+    # ----- asset views: PoCo v6's viewApp / viewDataset / viewWorkerpool, one call each -------
     def app(self, address: str) -> AppInfo:
-        c = self.chain.contract(artifacts.abi("App"), address)
-        f = c.functions
+        owner, name, app_type, multiaddr, checksum, mrenclave = self.chain.call(
+            self.fn.viewApp(to_checksum_address(address))
+        )
         return AppInfo(
-            address=c.address,
-            owner=self.chain.call(f.owner()),
-            name=self.chain.call(f.m_appName()),
-            type=self.chain.call(f.m_appType()),
-            multiaddr=_text(self.chain.call(f.m_appMultiaddr())),
-            checksum="0x" + bytes(self.chain.call(f.m_appChecksum())).hex(),
-            mrenclave=_text(self.chain.call(f.m_appMREnclave())),
+            address=to_checksum_address(address),
+            owner=owner,
+            name=name,
+            type=app_type,
+            multiaddr=_text(multiaddr),
+            checksum="0x" + bytes(checksum).hex(),
+            mrenclave=_text(mrenclave),
         )
 
     def dataset(self, address: str) -> DatasetInfo:
-        c = self.chain.contract(artifacts.abi("Dataset"), address)
-        f = c.functions
+        owner, name, multiaddr, checksum = self.chain.call(
+            self.fn.viewDataset(to_checksum_address(address))
+        )
         return DatasetInfo(
-            address=c.address,
-            owner=self.chain.call(f.owner()),
-            name=self.chain.call(f.m_datasetName()),
-            multiaddr=_text(self.chain.call(f.m_datasetMultiaddr())),
-            checksum="0x" + bytes(self.chain.call(f.m_datasetChecksum())).hex(),
+            address=to_checksum_address(address),
+            owner=owner,
+            name=name,
+            multiaddr=_text(multiaddr),
+            checksum="0x" + bytes(checksum).hex(),
         )
 
     def workerpool(self, address: str) -> WorkerpoolInfo:
-        c = self.chain.contract(artifacts.abi("Workerpool"), address)
-        f = c.functions
+        owner, description, stake_ratio, reward_ratio = self.chain.call(
+            self.fn.viewWorkerpool(to_checksum_address(address))
+        )
         return WorkerpoolInfo(
-            address=c.address,
-            owner=self.chain.call(f.owner()),
-            description=self.chain.call(f.m_workerpoolDescription()),
-            worker_stake_ratio=self.chain.call(f.m_workerStakeRatioPolicy()),
-            scheduler_reward_ratio=self.chain.call(f.m_schedulerRewardRatioPolicy()),
+            address=to_checksum_address(address),
+            owner=owner,
+            description=description,
+            worker_stake_ratio=stake_ratio,
+            scheduler_reward_ratio=reward_ratio,
         )
 
     def change_workerpool_policy(

@@ -1,5 +1,6 @@
-"""matchOrders from Python: an off-chain pre-check that mirrors the contract's checks (same order,
-same codes) and says what is wrong with the orders' own numbers, then the transaction.
+"""matchOrders (and sponsorMatchOrders) from Python: an off-chain pre-check that mirrors the
+contract's checks (same order, same codes) and says what is wrong with the orders' own numbers,
+then the transaction.
 
 The pre-check is a courtesy, not a guard: the contract checks everything again, and a revert is
 translated to words too (``precheck=False`` sends without it, which the tests use to prove
@@ -155,10 +156,16 @@ def check_pool_funds(hub, workerpool: str, workerpool_price: int, volume: int) -
 
 
 def check_funds(
-    hub, app: AppOrder, dataset: DatasetOrder, pool: WorkerpoolOrder, request: RequestOrder
+    hub,
+    app: AppOrder,
+    dataset: DatasetOrder,
+    pool: WorkerpoolOrder,
+    request: RequestOrder,
+    *,
+    sponsor: str | None = None,
 ) -> int:
-    """The volume that would be matched; raise InsufficientFundsError when the requester's or the
-    workerpool owner's free stake cannot cover the locks."""
+    """The volume that would be matched; raise InsufficientFundsError when the payer's (the
+    requester, or ``sponsor``) or the workerpool owner's free stake cannot cover the locks."""
     with_dataset = not is_zero_address(dataset.dataset)
     volume = min(
         hub.remaining(app),
@@ -167,7 +174,10 @@ def check_funds(
         *([hub.remaining(dataset)] if with_dataset else []),
     )
     price = app.appprice + (dataset.datasetprice if with_dataset else 0) + pool.workerpoolprice
-    check_requester_funds(hub, request.requester, price, volume)
+    if sponsor is None:
+        check_requester_funds(hub, request.requester, price, volume)
+    else:
+        check_requester_funds(hub, sponsor, price, volume, name=f"the sponsor {sponsor}")
     check_pool_funds(hub, pool.workerpool, pool.workerpoolprice, volume)
     return volume
 
@@ -182,19 +192,43 @@ def match_orders(
     *,
     precheck_first: bool = True,
 ) -> MatchResult:
-    """Check, then send matchOrders as ``sender``; return the deal."""
+    """Check, then send matchOrders as ``sender``; return the deal. The requester pays: its
+    stake is locked (the deal's ``sponsor`` is the requester)."""
+    return _match(hub, "matchOrders", app, dataset, pool, request, sender, None, precheck_first)
+
+
+def sponsor_match_orders(
+    hub,
+    app: AppOrder,
+    dataset: DatasetOrder | None,
+    pool: WorkerpoolOrder,
+    request: RequestOrder,
+    sponsor: Participant,
+    *,
+    precheck_first: bool = True,
+) -> MatchResult:
+    """Check, then send sponsorMatchOrders as ``sponsor`` (PoCo v6): the same deal as
+    matchOrders, but ``sponsor`` pays. Its stake is locked for the deal, spent by finalize and
+    refunded by claim; the requester's stake is not touched. The deal's ``sponsor`` records it."""
+    return _match(
+        hub, "sponsorMatchOrders", app, dataset, pool, request, sponsor, sponsor, precheck_first
+    )
+
+
+def _match(hub, function, app, dataset, pool, request, sender, sponsor, precheck_first):
     dataset = dataset or DatasetOrder.empty()
     if precheck_first:
         precheck(hub, app, dataset, pool, request)
-        check_funds(hub, app, dataset, pool, request)
+        check_funds(hub, app, dataset, pool, request, sponsor=sponsor.address if sponsor else None)
+    call = getattr(hub.fn, function)
     receipt = hub.chain.transact(
-        hub.fn.matchOrders(app.as_tuple(), dataset.as_tuple(), pool.as_tuple(), request.as_tuple()),
+        call(app.as_tuple(), dataset.as_tuple(), pool.as_tuple(), request.as_tuple()),
         sender,
     )
     matched = hub.contract.events.OrdersMatched().process_receipt(receipt.raw, errors=_discard())
     if not matched:
         raise IexecKitError(
-            "matchOrders succeeded but emitted no OrdersMatched event",
+            f"{function} succeeded but emitted no OrdersMatched event",
             hint="this is a kit bug: report it",
         )
     ev = matched[0]["args"]
@@ -216,6 +250,7 @@ __all__ = [
     "check_requester_funds",
     "check_pool_funds",
     "match_orders",
+    "sponsor_match_orders",
     "Domain",
     "artifacts",
 ]

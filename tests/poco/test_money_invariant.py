@@ -4,9 +4,10 @@ after every step:
 
 - the RLC the hub holds = every account's stake + locked (the kitty included): nothing is set
   aside by a seize without being paid out or locked again in the same transaction;
-- each account's locked amount is exactly what its unfinished tasks still hold: the requester's
-  price per task, the pool owner's 30 %, each contributor's stake; nothing stays locked once a
-  task is COMPLETED or FAILED.
+- each account's locked amount is exactly what its unfinished tasks still hold: the sponsor's
+  price per task (the requester's, or a third party's through sponsorMatchOrders), the pool
+  owner's 30 %, each contributor's stake; nothing stays locked once a task is COMPLETED or
+  FAILED.
 
 At least IEXEC_KIT_STATEFUL_STEPS steps (2,000 by default) run in all.
 """
@@ -59,7 +60,9 @@ class MoneyMachine(RuleBasedStateMachine):
         self.views = {}  # taskid -> Task, re-read after every transaction on it
         self.people = [p.address for p in self.sb.participants] + [KITTY]
         # everyone starts with some stake, so that the random steps reach deals and tasks
-        for who, rlc in (("requester", 300), ("scheduler", 100)):
+        # dataset_owner (no deal here has a dataset) sponsors some deals: sponsorMatchOrders
+        self.hub.mint(self.sb.dataset_owner.address, 100 * RLC)
+        for who, rlc in (("requester", 300), ("scheduler", 100), ("dataset_owner", 100)):
             self.sb.deposit(self.sb.chain.participant(who), rlc * RLC)
         for w in self.sb.workers:
             self.sb.deposit(w, 20 * RLC)
@@ -168,15 +171,21 @@ class MoneyMachine(RuleBasedStateMachine):
             category=category,
         )
         need = (app.appprice + pool.workerpoolprice) * volume
+        sponsor = sb.chain.participant("dataset_owner") if self.rng.random() < 0.3 else None
+        payer = sponsor or sb.requester
         if (
-            self.hub.account(sb.requester.address).stake < need
+            self.hub.account(payer.address).stake < need
             or self.hub.account(sb.scheduler.address).stake
             < pool.workerpoolprice * 30 // 100 * volume
         ):
             self._step()
             return
-        self.deals.append(self.hub.match_orders(app, None, pool, req))
-        _saw("deal")
+        if sponsor is None:
+            self.deals.append(self.hub.match_orders(app, None, pool, req))
+            _saw("deal")
+        else:
+            self.deals.append(self.hub.sponsor_match_orders(app, None, pool, req, sponsor))
+            _saw("deal (sponsored)")
         self._step()
 
     def initialize_task(self, data):
@@ -316,7 +325,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 task = self.views.get(taskid)
                 status = task.status if task else TaskStatus.UNSET
                 if status in (TaskStatus.UNSET, TaskStatus.ACTIVE, TaskStatus.REVEALING):
-                    expected[d.requester] += d.price_per_task
+                    expected[d.sponsor] += d.price_per_task
                     expected[d.workerpool.owner] += d.workerpool.price * 30 // 100
                     for w in task.contributors if task else ():
                         expected[w] += d.worker_stake
@@ -354,6 +363,7 @@ def test_money_never_appears_or_vanishes(sandbox_session):
     assert steps_run >= STEPS_WANTED, f"only {steps_run} steps ran, {STEPS_WANTED} wanted"
     for what in (
         "deal",
+        "deal (sponsored)",
         "contribute (honest)",
         "contribute (wrong)",
         "reveal",

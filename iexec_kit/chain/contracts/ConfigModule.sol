@@ -3,7 +3,31 @@ pragma solidity ^0.8.20;
 
 import "./IexecStore.sol";
 
-/// @title Hub module: configuration, work categories, and the protocol's constants.
+interface IAppFields {
+    function owner() external view returns (address);
+    function m_appName() external view returns (string memory);
+    function m_appType() external view returns (string memory);
+    function m_appMultiaddr() external view returns (bytes memory);
+    function m_appChecksum() external view returns (bytes32);
+    function m_appMREnclave() external view returns (bytes memory);
+}
+
+interface IDatasetFields {
+    function owner() external view returns (address);
+    function m_datasetName() external view returns (string memory);
+    function m_datasetMultiaddr() external view returns (bytes memory);
+    function m_datasetChecksum() external view returns (bytes32);
+}
+
+interface IWorkerpoolFields {
+    function owner() external view returns (address);
+    function m_workerpoolDescription() external view returns (string memory);
+    function m_workerStakeRatioPolicy() external view returns (uint256);
+    function m_schedulerRewardRatioPolicy() external view returns (uint256);
+}
+
+/// @title Hub module: configuration, work categories, the protocol's constants, and the asset
+///        views of PoCo v6 (viewApp, viewDataset, viewWorkerpool read an asset's fields in one call).
 contract ConfigModule is IexecStore {
     event CreateCategory(uint256 catid, string name, string description, uint256 workClockTimeRef);
 
@@ -54,6 +78,24 @@ contract ConfigModule is IexecStore {
     function appregistry() external view returns (address) { return m_appregistry; }
     function datasetregistry() external view returns (address) { return m_datasetregistry; }
     function workerpoolregistry() external view returns (address) { return m_workerpoolregistry; }
+
+    // --- asset views (PoCo v6's IexecPocoAccessors): one call instead of one per field ---
+    function viewApp(address app) external view returns (IexecLibCore.AppInfo memory) {
+        IAppFields a = IAppFields(app);
+        return IexecLibCore.AppInfo(a.owner(), a.m_appName(), a.m_appType(), a.m_appMultiaddr(),
+                                    a.m_appChecksum(), a.m_appMREnclave());
+    }
+
+    function viewDataset(address dataset) external view returns (IexecLibCore.DatasetInfo memory) {
+        IDatasetFields d = IDatasetFields(dataset);
+        return IexecLibCore.DatasetInfo(d.owner(), d.m_datasetName(), d.m_datasetMultiaddr(), d.m_datasetChecksum());
+    }
+
+    function viewWorkerpool(address workerpool) external view returns (IexecLibCore.WorkerpoolInfo memory) {
+        IWorkerpoolFields w = IWorkerpoolFields(workerpool);
+        return IexecLibCore.WorkerpoolInfo(w.owner(), w.m_workerpoolDescription(), w.m_workerStakeRatioPolicy(),
+                                           w.m_schedulerRewardRatioPolicy());
+    }
 
     function contribution_deadline_ratio() external pure returns (uint256) { return CONTRIBUTION_DEADLINE_RATIO; }
     function reveal_deadline_ratio() external pure returns (uint256) { return REVEAL_DEADLINE_RATIO; }

@@ -4,7 +4,8 @@ pragma solidity ^0.8.20;
 import "./IexecEscrow.sol";
 import "./IERC20Min.sol";
 
-/// @title Hub module: the ERC-20 of deposited RLC, deposits and withdrawals, account views.
+/// @title Hub module: the ERC-20 of deposited RLC, deposits and withdrawals, account views,
+///        and recover (RLC sent to the hub outside a deposit, credited to the owner).
 /// @notice deposit is one transaction: RLC.approveAndCall(hub, amount, "") calls
 ///         receiveApproval here, which pulls the tokens and credits the sender's stake.
 contract EscrowModule is IexecEscrow {
@@ -108,6 +109,16 @@ contract EscrowModule is IexecEscrow {
         _burn(msg.sender, amount);
         _push(target, amount);
         return true;
+    }
+
+    // --- recovery (owner only) ---
+    /// RLC sent to the hub by a plain RLC.transfer (not a deposit) is credited to no account: the
+    /// hub then holds more RLC than its total supply. recover mints that difference to the hub's
+    /// owner, so the hub's RLC equals its total supply again. Returns the amount recovered.
+    function recover() external onlyOwner returns (uint256) {
+        uint256 delta = IERC20Min(m_baseToken).balanceOf(address(this)) - m_totalSupply;
+        _mint(m_owner, delta);
+        return delta;
     }
 
     function _pull(address from, uint256 amount) private {

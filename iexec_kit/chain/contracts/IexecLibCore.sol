@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.20;
 
-/// @title The protocol's records, with PoCo v5's field names and order (viewDeal, viewTask...
-///        return these structs, so their ABI matches the real IexecInterfaceToken).
+/// @title The protocol's records, with PoCo's field names and order (viewDeal, viewTask...
+///        return these structs, so their ABI matches the real IexecInterfaceToken of
+///        PoCo 6.1.0 (npm iexec/poco), whose IexecLibCore_v5 keeps v5's records and adds Deal.sponsor).
 library IexecLibCore {
     /// An escrow account: stake is the free balance, locked the frozen part.
     struct Account {
@@ -40,6 +41,31 @@ library IexecLibCore {
         uint256 botSize;
         uint256 workerStake;
         uint256 schedulerRewardRatio;
+        address sponsor; // who paid the locks (the requester, or the caller of sponsorMatchOrders)
+    }
+
+    /// What viewApp / viewDataset / viewWorkerpool return: an asset's owner and fields.
+    struct AppInfo {
+        address owner;
+        string m_appName;
+        string m_appType;
+        bytes m_appMultiaddr;
+        bytes32 m_appChecksum;
+        bytes m_appMREnclave;
+    }
+
+    struct DatasetInfo {
+        address owner;
+        string m_datasetName;
+        bytes m_datasetMultiaddr;
+        bytes32 m_datasetChecksum;
+    }
+
+    struct WorkerpoolInfo {
+        address owner;
+        string m_workerpoolDescription;
+        uint256 m_workerStakeRatioPolicy;
+        uint256 m_schedulerRewardRatioPolicy;
     }
 
     enum TaskStatusEnum { UNSET, ACTIVE, REVEALING, COMPLETED, FAILED }

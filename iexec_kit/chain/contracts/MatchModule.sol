@@ -15,7 +15,7 @@ interface IRegistry {
 }
 
 /// @title Hub module: matchOrders turns four compatible signed orders into a deal and locks the
-///        funds; viewDeal reads it back.
+///        funds (the requester's, or the caller's with sponsorMatchOrders); viewDeal reads it back.
 /// @notice The checks run in PoCo v5's order with PoCo's codes (iExecV5-matchOrders-0xNN):
 ///         compatibility (0x00-0x07), matching and restrictions (0x10-0x1b), authenticity
 ///         (0x20-0x50), availability (0x60). The kit leaves out ERC-734 group membership in
@@ -29,6 +29,7 @@ contract MatchModule is IexecEscrow, IexecSignatures {
     event SchedulerNotice(address indexed workerpool, bytes32 dealid);
     event OrdersMatched(bytes32 dealid, bytes32 appHash, bytes32 datasetHash, bytes32 workerpoolHash,
                         bytes32 requestHash, uint256 volume);
+    event DealSponsored(bytes32 dealId, address sponsor);
 
     struct Matching {
         bytes32 appHash;
@@ -40,19 +41,47 @@ contract MatchModule is IexecEscrow, IexecSignatures {
         bytes32 requestHash;
         bool hasDataset;
         bytes32 tag;
+        address sponsor;
     }
 
     function viewDeal(bytes32 _id) external view returns (IexecLibCore.Deal memory) {
         return m_deals[_id];
     }
 
+    /// The requester pays: its stake is locked for the deal, and refunded by claim.
     function matchOrders(
         IexecLibOrders.AppOrder calldata app,
         IexecLibOrders.DatasetOrder calldata dataset,
         IexecLibOrders.WorkerpoolOrder calldata pool,
         IexecLibOrders.RequestOrder calldata request
     ) external returns (bytes32) {
+        return _matchOrders(app, dataset, pool, request, request.requester);
+    }
+
+    /// As matchOrders, but the caller (the sponsor) pays for the requester: the sponsor's stake is
+    /// locked, spent by finalize and refunded by claim; the requester's order is still required.
+    /// (PoCo v6's warning stands: anyone who sees the request order may call matchOrders instead,
+    /// and then the requester pays.)
+    function sponsorMatchOrders(
+        IexecLibOrders.AppOrder calldata app,
+        IexecLibOrders.DatasetOrder calldata dataset,
+        IexecLibOrders.WorkerpoolOrder calldata pool,
+        IexecLibOrders.RequestOrder calldata request
+    ) external returns (bytes32) {
+        bytes32 dealid = _matchOrders(app, dataset, pool, request, msg.sender);
+        emit DealSponsored(dealid, msg.sender);
+        return dealid;
+    }
+
+    function _matchOrders(
+        IexecLibOrders.AppOrder calldata app,
+        IexecLibOrders.DatasetOrder calldata dataset,
+        IexecLibOrders.WorkerpoolOrder calldata pool,
+        IexecLibOrders.RequestOrder calldata request,
+        address sponsor
+    ) private returns (bytes32) {
         Matching memory m;
+        m.sponsor = sponsor;
         m.tag = app.tag | dataset.tag | request.tag;
         _checkCompatibility(app, dataset, pool, request, m.tag);
         _checkRestrictions(app, dataset, pool, request);
@@ -184,13 +213,14 @@ contract MatchModule is IexecEscrow, IexecSignatures {
         deal.botSize = volume;
         deal.workerStake = pool.workerpoolprice * IWorkerpoolPolicy(pool.workerpool).m_workerStakeRatioPolicy() / 100;
         deal.schedulerRewardRatio = IWorkerpoolPolicy(pool.workerpool).m_schedulerRewardRatioPolicy();
+        deal.sponsor = m.sponsor;
 
         m_consumed[m.appHash] += volume;
         if (m.hasDataset) m_consumed[m.datasetHash] += volume;
         m_consumed[m.workerpoolHash] += volume;
         m_consumed[m.requestHash] += volume;
 
-        lock(request.requester, (deal.app.price + deal.dataset.price + deal.workerpool.price) * volume);
+        lock(m.sponsor, (deal.app.price + deal.dataset.price + deal.workerpool.price) * volume);
         lock(m.workerpoolOwner, (deal.workerpool.price * WORKERPOOL_STAKE_RATIO / 100) * volume);
 
         emit SchedulerNotice(pool.workerpool, dealid);

@@ -8,7 +8,7 @@ import "./IexecLibConsensus.sol";
 /// @title Hub module: Proof-of-Contribution. Tasks are initialized from a deal, workers commit
 ///        (contribute) then reveal their result, the consensus decides, the scheduler finalizes
 ///        and the rewards and penalties are paid; a task past its final deadline is claimed and
-///        refunds the requester.
+///        refunds the deal's sponsor (the requester, unless sponsorMatchOrders made the deal).
 /// @notice Follows PoCo v5.3: the consensus is Sarmenta's credibility tuned as in PoCo
 ///         (worker weight max(score/3, 3) - 1, consensus when group*trust > total*(trust-1)),
 ///         rewards by log-weight, losers' stakes seized and their scores cut by a third.
@@ -229,11 +229,11 @@ contract PocoModule is IexecEscrow, IexecSignatures {
                 "iExecV5-finalize-0x04 callback data does not match the revealed digest");
     }
 
-    /// The requester's payment for the task is spent: app and dataset owners paid, the pool's
-    /// stake unlocked, and the scheduler draws a bonus from the kitty.
+    /// The sponsor's payment for the task (the requester's, unless sponsored) is spent: app and
+    /// dataset owners paid, the pool's stake unlocked, and the scheduler draws a bonus from the kitty.
     function _successWork(bytes32 _dealid, bytes32 _taskid) private {
         IexecLibCore.Deal storage deal = m_deals[_dealid];
-        seize(deal.requester, deal.app.price + deal.dataset.price + deal.workerpool.price, _taskid);
+        seize(deal.sponsor, deal.app.price + deal.dataset.price + deal.workerpool.price, _taskid);
         if (deal.app.price > 0) reward(deal.app.owner, deal.app.price, _taskid);
         if (deal.dataset.price > 0 && deal.dataset.pointer != address(0)) reward(deal.dataset.owner, deal.dataset.price, _taskid);
         unlock(deal.workerpool.owner, deal.workerpool.price * WORKERPOOL_STAKE_RATIO / 100);
@@ -362,7 +362,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
 
         IexecLibCore.Deal storage deal = m_deals[task.dealid];
         uint256 poolStake = deal.workerpool.price * WORKERPOOL_STAKE_RATIO / 100;
-        unlock(deal.requester, deal.app.price + deal.dataset.price + deal.workerpool.price);
+        unlock(deal.sponsor, deal.app.price + deal.dataset.price + deal.workerpool.price);
         seize(deal.workerpool.owner, poolStake, _taskid);
         reward(KITTY_ADDRESS, poolStake, _taskid);
         lock(KITTY_ADDRESS, poolStake);
