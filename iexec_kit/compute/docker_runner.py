@@ -104,6 +104,8 @@ class DockerRunner(Runner):
         image = resolve_image(app)
         self.image_id(app)
         environment = app_env("/iexec_in", "/iexec_out", input_names, env)
+        if self.mem_limit:  # the app may refuse an input it cannot process within it
+            environment["IEXEC_KIT_MAX_MEMORY"] = str(_bytes(self.mem_limit))
         container = self.client.containers.create(
             image,
             command=argv,
@@ -158,3 +160,10 @@ class DockerRunner(Runner):
             hint="write smaller results, or raise max_output_bytes",
             logs=tail_text(logs),
         )
+
+
+def _bytes(size: str | int) -> int:
+    """Docker's size notation ("2g", "512m", 1024) in bytes."""
+    text = str(size).strip().lower().removesuffix("b")
+    scale = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(text[-1:], 1)
+    return int(float(text.rstrip("kmg")) * scale)

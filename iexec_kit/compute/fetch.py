@@ -38,6 +38,9 @@ _SIGNATURES = {
     b"%PDF": "pdf",
 }
 
+#: Seconds an http(s) input may take to download in all (each read has its own timeout).
+DOWNLOAD_DEADLINE = 120.0
+
 
 def sniff(head: bytes) -> str:
     """A short name of the content type from its first bytes ("png", "jpeg", ... or "unknown")."""
@@ -121,8 +124,14 @@ def _too_large(source: str, limit: int, got: str) -> InputTooLargeError:
     )
 
 
-def _read_http(url: str, limit: int, timeout: float) -> bytes:
+def _read_http(url: str, limit: int, timeout: float, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
+    """GET ``url`` with a cap on its size, ``timeout`` seconds per read, and ``deadline`` seconds
+    for the whole download (a server trickling bytes cannot hold a worker forever)."""
+    import time
+
     import requests  # lazy: only http inputs need it
+
+    started = time.monotonic()
 
     try:
         with requests.get(url, stream=True, timeout=timeout) as r:
@@ -137,10 +146,17 @@ def _read_http(url: str, limit: int, timeout: float) -> bytes:
             if declared and declared.isdigit() and int(declared) > limit:
                 raise _too_large(url, limit, f"Content-Length {declared}")
             buf = bytearray()
-            for chunk in r.iter_content(65536):
+            while chunk := r.raw.read1(65536, decode_content=True):  # as soon as bytes come
                 buf += chunk
                 if len(buf) > limit:
                     raise _too_large(url, limit, f"more than {limit} bytes received")
+                if time.monotonic() - started > deadline:
+                    raise InputFetchError(
+                        f"input {url} took too long to download",
+                        expected=f"the whole input within {deadline:g} s",
+                        got=f"{len(buf)} bytes after {time.monotonic() - started:.0f} s",
+                        hint="serve the file from a faster source, or put it on IPFS",
+                    )
             return bytes(buf)
     except requests.RequestException as exc:
         raise InputFetchError(
@@ -200,12 +216,14 @@ def fetch_inputs(
     max_bytes: int = MAX_INPUT_BYTES,
     require_image: bool = False,
     timeout: float = 30.0,
+    deadline: float = DOWNLOAD_DEADLINE,
     allow_local: bool = False,
 ) -> list[FetchedInput]:
     """Fetch every input into ``dest`` (created); return them in order.
 
     Names come from the URL's last path segment (sanitised, made unique). ``require_image``
     refuses anything whose first bytes are not PNG or JPEG, before the app ever runs.
+    ``timeout`` bounds each read of an http(s) input and ``deadline`` its whole download.
     ``allow_local``: whether paths and ``file://`` inputs may be read (default False: only
     remote inputs; every input is checked before any is fetched).
     """
@@ -222,7 +240,7 @@ def fetch_inputs(
         if _IPFS.match(source):
             target.write_bytes(_read_ipfs(source, ipfs_cat, max_bytes))
         elif source.startswith(("http://", "https://")):
-            target.write_bytes(_read_http(source, max_bytes, timeout))
+            target.write_bytes(_read_http(source, max_bytes, timeout, deadline))
         else:
             local = Path(
                 urllib.parse.unquote(source[len("file://") :])

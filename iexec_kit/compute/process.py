@@ -13,10 +13,11 @@ from iexec_kit.compute.errors import AppNotFoundError, AppTimeoutError, OutputTo
 from iexec_kit.compute.runner import Runner, app_env, dir_size, load_manifest, tail_text
 
 _TRAMPOLINE = (
-    "import os, resource, signal, sys; n = int(sys.argv[1]); "
+    "import os, resource, signal, sys; n, m = int(sys.argv[1]), int(sys.argv[2]); "
     "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+    "m and resource.setrlimit(resource.RLIMIT_DATA, (m, m)); "
     "signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
-    "os.execv(sys.argv[2], sys.argv[2:])"
+    "os.execv(sys.argv[3], sys.argv[3:])"
 )
 
 # What a process app inherits from the kit's environment (the rest is IEXEC_* and env=...).
@@ -74,10 +75,13 @@ class ProcessRunner(Runner):
             PYTHONUNBUFFERED="1",
         )
         full_env.update(app_env(str(in_dir), str(out_dir), input_names, env))
+        if self.max_memory_bytes:
+            full_env["IEXEC_KIT_MAX_MEMORY"] = str(self.max_memory_bytes)
         log_path = work / "app.log"
         # A small trampoline sets the per-file size limit and execs the app (preexec_fn is not
         # safe in a threaded parent such as a Jupyter kernel).
-        trampoline = [sys.executable, "-c", _TRAMPOLINE, str(max_output_bytes + 1)]
+        memory = str(self.max_memory_bytes or 0)  # RLIMIT_DATA: the app's heap and mappings
+        trampoline = [sys.executable, "-c", _TRAMPOLINE, str(max_output_bytes + 1), memory]
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 trampoline + cmd,

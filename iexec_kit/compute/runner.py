@@ -36,6 +36,8 @@ from iexec_kit.protocol.categories import DEFAULT_CLOCK
 from iexec_kit.protocol.results import IEXEC_OUT
 from iexec_kit.protocol.units import ZERO_ADDRESS
 
+#: Default memory limit of an app (the Docker runner's mem_limit is the same 2 GiB).
+MAX_MEMORY_BYTES = 2 * 1024**3
 #: Default limit on what an app may write to $IEXEC_OUT.
 MAX_OUTPUT_BYTES = 200 * 1024 * 1024
 #: How much of the app's log a result keeps (the end of it).
@@ -181,11 +183,15 @@ class Runner(ABC):
         max_input_bytes: int = MAX_INPUT_BYTES,
         poll_interval: float = 0.1,
         allow_local: bool = True,
+        max_memory_bytes: int | None = MAX_MEMORY_BYTES,
     ):
         """``allow_local``: whether inputs may be local paths or ``file://`` (True: a runner you
         hold runs your own files; a worker serving a deal passes False, see
-        :func:`~iexec_kit.compute.fetch.fetch_inputs`)."""
+        :func:`~iexec_kit.compute.fetch.fetch_inputs`). ``max_memory_bytes``: the app's memory
+        limit (None: none); the app is told it as IEXEC_KIT_MAX_MEMORY, so it can refuse an
+        input it cannot process within it."""
         self.allow_local = allow_local
+        self.max_memory_bytes = max_memory_bytes
         self.ipfs_cat = ipfs_cat
         self.max_input_bytes = max_input_bytes
         self.poll_interval = poll_interval

@@ -35,6 +35,9 @@ if mode == "ok":
         json.dump(report, f, sort_keys=True)
     computed({"deterministic-output-path": os.path.join(out, "result.json")})
     print("toy: ok")
+elif mode == "bigmem":  # allocates 600 MB (refused under a smaller memory limit)
+    block = bytearray(600 * 1024 * 1024)
+    computed({"deterministic-output-path": "/iexec_out"})
 elif mode == "hang":
     print("toy: hanging", flush=True)
     time.sleep(3600)
