@@ -45,7 +45,7 @@ def test_json_summary_of_the_cheaters_scenario(small_png, tmp_path):
         "--json",
     )
     assert res.exit_code == 0, res.output
-    s = json.loads(res.output)
+    s = json.loads(res.stdout)
     assert {"deal_id", "tasks", "accounts", "hub_rlc", "kitty", "gas", "timings"} <= set(s)
     assert set(s["accounts"]) == {"before", "after"} and set(s["hub_rlc"]) == {"before", "after"}
     task = s["tasks"][0]
@@ -90,7 +90,8 @@ def test_a_failed_demo_exits_1(small_png):
         "--workers", "1", "--engine", "numpy", "--input", "http://127.0.0.1:9/none.png", "--json"
     )
     assert res.exit_code == 1
-    assert json.loads(res.output)["tasks"][0]["status"] == "FAILED"
+    assert json.loads(res.stdout)["tasks"][0]["status"] == "FAILED"  # the JSON alone on stdout
+    assert "demo FAILED" in res.stderr and "FAILED:" in res.stderr  # why, in words, on stderr
 
 
 def test_too_little_rlc_exits_with_words(small_png):
@@ -115,6 +116,6 @@ def test_lone_cheaters_each_lose_their_stake(small_png):
         "--json",
     )
     assert res.exit_code == 0, res.output
-    task = json.loads(res.output)["tasks"][0]
+    task = json.loads(res.stdout)["tasks"][0]
     cheaters = [c for c in task["contributions"] if c["behaviour"] == "cheater"]
     assert cheaters and all(c["status"] == "CONTRIBUTED" for c in cheaters)  # outside the consensus

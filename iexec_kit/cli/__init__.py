@@ -33,13 +33,70 @@ for _name, _module in _GROUPS.items():
 from iexec_kit.cli import demo as _demo  # noqa: E402,F401  (registers `demo`)
 from iexec_kit.cli import info as _info  # noqa: E402,F401  (registers `info`)
 
+# no public tracker is named in the package metadata: point at the one the kit came from
+BUG_REPORT_WHERE = "the issue tracker of the repository iexec-kit came from (with the command run)"
+DEBUG_ENV = "IEXEC_KIT_DEBUG"
 
-def main() -> None:
-    """Console-script entry point."""
+
+def _error(text: str) -> None:
+    typer.secho(f"error: {text}", fg=typer.colors.RED, err=True)
+
+
+def _os_error_sentence(exc: OSError) -> str:
+    """An OSError as the kit's three parts: what was expected, what came, what to do."""
+    where = exc.filename if exc.filename is not None else "(a file or folder)"
+    what = exc.strerror or type(exc).__name__
+    return (
+        f"the kit could not use {where}: {what}\n"
+        "  expected: a file or folder the kit can read or write, of the kind the option names\n"
+        f"  got: {type(exc).__name__} on {where}\n"
+        "  what to do: check the paths given on the command line (a folder where a folder is "
+        "due, a writable place for outputs)"
+    )
+
+
+def handle(fn, *args, **kwargs):
+    """Run ``fn`` as the CLI's one error handler: a kit error prints its block, an OSError or a
+    ValueError from what the user gave prints a sentence, a kit bug one line (a traceback with
+    $IEXEC_KIT_DEBUG=1); each exits 1. ``typer.Exit``/``SystemExit`` pass through."""
+    import os
+
     from iexec_kit.errors import IexecKitError
 
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
-        cli()
+        return fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        _error("interrupted (Ctrl-C); nothing more was done")
+        raise SystemExit(130) from None
     except IexecKitError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise SystemExit(1) from None
+        if debug:
+            raise
+        _error(str(exc))
+    except OSError as exc:
+        if debug:
+            raise
+        _error(_os_error_sentence(exc))
+    except ValueError as exc:
+        if debug:
+            raise
+        _error(
+            f"a value was refused: {exc}\n"
+            "  expected: options and files in the form `iexec-kit COMMAND --help` describes\n"
+            f"  got: {type(exc).__name__}: {exc}\n"
+            f"  what to do: fix the value on the command line; if it looks right, rerun with "
+            f"{DEBUG_ENV}=1 and report it to {BUG_REPORT_WHERE}"
+        )
+    except Exception as exc:  # noqa: BLE001  (a kit bug: one line, the traceback on demand)
+        if debug:
+            raise
+        _error(
+            f"this is a bug in iexec-kit ({type(exc).__name__}: {exc}); rerun with "
+            f"{DEBUG_ENV}=1 for the traceback and report it to {BUG_REPORT_WHERE}"
+        )
+    raise SystemExit(1)
+
+
+def main() -> None:
+    """Console-script entry point: the typer app inside the CLI's one error handler."""
+    handle(cli)

@@ -23,6 +23,79 @@ def _group() -> None:
     """Run an iExec app off-chain (no chain, no deal): inputs in, results out."""
 
 
+def _check_limits(timeout: float, max_output_mb: float) -> None:
+    from iexec_kit.errors import KitValueError
+
+    if not timeout > 0:
+        raise KitValueError(
+            "the task's clock must be a positive number of seconds; nothing was run",
+            expected=f"--timeout > 0 (category XS: {DEFAULT_CLOCK})",
+            got=f"--timeout {timeout:g}",
+            hint=f"give --timeout a positive number of seconds, e.g. --timeout {DEFAULT_CLOCK}",
+        )
+    if not max_output_mb > 0:
+        raise KitValueError(
+            "the app needs room for its results; nothing was run",
+            expected="--max-output-mb > 0 (every app writes at least computed.json)",
+            got=f"--max-output-mb {max_output_mb:g}",
+            hint="give --max-output-mb a positive size, e.g. the default 200",
+        )
+
+
+def _check_output(output: Path | None) -> None:
+    from iexec_kit.errors import KitValueError
+
+    if output is not None and output.exists() and not output.is_dir():
+        raise KitValueError(
+            "--output names a file, not a folder; nothing was run",
+            expected="a folder for $IEXEC_OUT (created when missing)",
+            got=f"{output} is an existing file",
+            hint="give --output a new or existing folder, e.g. --output out/",
+        )
+
+
+def _manifest(load_manifest, app_dir: Path) -> dict:
+    """The app's iexec.json, a broken one refused with words."""
+    import json
+
+    from iexec_kit.errors import KitValueError
+
+    try:
+        manifest = load_manifest(app_dir)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KitValueError(
+            f"{app_dir}/iexec.json is not valid JSON; nothing was run",
+            expected="a JSON object (name, type, image, default_args...)",
+            got=str(exc),
+            hint=f"fix {app_dir}/iexec.json (e.g. compare with apps/gimp-cartoon/iexec.json)",
+        ) from None
+    if not isinstance(manifest, dict):
+        raise KitValueError(
+            f"{app_dir}/iexec.json is not a JSON object; nothing was run",
+            expected="a JSON object (name, type, image, default_args...)",
+            got=type(manifest).__name__,
+            hint=f"fix {app_dir}/iexec.json (e.g. compare with apps/gimp-cartoon/iexec.json)",
+        )
+    return manifest
+
+
+def _check_args(args: str) -> None:
+    """The app's arguments split shell-style, as the worker does: unbalanced quotes refused."""
+    import shlex
+
+    from iexec_kit.errors import KitValueError
+
+    try:
+        shlex.split(args)
+    except ValueError as exc:
+        raise KitValueError(
+            "the app's arguments cannot be split shell-style; nothing was run",
+            expected="iexec_args with balanced quotes, e.g. --args \"--style 'gimpfu'\"",
+            got=f"{args!r} ({exc})",
+            hint="close the quote, or drop it",
+        ) from None
+
+
 @app.command("run")
 def run(
     app_dir: Path = typer.Argument(..., help="the app folder, e.g. apps/gimp-cartoon"),
@@ -63,9 +136,12 @@ def run(
     from iexec_kit.compute import get_runner, load_manifest
 
     console = Console(soft_wrap=True)
-    manifest = load_manifest(app_dir)
+    _check_limits(timeout, max_output_mb)
+    _check_output(output)
+    manifest = _manifest(load_manifest, app_dir)
     if args is None:
         args = manifest.get("default_args", "")
+    _check_args(args)
     kw = {"base_url": docker_host} if runner == "docker" and docker_host else {}
     r = get_runner(runner, allow_local=True, **kw)  # your own app on your own files
     console.print(

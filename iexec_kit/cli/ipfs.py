@@ -31,9 +31,57 @@ _API = typer.Option(
 )
 
 
-def _backend(api: str | None, repo: Path | None):
-    from iexec_kit.storage.kubo import open_ipfs
+def _check_api(api: str, *, option: str = "--api", env: str | None = None) -> str:
+    """An API address the kit can use ('127.0.0.1:5001', '/ip4/127.0.0.1/tcp/5001' or an
+    http(s) URL, port 0-65535), else a :class:`KitValueError` saying so."""
+    from urllib.parse import urlsplit
 
+    from iexec_kit.errors import KitValueError
+    from iexec_kit.storage.daemon import parse_address
+
+    source = f"${env}" if env else option
+    try:
+        if api.startswith(("http://", "https://")):
+            parts = urlsplit(api)
+            port, host = parts.port, parts.hostname  # .port raises ValueError when out of range
+        else:
+            host, port = parse_address(api)
+        if port is not None and not 0 <= port <= 65535:
+            raise ValueError(f"port {port} out of range 0-65535")
+        if not host:
+            raise ValueError("no host")
+    except (ValueError, IndexError) as exc:
+        raise KitValueError(
+            f"{source} is not an API address",
+            expected="HOST:PORT (e.g. 127.0.0.1:5001), /ip4/HOST/tcp/PORT or http://HOST:PORT, "
+            "with a port from 0 to 65535",
+            got=f"{api!r} ({exc})",
+            hint=f"give {source} an address like 127.0.0.1:5001",
+        ) from None
+    return api
+
+
+def _check_repo(repo: Path | None) -> None:
+    from iexec_kit.errors import KitValueError
+
+    if repo is not None and repo.exists() and not repo.is_dir():
+        raise KitValueError(
+            "--repo names a file, not a repo folder",
+            expected="a folder for the node's blocks, pins and identity (created when missing)",
+            got=f"{repo} is an existing file",
+            hint="give --repo a new or existing folder, e.g. --repo ~/.iexec-kit/ipfs",
+        )
+
+
+def _backend(api: str | None, repo: Path | None):
+    from iexec_kit.storage.kubo import ENV_API, open_ipfs
+
+    if api:
+        _check_api(api)
+    elif os.environ.get(ENV_API):
+        _check_api(os.environ[ENV_API], env=ENV_API)
+    else:
+        _check_repo(repo)
     return open_ipfs(api=api, repo=repo)
 
 
@@ -65,6 +113,10 @@ def daemon(
     from iexec_kit.storage.daemon import IpfsDaemon
 
     try:
+        _check_api(api)
+        if gateway is not None:
+            _check_api(gateway, option="--gateway")
+        _check_repo(repo)
         d = IpfsDaemon(repo, api=api, gateway=gateway, allowed_origins=allow_origin or None).start()
     except IexecKitError as exc:
         _fail(exc)
@@ -168,12 +220,20 @@ def cat(
         _fail(exc)
 
 
-def _fail_line(exc: Exception) -> None:
+def _fail_line(exc: Exception, dest: Path | None = None) -> None:
     """One line on stderr, no traceback: the error's sentence, then where and what to do."""
+    from iexec_kit.errors import IexecKitError
+
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     details = [d for d in (getattr(exc, "got", None), getattr(exc, "hint", None)) if d]
-    if isinstance(exc, OSError) and not details and exc.filename:
-        details = [str(exc.filename)]
+    if isinstance(exc, OSError) and not isinstance(exc, IexecKitError):
+        where = dest or exc.filename or "the destination"
+        message = f"cannot save to {where}: {exc.strerror or type(exc).__name__}"
+        details = [
+            f"at {exc.filename}" if exc.filename and str(exc.filename) != str(where) else "",
+            "expected a place you can write to; give -o a writable file or folder",
+        ]
+        details = [d for d in details if d]
     suffix = f" ({'; '.join(details)})" if details else ""
     typer.secho(f"error: {message}{suffix}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
@@ -201,5 +261,5 @@ def get(
     try:
         dest = _backend(api, repo).get(cid, output or Path("."), force=force)
     except (IexecKitError, OSError) as exc:
-        _fail_line(exc)
+        _fail_line(exc, output or Path("."))
     typer.echo(f"Saved {cid} to {dest}")

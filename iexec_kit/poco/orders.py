@@ -168,6 +168,13 @@ class _Order:
             v = getattr(self, name)
             if typ == "uint256" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                 raise KitValueError(f"{self.TYPE_NAME}.{name} is a whole number >= 0", got=repr(v))
+            if typ == "uint256" and v >= 2**256:
+                raise KitValueError(
+                    f"{self.TYPE_NAME}.{name} does not fit in a uint256; nothing was signed",
+                    expected="a whole number below 2**256 (prices in nRLC: 1 RLC = 10**9)",
+                    got=f"{v} ({v.bit_length()} bits)",
+                    hint=f"give {name} a value below 2**256",
+                )
             if typ == "bytes32" and (not isinstance(v, (bytes, bytearray)) or len(v) != 32):
                 raise KitValueError(
                     f"{self.TYPE_NAME}.{name} is 32 bytes",

@@ -222,7 +222,15 @@ class IpfsNode:
         path = self.repo / "identity.key"
         with self._lock:  # two processes opening a fresh repo make one identity, not two
             if path.is_file():
-                return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
+                raw = path.read_bytes()
+                if len(raw) != 32:  # a corrupted key: refused with words, never replaced
+                    raise StorageError(
+                        f"the repo's identity key {path} is corrupted",
+                        expected="32 raw bytes (an Ed25519 private key, written by the kit)",
+                        got=f"{len(raw)} bytes",
+                        hint=f"restore {path} from a backup, or delete it to get a new peer ID",
+                    )
+                return Ed25519PrivateKey.from_private_bytes(raw)
             key = Ed25519PrivateKey.generate()
             raw = key.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
             tmp = path.with_suffix(".tmp")
@@ -418,9 +426,20 @@ class IpfsNode:
     # -- pins --
     def _read_pins(self) -> dict[str, str]:
         try:
-            return json.loads(self._pins_file.read_text())
+            pins = json.loads(self._pins_file.read_text())
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+            pins = exc
+        if not isinstance(pins, dict):
+            raise StorageError(
+                f"the repo's pin list {self._pins_file} is corrupted",
+                expected='a JSON object {"<cid>": "recursive" | "direct"} (written by the kit)',
+                got=str(pins) if isinstance(pins, Exception) else type(pins).__name__,
+                hint=f"restore {self._pins_file} from a backup, or delete it (every pin is "
+                "lost; the blocks stay until a gc)",
+            )
+        return pins
 
     def _write_pins(self, pins: dict[str, str]) -> None:
         tmp = self._pins_file.with_suffix(".tmp")
