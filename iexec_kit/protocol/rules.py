@@ -145,10 +145,9 @@ RULES: tuple[Rule, ...] = (
     _rule("0x05", LE, "workerpool.workerpoolprice", "request.workerpoolmaxprice",
           _price("workerpool", "workerpool")),
     _rule("0x06", Kind.TAGS_OFFERED, "request.tag", "workerpool.tag", _missing_tags),
+    # (asked ^ app) & TEE fails only for a TEE dataset or request with a non-TEE app
     _rule("0x07", Kind.TEE_AGREES, "request.tag", "app.tag", lambda o: (
-        "the dataset or the request asks for TEE, but the app order is not tagged TEE"
-        if asked_tags(o) & Tag.TEE else
-        "the app order is tagged TEE, but neither the dataset nor the request asks for TEE")),
+        "the dataset or the request asks for TEE, but the app order is not tagged TEE")),
     _rule("0x10", E, "request.app", "app.app", lambda o: (
         f"the request is for app {o['request'].app}, the app order sells {o['app'].app}")),
     _rule("0x11", E, "request.dataset", "dataset.dataset", lambda o: (
@@ -211,8 +210,8 @@ MEANINGS: dict[str, tuple[str, str]] = {
              "raise workerpoolmaxprice or find a cheaper workerpool order"),
     "0x06": ("the workerpool order lacks a tag that the app, dataset or request asks for",
              "find a workerpool order with those tags, or ask for fewer"),
-    "0x07": ("the TEE tag of the app order does not agree with what the dataset and request ask",
-             "use a TEE app with a TEE request, or neither"),
+    "0x07": ("TEE is asked for, but the app order is not tagged TEE",
+             "use a TEE app, or do not ask for TEE"),
     "0x10": ("the request is for another app than the app order's",
              "match the app order of the app you asked for"),
     "0x11": ("the request is for another dataset than the dataset order's",
