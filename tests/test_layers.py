@@ -48,6 +48,7 @@ TOP_NAMES = {
     "market": "market",
     "actors": "actors",
     "sandbox": "sandbox",
+    "node": "sandbox",
     "tutorial": "tutorial",
     "ui": "ui",
     "cli": "cli",

@@ -10,6 +10,10 @@ CLI); ``Drive(scheduler).run()`` runs until every task is COMPLETED or FAILED. O
    sequence every run;
 3. when nothing can move, chain time jumps to the next deadline (a slow worker's delay, a
    reveal deadline, a final deadline): a timeout scenario takes seconds, not hours.
+
+``Drive(scheduler).serve(stop)`` is the same round for ever, in real time, for a long-running
+network (``iexec-kit node``): deals come whenever someone buys one (iExec's CLI, a notebook),
+nothing travels in time, and when nothing can move the drive sleeps a moment and looks again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from threading import Event as StopFlag
 
 from iexec_kit.actors.events import Event, EventStream, TimeTravelled, WorkerFailed
 from iexec_kit.actors.scheduler import Assignment, Scheduler
@@ -70,7 +75,31 @@ class Drive:
                 break
         return seen
 
+    def serve(self, stop: StopFlag, *, poll: float = 0.5, on_error=None) -> None:
+        """Serve the workerpool's deals in real time until ``stop`` is set: every deal the chain
+        shows (bought by anyone) is run to the end; when nothing can move, wait ``poll`` seconds.
+
+        An unexpected error in one round (the node briefly unreachable, a bug) does not end the
+        service: it goes to ``on_error(exc)`` (default: ignored) and the next round tries again;
+        the scheduler resumes from the chain's state."""
+        while not stop.is_set():
+            try:
+                moved = self._round()
+            except Exception as exc:  # noqa: BLE001 - the service outlives one bad round
+                moved = False
+                if on_error is not None:
+                    on_error(exc)
+            if not moved:
+                stop.wait(poll)
+
     # ----- rounds ------------------------------------------------------------------------------
+    def _round(self) -> bool:
+        """One round without time travel (see the module docstring); True when something moved."""
+        moved, assignments = self.scheduler.step()
+        if assignments:
+            self._compute(assignments)
+        return self._contribute_ready() or moved or bool(assignments)
+
     def _rounds(self) -> Iterator[None]:
         for _ in range(self.max_rounds):
             moved, assignments = self.scheduler.step()

@@ -1,0 +1,404 @@
+"""``iexec-kit node``: a persistent local iExec network that iExec's own CLI can use.
+
+>>> with Node(".sandbox/node").start() as node:   # a Hardhat devnode, unless chain_url is given
+...     print(node.info.urls)                      # chain, IPFS API and gateway, result proxy, ...
+...     node.wait()                                # until Ctrl-C / SIGTERM (or node.stop())
+
+What runs, all on 127.0.0.1 (each on a port of its own, printed and written down):
+
+- a Hardhat dev node (``iexec_kit.chain.devnode``), or the JSON-RPC node at ``chain_url``;
+- the kit's protocol deployed on it (the Sandbox: hub, RLC, registries, the demo app, a
+  workerpool; every participant funded);
+- IPFS (the kit's embedded node: Kubo RPC API + path gateway) and the result proxy;
+- the market API (iExec's format, over the kit's order book) and the SMS (web2 secrets), when
+  the kit has them;
+- the workerpool: the kit's scheduler and its workers serving, in real time, every deal the
+  chain shows, whoever bought it (:meth:`iexec_kit.actors.drive.Drive.serve`).
+
+The node publishes the app developer's order for the demo app and the scheduler's workerpool
+order, deposits the workers' and the scheduler's stakes, and puts a sample picture on IPFS.
+
+For iExec's SDK it writes, in its folder: ``chain.json`` (the chain "kit" with every URL and the
+hub's address), and one folder per participant (``requester/``, ``app_developer/``, ...) holding
+that ``chain.json`` and the participant's ``wallet.json`` (the SDK's unencrypted wallet): so
+``cd <folder>/requester && npx iexec account show`` works as it is. The keys are the kit's test
+mnemonic's, public knowledge: never send real funds to them.
+
+A Hardhat node keeps its state in memory: when the node stops, its chain is gone. Started again
+on the same folder, the node says so and starts afresh (the files of the previous run are
+rewritten). ``node.json`` records what the running node is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from iexec_kit.errors import KitValueError
+from iexec_kit.protocol.units import RLC
+from iexec_kit.sandbox import REPO_ROOT, Sandbox
+
+NODE_FILE = "node.json"
+CHAIN_FILE = "chain.json"
+WALLET_FILE = "wallet.json"
+CHAIN_NAME = "kit"
+SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
+DEFAULT_FOLDER = Path(".sandbox") / "node"
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """What the node's sellers offer and stake (amounts in nRLC)."""
+
+    workers: int = 3
+    app_price: int = 1 * RLC
+    workerpool_price: int = 1 * RLC
+    volume: int = 1_000  # tasks each seller's order offers
+    trust: int = 5  # the most a request may ask of this workerpool
+    category: int = 0
+    worker_deposit: int = 50 * RLC
+    scheduler_deposit: int = 500 * RLC
+    runner: str = "process"
+    poll: float = 0.5  # seconds the workerpool waits when nothing moves
+
+    def check(self) -> None:
+        if self.workers < 1:
+            raise KitValueError(
+                "the node's workerpool needs at least one worker",
+                expected="--workers 1 or more",
+                got=str(self.workers),
+            )
+        if self.runner not in ("process", "docker"):
+            raise KitValueError(
+                "unknown runner", expected="process or docker", got=repr(self.runner)
+            )
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What a running node is: its URLs, the protocol's addresses and the participants."""
+
+    folder: str
+    started: float
+    chain_id: int
+    urls: dict
+    hub: str
+    rlc: str
+    app: str
+    workerpool: str
+    participants: dict  # name -> {role, address, folder}
+    sample_input: str
+    previous: str | None = None  # what became of the previous run in this folder
+    services_missing: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def chain_json(self) -> dict:
+        """The SDK's chain.json: one custom chain named "kit", the default."""
+        u = self.urls
+        conf = {
+            "id": str(self.chain_id),
+            "host": u["chain"],
+            "hub": self.hub,
+            "resultProxy": u["result_proxy"],
+            "ipfsGateway": u["ipfs_gateway"],
+            "native": False,
+            "useGas": True,
+        }
+        if u.get("market"):
+            conf["iexecGateway"] = u["market"]
+        if u.get("sms"):
+            conf["sms"] = {"scone": u["sms"], "gramine": u["sms"]}
+        return {"default": CHAIN_NAME, "chains": {CHAIN_NAME: conf}}
+
+    def try_it(self) -> str:
+        """The three commands a newcomer types first."""
+        folder = Path(self.participants["requester"]["folder"])
+        here = Path.cwd()
+        where = folder.relative_to(here) if folder.is_relative_to(here) else folder
+        return (
+            f"cd {where}\n"
+            "npx iexec account deposit 10 && npx iexec storage init --force-update\n"
+            f"npx iexec app run {self.app} --workerpool {self.workerpool} "
+            f'--input-files {self.sample_input} --args "--style gimpfu" --watch'
+        )
+
+
+class Node:
+    """A local iExec network that keeps running (see the module docstring)."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str] = DEFAULT_FOLDER,
+        *,
+        chain_url: str | None = None,
+        port: int | None = None,
+        config: NodeConfig | None = None,
+        seed: int = 0,
+        log=None,
+    ):
+        self.folder = Path(folder).resolve()
+        self.chain_url = chain_url
+        self.port = port
+        self.config = config or NodeConfig()
+        self.config.check()
+        self.seed = seed
+        self.log = log or (lambda line: None)
+        self.devnode = None
+        self.sb: Sandbox | None = None
+        self.market = None
+        self.sms = None
+        self.info: NodeInfo | None = None
+        self.errors: list[str] = []  # the workerpool's unexpected errors, newest last
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stream = None
+
+    # ----- start and stop ----------------------------------------------------------------------
+    def start(self) -> Node:
+        """Start everything, publish the sellers' orders, write the SDK's files; returns self.
+        On failure what was started is stopped again."""
+        try:
+            previous = self._clear_previous()
+            self._start_chain()
+            self._start_services()
+            sample = self._publish_sample()
+            self._open_for_business()
+            self.info = self._describe(sample, previous)
+            self._write_files()
+            self._start_workerpool()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _clear_previous(self) -> str | None:
+        """A previous run's files describe a chain that is gone: say so, and start afresh."""
+        record = self.folder / NODE_FILE
+        if not record.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return None
+        try:
+            old = json.loads(record.read_text())
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(old.get("started", 0)))
+            what = f"hub {old.get('hub')} on {old.get('urls', {}).get('chain')}, started {when}"
+        except (OSError, ValueError):
+            what = "a node.json that cannot be read"
+        message = (
+            f"a previous node ran in {self.folder} ({what}); its chain kept its state in memory "
+            "and is gone: starting afresh (its orders, wallets and chain.json are rewritten)"
+        )
+        self.log(message)
+        for child in self.folder.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        return message
+
+    def _start_chain(self) -> None:
+        url = self.chain_url
+        if url is None:
+            from iexec_kit.chain.devnode import HardhatNode
+
+            self.devnode = HardhatNode(port=self.port).start()
+            url = self.devnode.url
+        self.log(f"chain: {url}")
+        self.sb = Sandbox.start(
+            chain_url=url,
+            folder=self.folder / "state",
+            workers=self.config.workers,
+            seed=self.seed,
+        )
+
+    def _start_services(self) -> None:
+        sb = self.sb
+        storage = sb.storage  # IPFS + gateway + result proxy, on 127.0.0.1
+        missing = []
+        try:
+            from iexec_kit.market.api import MarketApi
+        except ImportError:
+            missing.append("market API")
+        else:
+            self.market = MarketApi(sb.book, sb.hub, sb.chain.chain_id).start()
+        try:
+            from iexec_kit.storage.sms import Sms
+        except ImportError:
+            missing.append("SMS")
+        else:
+            self.sms = Sms(self.folder / "state" / "sms", chain_id=sb.chain.chain_id).start()
+            attach = getattr(storage, "use_sms", None)
+            if attach is not None:
+                attach(self.sms)
+        self._missing = missing
+        for name in missing:
+            self.log(f"not in this kit yet: {name} (the SDK commands that need it will fail)")
+
+    def _publish_sample(self) -> str:
+        """The sample picture on IPFS, as a gateway URL the SDK accepts as an input file."""
+        folder = self.folder / "state" / "inputs" / SAMPLE_INPUT.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SAMPLE_INPUT, folder / SAMPLE_INPUT.name)
+        cid = self.sb.storage.ipfs.add_path(folder)
+        return f"{self.sb.storage.gateway_url.rstrip('/')}/ipfs/{cid}/{SAMPLE_INPUT.name}"
+
+    def _open_for_business(self) -> None:
+        """Stakes deposited, the app's and the workerpool's orders signed and published."""
+        import random
+
+        from iexec_kit.actors.drive import Drive, build_workerpool
+        from iexec_kit.actors.events import EventStream
+        from iexec_kit.market.providers import publish_app_order
+
+        sb, cfg = self.sb, self.config
+        self.stream = EventStream()
+        scheduler, workers = build_workerpool(
+            sb, stream=self.stream, runner=cfg.runner, seed=self.seed
+        )
+        for w in sb.workers:
+            sb.hub.deposit(w, cfg.worker_deposit)
+        sb.hub.deposit(sb.scheduler, cfg.scheduler_deposit)
+        rng = random.Random(f"node-{self.seed}")
+        app_entry = publish_app_order(
+            sb.hub,
+            sb.book,
+            sb.app_developer,
+            sb.app_address,
+            price=cfg.app_price,
+            volume=cfg.volume,
+            rng=rng,
+        )
+        scheduler.publish_orders(
+            sb.book,
+            app_entry,
+            price=cfg.workerpool_price,
+            volume=cfg.volume,
+            category=cfg.category,
+            trust=cfg.trust,
+            rng=rng,
+        )
+        self.drive = Drive(scheduler)
+
+    def _start_workerpool(self) -> None:
+        def record(exc: Exception) -> None:
+            from iexec_kit.actors.worker import error_reason
+
+            self.errors.append(error_reason(exc))
+            del self.errors[:-50]
+            self.log(f"workerpool: {error_reason(exc)} (retrying)")
+
+        self._thread = threading.Thread(
+            target=self.drive.serve,
+            args=(self._stop,),
+            kwargs={"poll": self.config.poll, "on_error": record},
+            name="iexec-kit-workerpool",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the workerpool, the services and the chain (if the node started it);
+        idempotent. The folder's files stay (node.json says what ran)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        for service in (self.market, self.sms):
+            if service is not None:
+                service.stop()
+        self.market = self.sms = None
+        if self.sb is not None:
+            self.sb.close()
+            self.sb = None
+        if self.devnode is not None:
+            self.devnode.stop()
+            self.devnode = None
+
+    def wait(self) -> None:
+        """Block until :meth:`stop` or a stop signal (the CLI sets SIGINT/SIGTERM handlers)."""
+        while not self._stop.wait(0.5):
+            pass
+
+    def request_stop(self) -> None:
+        """Ask :meth:`wait` to return (safe from a signal handler)."""
+        self._stop.set()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ----- what the node is --------------------------------------------------------------------
+    def _describe(self, sample: str, previous: str | None) -> NodeInfo:
+        sb = self.sb
+        storage = sb.storage
+        urls = {
+            "chain": self.devnode.url if self.devnode is not None else self.chain_url,
+            "ipfs_api": storage.daemon.api_url if storage.daemon else storage.ipfs.base,
+            "ipfs_gateway": storage.gateway_url,
+            "result_proxy": storage.proxy_url,
+            "market": self.market.url if self.market is not None else None,
+            "sms": self.sms.url if self.sms is not None else None,
+        }
+        participants = {
+            p.name: {
+                "role": p.role,
+                "address": p.address,
+                "folder": str(self.folder / p.name),
+            }
+            for p in sb.participants
+        }
+        return NodeInfo(
+            folder=str(self.folder),
+            started=time.time(),
+            chain_id=sb.chain.chain_id,
+            urls=urls,
+            hub=sb.hub.address,
+            rlc=sb.deployment.rlc,
+            app=sb.app_address,
+            workerpool=sb.workerpool_address,
+            participants=participants,
+            sample_input=sample,
+            previous=previous,
+            services_missing=list(self._missing),
+        )
+
+    def _write_files(self) -> None:
+        """node.json, chain.json, and a folder per participant with chain.json and wallet.json."""
+        info = self.info
+        chain_json = json.dumps(info.chain_json(), indent=2) + "\n"
+        _write(self.folder / NODE_FILE, json.dumps(info.as_dict(), indent=2) + "\n")
+        _write(self.folder / CHAIN_FILE, chain_json)
+        for p in self.sb.participants:
+            where = self.folder / p.name
+            where.mkdir(exist_ok=True)
+            _write(where / CHAIN_FILE, chain_json)
+            _write(where / WALLET_FILE, json.dumps(sdk_wallet(p.key), indent=2) + "\n", 0o600)
+
+
+def sdk_wallet(key: bytes) -> dict:
+    """The SDK's unencrypted wallet.json for a private key: privateKey, publicKey, address."""
+    from eth_keys import keys
+
+    private = keys.PrivateKey(bytes(key))
+    return {
+        "privateKey": "0x" + bytes(key).hex(),
+        "publicKey": "0x04" + private.public_key.to_bytes().hex(),
+        "address": private.public_key.to_checksum_address(),
+    }
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    """Whole or nothing: a temporary file renamed over the target."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

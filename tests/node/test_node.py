@@ -1,0 +1,154 @@
+"""``iexec-kit node``: the persistent network, started for real (a Hardhat devnode, the kit's
+IPFS, result proxy and workerpool) in a temporary folder, then stopped.
+
+Skipped where node_modules/.bin/hardhat is absent (`npm ci` installs it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from iexec_kit.errors import DependencyMissingError, KitValueError
+from iexec_kit.node import CHAIN_NAME, Node, NodeConfig, sdk_wallet
+from iexec_kit.protocol.statuses import TaskStatus
+
+
+def _need_hardhat():
+    from iexec_kit.chain.devnode import find_hardhat
+
+    try:
+        find_hardhat()
+    except DependencyMissingError as exc:
+        pytest.skip(f"{str(exc).splitlines()[0]}: run `npm ci`")
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    _need_hardhat()
+    folder = tmp_path_factory.mktemp("node")
+    with Node(folder, config=NodeConfig(workers=3)).start() as n:
+        yield n
+
+
+def test_node_writes_what_the_sdk_reads(node):
+    info = node.info
+    conf = json.loads((node.folder / "chain.json").read_text())
+    assert conf["default"] == CHAIN_NAME
+    chain = conf["chains"][CHAIN_NAME]
+    assert chain["id"] == str(node.sb.chain.chain_id) and chain["hub"] == node.sb.hub.address
+    assert chain["host"] == info.urls["chain"] and chain["host"].startswith("http://127.0.0.1:")
+    for key in ("resultProxy", "ipfsGateway"):
+        assert chain[key].startswith("http://127.0.0.1:")
+    recorded = json.loads((node.folder / "node.json").read_text())
+    assert recorded["hub"] == info.hub and recorded["app"] == node.sb.app_address
+    for p in node.sb.participants:
+        wallet_file = node.folder / p.name / "wallet.json"
+        wallet = json.loads(wallet_file.read_text())
+        assert wallet["address"] == p.address  # the key in the file is that participant's
+        assert oct(wallet_file.stat().st_mode & 0o777) == "0o600"
+        assert json.loads((node.folder / p.name / "chain.json").read_text()) == conf
+
+
+def test_sdk_wallet_matches_eth_account():
+    from eth_account import Account
+
+    key = bytes(range(1, 33))
+    w = sdk_wallet(key)
+    assert w["address"] == Account.from_key(key).address
+    assert w["publicKey"].startswith("0x04") and len(w["publicKey"]) == 2 + 2 + 128
+
+
+def test_node_serves_a_deal_bought_by_anyone(node):
+    """A deal bought while the node runs is computed, contributed, revealed, uploaded and
+    finalized by the node's workerpool in real time, with no call from the buyer."""
+    from iexec_kit.actors.requester import buy_execution
+    from iexec_kit.poco.orders import RequestParams
+
+    sb = node.sb
+    sb.storage.storage_init(sb.requester.key)  # what `iexec storage init` does
+    sb.hub.deposit(sb.requester, 10 * 10**9)
+    before = sb.hub.account(sb.app_developer.address).stake
+    match = buy_execution(
+        sb.hub,
+        sb.book,
+        sb.requester,
+        sb.app_address,
+        params=RequestParams(args="--engine numpy", input_files=(node.info.sample_input,)),
+        workerpool=sb.workerpool_address,
+    )
+    taskid = match.deal.task_id(0)
+    deadline = time.monotonic() + 180
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            status = sb.hub.task(taskid).status
+        except Exception:  # noqa: BLE001 - not initialized yet
+            status = None
+        if status == TaskStatus.COMPLETED:
+            break
+        time.sleep(0.5)
+    assert status == TaskStatus.COMPLETED, f"task {taskid} ended {status}; errors {node.errors}"
+    results = json.loads(bytes(sb.hub.task(taskid).results).decode())
+    assert results["storage"] == "ipfs" and results["location"].startswith("/ipfs/")
+    assert sb.hub.account(sb.app_developer.address).stake > before  # the app was paid
+
+
+def test_restart_on_the_same_folder_says_it_starts_afresh(tmp_path):
+    _need_hardhat()
+    lines = []
+    with Node(tmp_path, config=NodeConfig(workers=1), log=lines.append).start() as first:
+        first_hub = first.info.hub
+    assert first.info.previous is None
+    with Node(tmp_path, config=NodeConfig(workers=1), log=lines.append).start() as second:
+        assert "starting afresh" in second.info.previous and first_hub in second.info.previous
+        assert json.loads((tmp_path / "node.json").read_text())["previous"] == second.info.previous
+    assert any("starting afresh" in line for line in lines)
+
+
+def test_bad_config_is_refused_before_anything_starts(tmp_path):
+    with pytest.raises(KitValueError, match="at least one worker"):
+        Node(tmp_path, config=NodeConfig(workers=0))
+    with pytest.raises(KitValueError, match="process or docker"):
+        Node(tmp_path, config=NodeConfig(runner="vm"))
+    assert not (tmp_path / "node.json").exists()
+
+
+def test_cli_node_prints_json_and_stops_on_sigterm(tmp_path):
+    _need_hardhat()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "iexec_kit.cli",
+            "node",
+            "--folder",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        line = proc.stdout.readline()  # the JSON line, once ready
+        info = json.loads(line)
+        assert info["urls"]["chain"].startswith("http://127.0.0.1:")
+        assert (tmp_path / "requester" / "wallet.json").exists()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Node stopped." in err
