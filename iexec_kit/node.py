@@ -124,7 +124,7 @@ class NodeInfo:
         where = folder.relative_to(here) if folder.is_relative_to(here) else folder
         return (
             f"cd {where}\n"
-            "npx iexec account deposit 10 && npx iexec storage init --force-update\n"
+            "npx iexec account deposit 10 RLC && npx iexec storage init --force-update\n"
             f"npx iexec app run {self.app} --workerpool {self.workerpool} "
             f'--input-files {self.sample_input} --args "--style gimpfu" --watch'
         )
