@@ -40,3 +40,57 @@ def test_category_show_reads_the_hub(iexec, kit_node):
     cat = kit_node.sb.hub.category(0)
     assert answer["category"]["name"] == cat.name
     assert int(answer["category"]["workClockTimeRef"]) == cat.work_clock_time_ref
+
+
+def _bought_and_completed(kit_node):
+    """A deal bought from Python (the kit's requester) and run to COMPLETED by the node."""
+    import time
+
+    from iexec_kit.actors.requester import buy_execution
+    from iexec_kit.poco.orders import RequestParams
+    from iexec_kit.protocol.statuses import TaskStatus
+
+    sb = kit_node.sb
+    sb.storage.storage_init(sb.requester.key)
+    sb.hub.deposit(sb.requester, 5 * RLC)
+    match = buy_execution(
+        sb.hub,
+        sb.book,
+        sb.requester,
+        sb.app_address,
+        params=RequestParams(args="--engine numpy", input_files=(kit_node.info.sample_input,)),
+        workerpool=sb.workerpool_address,
+    )
+    taskid = match.deal.task_id(0)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if sb.hub.task(taskid).status == TaskStatus.COMPLETED:
+                return match, taskid
+        except Exception:  # noqa: BLE001 - not initialized yet
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"task {taskid} not COMPLETED in 180 s; errors {kit_node.errors}")
+
+
+def test_deal_show_and_task_show_download(iexec, kit_node, tmp_path):
+    import zipfile
+
+    match, taskid = _bought_and_completed(kit_node)
+    sb = kit_node.sb
+    deal = iexec.run("deal", "show", match.dealid)["deal"]
+    assert deal["app"]["pointer"] == sb.app_address
+    assert deal["workerpool"]["pointer"] == sb.workerpool_address
+    assert deal["requester"] == sb.requester.address
+    assert deal["sponsor"] == sb.requester.address  # PoCo v6's last deal field
+    assert taskid in deal["tasks"]
+    task = iexec.run("task", "show", taskid, "--download", "result-of-python-deal")
+    assert task["task"]["statusName"] == "COMPLETED"
+    path = iexec.folder("requester") / "result-of-python-deal.zip"  # the CLI's cwd
+    assert task["resultPath"] == str(path)
+    with zipfile.ZipFile(path) as z:
+        assert any(n.endswith(".png") for n in z.namelist())
+    # the zip the CLI fetched from the gateway is the one whose digest the chain holds
+    from iexec_kit.storage.results import digest_of_zip
+
+    assert digest_of_zip(path.read_bytes()) == sb.hub.task(taskid).result_digest
