@@ -40,7 +40,7 @@ node: node_modules/.package-lock.json
 sysdeps:
 	@bash scripts/ensure-apt.sh $(SYSDEPS)
 
-lab: $(STAMP)
+lab: $(STAMP) node
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 

@@ -320,6 +320,10 @@ class Node:
             self.devnode.stop()
             self.devnode = None
 
+    def deals(self) -> list:
+        """The deals the workerpool has seen, oldest first (:class:`iexec_kit.poco.Deal`)."""
+        return list(self.drive.scheduler.deals.values()) if self.sb is not None else []
+
     def wait(self) -> None:
         """Block until :meth:`stop` or a stop signal (the CLI sets SIGINT/SIGTERM handlers)."""
         while not self._stop.wait(0.5):
