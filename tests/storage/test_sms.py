@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 import requests
@@ -301,4 +302,89 @@ def test_demo_runs_with_the_sms_as_the_token_source(tmp_path, small_png):
         assert report.ok, report.summary
         assert report.stream.of(ResultUploaded)
         assert sb.storage.sms.web2_secret(sb.requester.address, RESULT_IPFS_TOKEN)
+        assert not (sb.folder / "storage" / "tokens.json").exists()
+
+
+SDK_SCRIPT = Path(__file__).with_name("sdk_sms.mjs")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_iexec_sdk_storage_init_and_encryption_key_against_the_kit(tmp_path, small_png):
+    """iExec's own SDK (npm ``iexec`` 8.24.0) against the kit on a Hardhat dev node, through
+    ``tests/storage/sdk_sms.mjs``. SDK calls exercised: ``iexec.storage.defaultStorageLogin()``
+    (the kit's result proxy: GET /results/challenge, POST /results/login),
+    ``iexec.storage.checkStorageTokenExists(address)`` (HEAD /secrets/web2, before and after, and
+    for another address), ``iexec.storage.pushStorageToken(token)`` (POST), again without
+    forceUpdate (refused by the SDK after its HEAD), and with ``{forceUpdate: true}`` (PUT),
+    ``iexec.result.pushResultEncryptionKey(pem)`` and
+    ``iexec.result.checkResultEncryptionKeyExists(address)``. Then the kit's workers run the
+    demo for that requester and upload with the token the SDK pushed (the kit's own storage
+    init is switched off, so no other token exists)."""
+    import base64
+    import shutil
+    import subprocess
+
+    from iexec_kit.actors.events import ResultUploaded
+    from iexec_kit.chain.devnode import HardhatNode, find_hardhat
+    from iexec_kit.errors import DependencyMissingError
+    from iexec_kit.sandbox import Sandbox
+    from iexec_kit.storage.chain_oracle import HubTaskOracle
+    from iexec_kit.tutorial.demo import DemoConfig, run_demo
+
+    node_bin = shutil.which("node")
+    if node_bin is None or not (REPO / "node_modules" / "iexec").is_dir():
+        pytest.skip("node or node_modules/iexec is missing: run `npm ci`")
+    try:
+        find_hardhat()
+    except DependencyMissingError as exc:
+        pytest.skip(f"{str(exc).splitlines()[0]}: run `npm ci`")
+    with HardhatNode() as node, Sandbox.start(workers=1, chain_url=node.url) as sb:
+        storage = LocalStorage(
+            sb.folder / "storage",
+            oracle=HubTaskOracle(sb.hub),
+            chain_id=sb.chain.chain_id,
+            sms=True,
+        ).start()
+        sb._storage = storage
+        requester = sb.requester
+        pem = storage.beneficiary_keys(requester.address, bits=2048).public.read_text()
+        cfg = {
+            "rpcUrl": node.url,
+            "privateKey": "0x" + requester.key.hex(),
+            "hubAddress": sb.deployment.hub,
+            "smsURL": storage.sms.url,
+            "resultProxyURL": storage.proxy_url,
+            "publicKeyPem": pem,
+        }
+        run = subprocess.run(
+            [node_bin, str(SDK_SCRIPT)],
+            input=json.dumps(cfg).encode(),
+            capture_output=True,
+            cwd=REPO,
+            timeout=180,
+        )
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
+        out = json.loads(run.stdout)
+        assert out["address"] == requester.address
+        assert out["tokenExistsBefore"] is False and out["tokenExistsAfter"] is True
+        assert out["push"] == {"isPushed": True, "isUpdated": False}
+        assert "already exists" in out["pushAgain"]["error"]
+        assert out["forcePush"] == {"isPushed": True, "isUpdated": True}
+        assert out["keyExistsBefore"] is False and out["keyExistsAfter"] is True
+        assert out["keyPush"] == {"isPushed": True, "isUpdated": False}
+        assert out["otherExists"] is False
+        # what the SMS holds is what the SDK sent: the proxy's token (the second, forced one)
+        # and the key as the SDK formats it (base64 of the PEM)
+        token = storage.sms.web2_secret(requester.address, RESULT_IPFS_TOKEN)
+        assert token == out["token2"] != out["token"]
+        assert storage.proxy.auth.verify(token).address == requester.address
+        key = storage.sms.web2_secret(requester.address, RESULT_ENCRYPTION_PUBLIC_KEY)
+        assert base64.b64decode(key).decode() == pem
+        # the kit's workers upload with the SDK's token: no storage init of the kit's own
+        storage.storage_init = lambda key: None  # the SDK did it, above
+        report = run_demo(
+            DemoConfig(workers=1, trust=1, engine="numpy", input=str(small_png)), sandbox=sb
+        )
+        assert report.ok, report.summary
+        assert report.stream.of(ResultUploaded)
         assert not (sb.folder / "storage" / "tokens.json").exists()
