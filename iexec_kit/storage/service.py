@@ -162,12 +162,32 @@ class LocalStorage:
         return self._tokens().get(requester.lower())
 
     # -- keys, uploads, downloads --
-    def beneficiary_keys(self, address: str, *, bits: int = 4096):
-        """The beneficiary's RSA key pair (created once) under secrets/beneficiary/."""
+    def beneficiary_keys(self, address: str, *, bits: int = 4096, wallet_key=None):
+        """The beneficiary's RSA key pair (created once) under secrets/beneficiary/. With an SMS
+        and the beneficiary's ``wallet_key``, its public key is also pushed there (as
+        ``iexec result push-encryption-key`` does), for the workers."""
         from iexec_kit.storage.encryption import generate_beneficiary_keys
 
-        return generate_beneficiary_keys(
+        pair = generate_beneficiary_keys(
             self.folder / "secrets" / "beneficiary", address, bits=bits
+        )
+        if self.sms is not None and wallet_key is not None:
+            from iexec_kit.storage.sms import RESULT_ENCRYPTION_PUBLIC_KEY, encode_public_key
+
+            pushed = encode_public_key(pair.public.read_bytes())
+            self.sms.push_web2_secret(wallet_key, RESULT_ENCRYPTION_PUBLIC_KEY, pushed)
+        return pair
+
+    def result_encryption_key(self, beneficiary: str, taskid: str, worker_key) -> bytes:
+        """The PEM public key a worker encrypts a task's result with: the beneficiary's key
+        from the SMS (read as the task's worker; SecretNotFoundError when never pushed), or
+        without an SMS the one under secrets/beneficiary/."""
+        if self.sms is None:
+            return self.beneficiary_keys(beneficiary).public.read_bytes()
+        from iexec_kit.storage.sms import RESULT_ENCRYPTION_PUBLIC_KEY, decode_public_key
+
+        return decode_public_key(
+            self._secret_from_sms(taskid, RESULT_ENCRYPTION_PUBLIC_KEY, worker_key)
         )
 
     def upload(self, requester: str, taskid: str, archive: bytes, worker_key):
@@ -177,7 +197,9 @@ class LocalStorage:
         from iexec_kit.storage.errors import ProxyAuthError
 
         if self.sms is not None:
-            token = self._token_from_sms(taskid, worker_key)
+            from iexec_kit.storage.sms import RESULT_IPFS_TOKEN
+
+            token = self._secret_from_sms(taskid, RESULT_IPFS_TOKEN, worker_key)
             return self.client().upload(token, taskid, archive, worker_key)
         token = self.token_for(requester)
         if token is None:
@@ -189,15 +211,16 @@ class LocalStorage:
             )
         return self.client().upload(token, taskid, archive, worker_key)
 
-    def _token_from_sms(self, taskid: str, worker_key) -> str:
-        """The task's requester's storage token, read from the SMS as the task's worker."""
+    def _secret_from_sms(self, taskid: str, name: str, worker_key) -> str:
+        """A task's secret (the requester's token, the beneficiary's key), read from the SMS as
+        the task's worker."""
         from eth_account import Account
 
-        from iexec_kit.storage.sms import RESULT_IPFS_TOKEN, sign_worker_read
+        from iexec_kit.storage.sms import sign_worker_read
 
         worker = Account.from_key(worker_key).address
-        signature = sign_worker_read(taskid, RESULT_IPFS_TOKEN, worker_key)
-        return self.sms.web2_secret_for_task(taskid, RESULT_IPFS_TOKEN, worker, signature)
+        signature = sign_worker_read(taskid, name, worker_key)
+        return self.sms.web2_secret_for_task(taskid, name, worker, signature)
 
     def fetch(self, location: str, *, token: str | None = None) -> bytes:
         """A result by its location: ``/ipfs/<cid>`` from IPFS, ``/results/<taskid>`` from the

@@ -50,6 +50,7 @@ or ``python -m iexec_kit.storage.sms --folder DIR --port 13300`` (no oracle: pus
 only, no worker reads).
 """
 
+import base64
 import json
 import os
 import threading
@@ -147,6 +148,29 @@ def worker_read_challenge(taskid: str, name: str) -> bytes:
 def sign_worker_read(taskid: str, name: str, worker_key) -> str:
     """A worker's signature of :func:`worker_read_challenge`."""
     return sign_personal(worker_read_challenge(taskid, name), worker_key)
+
+
+def encode_public_key(pem: str | bytes) -> str:
+    """The beneficiary's public key as the SDK pushes it (formatEncryptionKey): a PEM is sent
+    base64-encoded; anything else is taken as base64 already."""
+    text = pem.decode() if isinstance(pem, bytes) else pem
+    if text.startswith("-----BEGIN PUBLIC KEY-----"):
+        return base64.b64encode(text.encode()).decode()
+    return text
+
+
+def decode_public_key(value: str) -> bytes:
+    """The PEM of a pushed encryption key (the worker encrypts the result with it)."""
+    if value.startswith("-----BEGIN"):
+        return value.encode()
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise SmsError(
+            "The pushed result encryption key is neither PEM nor base64 of a PEM.",
+            got=value[:40],
+            hint=M.HINT_SMS_KEY,
+        ) from None
 
 
 class Sms:

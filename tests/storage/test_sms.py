@@ -281,6 +281,22 @@ def test_worker_uploads_with_the_token_from_the_sms(tmp_path):
     assert not storage.sms.server.running
 
 
+def test_worker_encrypts_with_the_beneficiarys_key_from_the_sms(tmp_path):
+    oracle, _ = _task_world(tmp_path)
+    with LocalStorage(tmp_path / "storage", oracle=oracle, chain_id=65535, sms=True) as storage:
+        with pytest.raises(SecretNotFoundError, match="pushed no result encryption key") as e:
+            storage.result_encryption_key(OWNER.address, TASK, WORKER.key)
+        assert "push-encryption-key" in str(e.value)
+        pair = storage.beneficiary_keys(OWNER.address, bits=2048, wallet_key=OWNER.key)
+        assert SmsClient(storage.sms.url).has_web2_secret(
+            OWNER.address, RESULT_ENCRYPTION_PUBLIC_KEY
+        )
+        pem = storage.result_encryption_key(OWNER.address, TASK, WORKER.key)
+        assert pem == pair.public.read_bytes()
+        with pytest.raises(WorkerNotAuthorizedError):  # not a worker of the task
+            storage.result_encryption_key(OWNER.address, TASK, INTRUDER.key)
+
+
 def test_demo_runs_with_the_sms_as_the_token_source(tmp_path, small_png):
     """The kit's real workers on the in-process chain: the requester's token reaches the
     uploading worker through the SMS (tokens.json is never written)."""
@@ -296,8 +312,12 @@ def test_demo_runs_with_the_sms_as_the_token_source(tmp_path, small_png):
             chain_id=sb.chain.chain_id,
             sms=True,
         ).start()
+        # the beneficiary (the requester here) pushes its public key, as `iexec result
+        # push-encryption-key`; the worker encrypts with the key it reads from the SMS
+        sb.storage.beneficiary_keys(sb.requester.address, bits=2048, wallet_key=sb.requester.key)
         report = run_demo(
-            DemoConfig(workers=1, trust=1, engine="numpy", input=str(small_png)), sandbox=sb
+            DemoConfig(workers=1, trust=1, engine="numpy", input=str(small_png), encrypt=True),
+            sandbox=sb,
         )
         assert report.ok, report.summary
         assert report.stream.of(ResultUploaded)
