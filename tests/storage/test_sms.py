@@ -329,7 +329,107 @@ SDK_SCRIPT = Path(__file__).with_name("sdk_sms.mjs")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_iexec_sdk_storage_init_and_encryption_key_against_the_kit(tmp_path, small_png):
+@pytest.fixture(scope="module")
+def hardhat_url():
+    import shutil
+
+    from iexec_kit.chain.devnode import HardhatNode, find_hardhat
+    from iexec_kit.errors import DependencyMissingError
+
+    if shutil.which("node") is None or not (REPO / "node_modules" / "iexec").is_dir():
+        pytest.skip("node or node_modules/iexec is missing: run `npm ci`")
+    try:
+        find_hardhat()
+    except DependencyMissingError as exc:
+        pytest.skip(f"{str(exc).splitlines()[0]}: run `npm ci`")
+    with HardhatNode() as node:
+        yield node.url
+
+
+@pytest.fixture
+def kit_on_hardhat(hardhat_url):
+    """A sandbox on the Hardhat node whose storage has an SMS: ``(sandbox, storage)``."""
+    from iexec_kit.sandbox import Sandbox
+    from iexec_kit.storage.chain_oracle import HubTaskOracle
+
+    with Sandbox.start(workers=1, chain_url=hardhat_url) as sb:
+        sb._storage = LocalStorage(
+            sb.folder / "storage",
+            oracle=HubTaskOracle(sb.hub),
+            chain_id=sb.chain.chain_id,
+            sms=True,
+        ).start()
+        yield sb, sb._storage
+
+
+def test_iexec_cli_storage_init_and_push_encryption_key(kit_on_hardhat, hardhat_url, tmp_path):
+    """iExec's CLI (``node_modules/.bin/iexec`` 8.24.0) with a chain.json naming the kit's hub,
+    SMS and result proxy: ``iexec storage check``, ``storage init`` (login + push), ``storage
+    init`` again (refused: already initialized), ``storage init --force-update`` (PUT),
+    ``result generate-encryption-keypair``, ``result push-encryption-key``, ``result
+    check-encryption-key``."""
+    import subprocess
+
+    from iexec_kit.storage.sms import decode_public_key
+
+    sb, storage = kit_on_hardhat
+    who = sb.app_developer  # any wallet: the SMS keeps secrets per owner
+    (tmp_path / "chain.json").write_text(
+        json.dumps(
+            {
+                "default": "kit",
+                "chains": {
+                    "kit": {
+                        "id": str(sb.chain.chain_id),
+                        "host": hardhat_url,
+                        "hub": sb.deployment.hub,
+                        "sms": storage.sms.url,
+                        "resultProxy": storage.proxy_url,
+                    }
+                },
+            }
+        )
+    )
+    (tmp_path / "wallet.json").write_text(
+        json.dumps({"privateKey": "0x" + who.key.hex(), "address": who.address})
+    )
+
+    def iexec(*args) -> dict:
+        run = subprocess.run(
+            [str(REPO / "node_modules" / ".bin" / "iexec"), *args, "--raw"],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+        )
+        return json.loads(run.stdout or run.stderr)
+
+    assert iexec("storage", "check") == {"ok": True, "isInitialized": False}
+    assert iexec("storage", "init") == {"ok": True, "isInitialized": True, "isUpdated": False}
+    assert iexec("storage", "check") == {"ok": True, "isInitialized": True}
+    first = storage.sms.web2_secret(who.address, RESULT_IPFS_TOKEN)
+    assert storage.proxy.auth.verify(first).address == who.address
+    again = iexec("storage", "init")
+    assert again["ok"] is False and "already initialized" in again["error"]["message"]
+    assert storage.sms.web2_secret(who.address, RESULT_IPFS_TOKEN) == first
+    forced = iexec("storage", "init", "--force-update")
+    assert forced == {"ok": True, "isInitialized": True, "isUpdated": True}
+    assert storage.sms.web2_secret(who.address, RESULT_IPFS_TOKEN) != first
+    keys = iexec("result", "generate-encryption-keypair")
+    assert keys["ok"], keys
+    assert iexec("result", "push-encryption-key") == {
+        "ok": True,
+        "isPushed": True,
+        "isUpdated": False,
+    }
+    assert iexec("result", "check-encryption-key") == {"ok": True, "isEncryptionKeySet": True}
+    pushed = storage.sms.web2_secret(who.address, RESULT_ENCRYPTION_PUBLIC_KEY)
+    public = Path(keys["secretPath"]) / keys["publicKeyFile"]
+    assert decode_public_key(pushed) == public.read_bytes()
+
+
+def test_iexec_sdk_storage_init_and_encryption_key_against_the_kit(
+    kit_on_hardhat, hardhat_url, small_png
+):
     """iExec's own SDK (npm ``iexec`` 8.24.0) against the kit on a Hardhat dev node, through
     ``tests/storage/sdk_sms.mjs``. SDK calls exercised: ``iexec.storage.defaultStorageLogin()``
     (the kit's result proxy: GET /results/challenge, POST /results/login),
@@ -339,72 +439,56 @@ def test_iexec_sdk_storage_init_and_encryption_key_against_the_kit(tmp_path, sma
     ``iexec.result.pushResultEncryptionKey(pem)`` and
     ``iexec.result.checkResultEncryptionKeyExists(address)``. Then the kit's workers run the
     demo for that requester and upload with the token the SDK pushed (the kit's own storage
-    init is switched off, so no other token exists)."""
+    init is switched off, so no other token exists), encrypting the result with the key the SDK
+    pushed."""
     import base64
-    import shutil
     import subprocess
 
     from iexec_kit.actors.events import ResultUploaded
-    from iexec_kit.chain.devnode import HardhatNode, find_hardhat
-    from iexec_kit.errors import DependencyMissingError
-    from iexec_kit.sandbox import Sandbox
-    from iexec_kit.storage.chain_oracle import HubTaskOracle
     from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
-    node_bin = shutil.which("node")
-    if node_bin is None or not (REPO / "node_modules" / "iexec").is_dir():
-        pytest.skip("node or node_modules/iexec is missing: run `npm ci`")
-    try:
-        find_hardhat()
-    except DependencyMissingError as exc:
-        pytest.skip(f"{str(exc).splitlines()[0]}: run `npm ci`")
-    with HardhatNode() as node, Sandbox.start(workers=1, chain_url=node.url) as sb:
-        storage = LocalStorage(
-            sb.folder / "storage",
-            oracle=HubTaskOracle(sb.hub),
-            chain_id=sb.chain.chain_id,
-            sms=True,
-        ).start()
-        sb._storage = storage
-        requester = sb.requester
-        pem = storage.beneficiary_keys(requester.address, bits=2048).public.read_text()
-        cfg = {
-            "rpcUrl": node.url,
-            "privateKey": "0x" + requester.key.hex(),
-            "hubAddress": sb.deployment.hub,
-            "smsURL": storage.sms.url,
-            "resultProxyURL": storage.proxy_url,
-            "publicKeyPem": pem,
-        }
-        run = subprocess.run(
-            [node_bin, str(SDK_SCRIPT)],
-            input=json.dumps(cfg).encode(),
-            capture_output=True,
-            cwd=REPO,
-            timeout=180,
-        )
-        assert run.returncode == 0, run.stderr.decode()[-2000:]
-        out = json.loads(run.stdout)
-        assert out["address"] == requester.address
-        assert out["tokenExistsBefore"] is False and out["tokenExistsAfter"] is True
-        assert out["push"] == {"isPushed": True, "isUpdated": False}
-        assert "already exists" in out["pushAgain"]["error"]
-        assert out["forcePush"] == {"isPushed": True, "isUpdated": True}
-        assert out["keyExistsBefore"] is False and out["keyExistsAfter"] is True
-        assert out["keyPush"] == {"isPushed": True, "isUpdated": False}
-        assert out["otherExists"] is False
-        # what the SMS holds is what the SDK sent: the proxy's token (the second, forced one)
-        # and the key as the SDK formats it (base64 of the PEM)
-        token = storage.sms.web2_secret(requester.address, RESULT_IPFS_TOKEN)
-        assert token == out["token2"] != out["token"]
-        assert storage.proxy.auth.verify(token).address == requester.address
-        key = storage.sms.web2_secret(requester.address, RESULT_ENCRYPTION_PUBLIC_KEY)
-        assert base64.b64decode(key).decode() == pem
-        # the kit's workers upload with the SDK's token: no storage init of the kit's own
-        storage.storage_init = lambda key: None  # the SDK did it, above
-        report = run_demo(
-            DemoConfig(workers=1, trust=1, engine="numpy", input=str(small_png)), sandbox=sb
-        )
-        assert report.ok, report.summary
-        assert report.stream.of(ResultUploaded)
-        assert not (sb.folder / "storage" / "tokens.json").exists()
+    sb, storage = kit_on_hardhat
+    requester = sb.requester
+    pem = storage.beneficiary_keys(requester.address, bits=2048).public.read_text()
+    cfg = {
+        "rpcUrl": hardhat_url,
+        "privateKey": "0x" + requester.key.hex(),
+        "hubAddress": sb.deployment.hub,
+        "smsURL": storage.sms.url,
+        "resultProxyURL": storage.proxy_url,
+        "publicKeyPem": pem,
+    }
+    run = subprocess.run(
+        ["node", str(SDK_SCRIPT)],
+        input=json.dumps(cfg).encode(),
+        capture_output=True,
+        cwd=REPO,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    out = json.loads(run.stdout)
+    assert out["address"] == requester.address
+    assert out["tokenExistsBefore"] is False and out["tokenExistsAfter"] is True
+    assert out["push"] == {"isPushed": True, "isUpdated": False}
+    assert "already exists" in out["pushAgain"]["error"]
+    assert out["forcePush"] == {"isPushed": True, "isUpdated": True}
+    assert out["keyExistsBefore"] is False and out["keyExistsAfter"] is True
+    assert out["keyPush"] == {"isPushed": True, "isUpdated": False}
+    assert out["otherExists"] is False
+    # what the SMS holds is what the SDK sent: the proxy's token (the second, forced one)
+    # and the key as the SDK formats it (base64 of the PEM)
+    token = storage.sms.web2_secret(requester.address, RESULT_IPFS_TOKEN)
+    assert token == out["token2"] != out["token"]
+    assert storage.proxy.auth.verify(token).address == requester.address
+    key = storage.sms.web2_secret(requester.address, RESULT_ENCRYPTION_PUBLIC_KEY)
+    assert base64.b64decode(key).decode() == pem
+    # the kit's workers encrypt with the key the SDK pushed and upload with the SDK's token:
+    # no storage init of the kit's own
+    storage.storage_init = lambda key: None  # the SDK did it, above
+    report = run_demo(
+        DemoConfig(workers=1, trust=1, engine="numpy", input=str(small_png), encrypt=True),
+        sandbox=sb,
+    )
+    assert report.ok, report.summary
+    assert report.stream.of(ResultUploaded)
+    assert not (sb.folder / "storage" / "tokens.json").exists()
