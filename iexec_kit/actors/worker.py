@@ -322,7 +322,10 @@ class Worker:
             from iexec_kit.storage.encryption import encrypt_result
 
             archive = encrypt_result(
-                archive, self.storage.beneficiary_keys(spec.beneficiary).public
+                archive,
+                self.storage.result_encryption_key(
+                    spec.beneficiary, spec.taskid, self.participant.key
+                ),
             )
         receipt = self.storage.upload(spec.requester, spec.taskid, archive, self.participant.key)
         self.stream.emit(

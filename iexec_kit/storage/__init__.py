@@ -10,8 +10,8 @@ by the parts that need them)::
 
 Modules: cids, dagpb, blockstore, unixfs (the IPFS data model); node (the embedded node), api +
 server + daemon (its HTTP side), kubo (the same interface over any Kubo API); results,
-encryption; oracle, auth, proxy (the result proxy); service (LocalStorage: all of it for a
-Sandbox); errors, messages.
+encryption; oracle, auth, proxy (the result proxy); sms (the SMS: web2 secrets); service
+(LocalStorage: all of it for a Sandbox); errors, messages.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ _EXPORTS = {
     "Authenticator": "auth",
     "LocalStorage": "service",
     "HubTaskOracle": "chain_oracle",
+    "Sms": "sms",
+    "SmsClient": "sms",
 }
 
 __all__ = sorted(_EXPORTS)

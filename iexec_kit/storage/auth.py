@@ -74,6 +74,28 @@ def recover_typed(typed: dict, signature: str) -> str:
         raise ProxyAuthError(M.SIGNATURE_BAD, got=str(exc)[:80], hint=M.HINT_CHALLENGE) from None
 
 
+def sign_personal(message: bytes, private_key) -> str:
+    """An EIP-191 ("personal_sign") signature of ``message``'s bytes (0x-hex), as ethers'
+    ``signer.signMessage(bytes)``: what a worker signs to upload, and an owner to push a secret
+    to the SMS."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    signed = Account.sign_message(encode_defunct(primitive=message), private_key)
+    return "0x" + signed.signature.hex().removeprefix("0x")
+
+
+def recover_personal(message: bytes, signature: str) -> str | None:
+    """The address that EIP-191-signed ``message``, or None when the signature is malformed."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    try:
+        return Account.recover_message(encode_defunct(primitive=message), signature=signature)
+    except Exception:  # malformed signatures raise several kinds
+        return None
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     """Who a valid token speaks for, and until when."""

@@ -100,3 +100,30 @@ HINT_ORIGIN = (
     "call it from the API's own origin, or allow the origin: "
     "IpfsDaemon(allowed_origins=[...]), --allow-origin or $IEXEC_KIT_IPFS_ALLOWED_ORIGINS"
 )
+
+# --- SMS (secret management service) ----------------------------------------------------------
+SMS_UNAUTHORIZED = "The secret's owner did not sign this secret: nothing was stored."
+HINT_SMS_SIGN = (
+    "sign the challenge keccak256(keccak256('IEXEC_SMS_DOMAIN') ++ owner ++ keccak256(name) ++ "
+    "keccak256(value)) with the owner's wallet (EIP-191), e.g. `iexec storage init`"
+)
+SMS_EXISTS = "This owner already has a secret of this name; a POST never replaces one."
+HINT_SMS_UPDATE = "update it with PUT /secrets/web2 (the SDK's forceUpdate / --force-update)"
+SMS_NOT_FOUND = "This owner has no secret of this name."
+HINT_SMS_PUSH = "push it first (POST /secrets/web2)"
+SMS_TOO_LARGE = "The secret is larger than the SMS accepts."
+SMS_MISSING_AUTH = "No signature: send the Authorization header."
+SMS_NO_TOKEN = (
+    "The requester {owner} pushed no result-proxy token to the SMS, "
+    "so no worker can upload its result."
+)
+HINT_SMS_TOKEN = (
+    "as the requester, run storage init: `iexec storage init`, or storage.storage_init(key)"
+)
+SMS_NO_KEY = "The beneficiary {owner} pushed no result encryption key to the SMS."
+HINT_SMS_KEY = "as the beneficiary, run `iexec result push-encryption-key`"
+SMS_WORKER_NAME = "Workers may read only the storage token and encryption key of a task."
+SMS_WORKER_TASK = "The chain knows no such task."
+SMS_WORKER_STATUS = "The task is not running (ACTIVE or REVEALING): no secret is handed out."
+SMS_WORKER_NOT_CONTRIBUTOR = "This worker has not contributed to the task."
+SMS_WORKER_SIGNATURE = "The worker's signature does not recover to the worker."

@@ -31,7 +31,12 @@ from pathlib import Path
 from iexec_kit.protocol.results import keccak256, result_hash
 from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
 from iexec_kit.storage import messages as M
-from iexec_kit.storage.auth import Authenticator, sign_challenge
+from iexec_kit.storage.auth import (
+    Authenticator,
+    recover_personal,
+    sign_challenge,
+    sign_personal,
+)
 from iexec_kit.storage.encryption import is_encrypted_result
 from iexec_kit.storage.errors import (
     ApiArgumentError,
@@ -86,13 +91,7 @@ def upload_message(taskid: str, archive: bytes) -> bytes:
 
 def sign_upload(taskid: str, archive: bytes, worker_key) -> str:
     """A worker's EIP-191 signature of :func:`upload_message` (0x-hex)."""
-    from eth_account import Account
-    from eth_account.messages import encode_defunct
-
-    signed = Account.sign_message(
-        encode_defunct(primitive=upload_message(taskid, archive)), worker_key
-    )
-    return "0x" + signed.signature.hex().removeprefix("0x")
+    return sign_personal(upload_message(taskid, archive), worker_key)
 
 
 @dataclass(frozen=True)
@@ -184,9 +183,6 @@ class ResultProxy:
         self, token: str | None, taskid: str, worker: str, signature: str, archive: bytes
     ) -> UploadReceipt:
         """Check an upload against the chain and store it; raises UploadRejectedError kinds."""
-        from eth_account import Account
-        from eth_account.messages import encode_defunct
-
         if len(archive) > self.max_upload_bytes:
             raise PayloadTooLargeError(
                 M.UPLOAD_TOO_BIG,
@@ -213,12 +209,7 @@ class ResultProxy:
                 got=task.status.name,
                 hint="upload after your reveal",
             )
-        try:
-            signer = Account.recover_message(
-                encode_defunct(primitive=upload_message(taskid, archive)), signature=signature
-            )
-        except Exception:  # malformed signatures raise several kinds
-            signer = None
+        signer = recover_personal(upload_message(taskid, archive), signature)
         if signer is None or signer.lower() != worker.lower():
             raise UploadRejectedError(M.UPLOAD_SIGNATURE, expected=worker, got=str(signer))
         contribution = self.oracle.contribution(taskid, worker)
