@@ -114,7 +114,7 @@ class NodeInfo:
         if u.get("market"):
             conf["iexecGateway"] = u["market"]
         if u.get("sms"):
-            conf["sms"] = {"scone": u["sms"], "gramine": u["sms"]}
+            conf["sms"] = u["sms"]  # one SMS for every kind of task (no TEE here)
         return {"default": CHAIN_NAME, "chains": {CHAIN_NAME: conf}}
 
     def try_it(self) -> str:
@@ -215,6 +215,7 @@ class Node:
             folder=self.folder / "state",
             workers=self.config.workers,
             seed=self.seed,
+            sms=True,
         )
 
     def _start_services(self) -> None:
@@ -227,15 +228,7 @@ class Node:
             missing.append("market API")
         else:
             self.market = MarketApi(sb.book, sb.hub, sb.chain.chain_id).start()
-        try:
-            from iexec_kit.storage.sms import Sms
-        except ImportError:
-            missing.append("SMS")
-        else:
-            self.sms = Sms(self.folder / "state" / "sms", chain_id=sb.chain.chain_id).start()
-            attach = getattr(storage, "use_sms", None)
-            if attach is not None:
-                attach(self.sms)
+        self.sms = storage.sms  # started with the storage (Sandbox.start(sms=True))
         self._missing = missing
         for name in missing:
             self.log(f"not in this kit yet: {name} (the SDK commands that need it will fail)")
@@ -309,9 +302,8 @@ class Node:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        for service in (self.market, self.sms):
-            if service is not None:
-                service.stop()
+        if self.market is not None:
+            self.market.stop()
         self.market = self.sms = None
         if self.sb is not None:
             self.sb.close()

@@ -117,6 +117,7 @@ class Sandbox:
         seed: int = 0,
         app_dir: str | Path = DEMO_APP_DIR,
         ipfs_api: str | None = None,
+        sms: bool = False,
     ):
         self.chain = chain
         self.deployment = deployment
@@ -127,6 +128,7 @@ class Sandbox:
         self.seed = seed
         self.app_dir = Path(app_dir)
         self.ipfs_api = ipfs_api
+        self.sms = sms
         self._storage = None
         self._book = None
 
@@ -141,6 +143,7 @@ class Sandbox:
         app_dir: str | Path = DEMO_APP_DIR,
         seed: int = 0,
         ipfs_api: str | None = None,
+        sms: bool = False,
     ) -> Sandbox:
         """Start a chain, deploy the protocol, fund everyone, register the demo app and a
         workerpool.
@@ -148,6 +151,8 @@ class Sandbox:
         ``chain_url``: None for the in-process chain, or a JSON-RPC URL (e.g. a Hardhat node).
         ``folder``: where the sandbox keeps its files (a fresh temporary folder by default).
         ``ipfs_api``: a Kubo RPC API URL to use instead of the embedded IPFS node.
+        ``sms``: also start an SMS (:mod:`iexec_kit.storage.sms`, iExec's web2 secrets) with the
+        storage: storage init then pushes the requester's token there and workers read it there.
         Storage (IPFS + result proxy) and the order book start on first use (:attr:`storage`,
         :attr:`book`); :meth:`close` stops them.
         """
@@ -171,7 +176,9 @@ class Sandbox:
         pool = hub.create_workerpool(chain.participant("scheduler"), WORKERPOOL_DESCRIPTION)
         folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="iexec-kit-"))
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(chain, deployment, folder, app, pool, seed, app_dir=app_dir, ipfs_api=ipfs_api)
+        return cls(
+            chain, deployment, folder, app, pool, seed, app_dir=app_dir, ipfs_api=ipfs_api, sms=sms
+        )
 
     # ----- services, started on first use -------------------------------------------------
     @property
@@ -187,6 +194,7 @@ class Sandbox:
                 oracle=HubTaskOracle(self.hub),
                 chain_id=self.chain.chain_id,
                 ipfs_api=self.ipfs_api,
+                sms=True if self.sms else None,
             ).start()
         return self._storage
 
