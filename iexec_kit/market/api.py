@@ -19,7 +19,8 @@ port)``. Routes (``chainId`` is required on each, and must be this chain's: else
   asset registered in the hub's registry, its owner on chain (the requester for a request
   order) is the authenticated address, the EIP-712 signature is the owner's, volume is left on
   chain, and the owner's stake covers what iExec's market requires (30 % of the workerpool
-  price for each task left; the requester's full price). Answer ``{"ok": true, "published":
+  price for each task left; the requester's full price), and for a request order an open app
+  (and dataset) order it could match at its max price is published. Answer ``{"ok": true, "published":
   <record>}``.
 - ``PUT /{kind}orders?chainId`` (Authorization too) body ``{"target": "unpublish_orderHash",
   "orderHash"}`` or ``{"target": "unpublish_last"|"unpublish_all", "<app|dataset|workerpool|
@@ -447,6 +448,8 @@ class MarketApi:
                     hint="sign a new order (a new salt)",
                 )
             self._check_stake(kind, order, signer, remaining)
+            if kind == "request":
+                self._check_matchable(order)
             try:
                 entry = self.book.publish(order)
             except (InvalidSignatureError, OrderNotLiveError, AssetNotRegisteredError) as exc:
@@ -476,6 +479,50 @@ class MarketApi:
                     expected=f"a stake >= {need} nRLC",
                     got=f"{have} nRLC",
                     hint="deposit RLC on the hub (iexec account deposit)",
+                )
+
+    def _check_matchable(self, request) -> None:
+        """iExec's market takes a request order only if an open app order (and dataset order)
+        it could match is published, at a price it accepts."""
+        from iexec_kit.protocol.tags import Tag
+
+        tee = bool(int(Tag.parse(request.tag)) & int(Tag.TEE))
+        sides = [("app", "dataset", request.appmaxprice)]
+        if low(request.dataset) != ZERO:
+            sides.append(("dataset", "app", request.datasetmaxprice))
+        for kind, other, max_price in sides:
+            asset = getattr(request, kind)
+            rows = self.book.store.query(
+                f"SELECT price FROM orders WHERE kind = ? AND {kind} = ? AND remaining > 0 "
+                f"AND workerpoolrestrict IN (?, ?) AND {other}restrict IN (?, ?) "
+                "AND requesterrestrict IN (?, ?)"
+                + (" AND (tag & ?) != 0" if tee and kind == "app" else "")
+                + " ORDER BY price, seq LIMIT 1",
+                [
+                    kind,
+                    low(asset),
+                    ZERO,
+                    low(request.workerpool),
+                    ZERO,
+                    low(getattr(request, other)),
+                ]
+                + [ZERO, low(request.requester)]
+                + ([int(Tag.TEE)] if tee and kind == "app" else []),
+            )
+            if not rows:
+                what = "tee enabled " if tee and kind == "app" else ""
+                raise MarketRefusedError(
+                    f"No {what}{kind}order published for {kind} {to_checksum_address(asset)}",
+                    expected=f"an open {kind} order on this market the request can match",
+                    got="none",
+                    hint=f"publish the {kind}'s order first",
+                )
+            if max_price < rows[0][0]:
+                raise MarketRefusedError(
+                    f"{kind}maxprice for {kind} {to_checksum_address(asset)} is too low, "
+                    f"actual best price is {rows[0][0]} nRLC",
+                    expected=f"{kind}maxprice >= {rows[0][0]}",
+                    got=str(max_price),
                 )
 
     def unpublish(self, kind: str, chain_id, authorization: str | None, body) -> list[dict]:

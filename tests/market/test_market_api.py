@@ -215,6 +215,17 @@ def test_bad_input_is_refused_and_nothing_is_stored(sandbox, orders, book, clien
     refused(*_post(client, "request", orders.request(), sb.requester.key), 403,
             "requester stake is too low to cover requestorder payment, "
             f"minimum stake required is {200 * RLC} nRLC")  # fmt: skip
+    # a request order nothing on the market can serve (iExec's market checks it)
+    orders.fund()
+    cheap = orders.request(appmaxprice=RLC, workerpoolmaxprice=RLC)
+    refused(*_post(client, "request", cheap, sb.requester.key), 403,
+            f"No apporder published for app {sb.app_address}")  # fmt: skip
+    client.publish(orders.app(appprice=2 * RLC, volume=1), dev.key)
+    status, body = _post(client, "request", cheap, sb.requester.key)
+    assert (status, body) == (403, {"ok": False, "error": f"appmaxprice for app {sb.app_address} "
+                              f"is too low, actual best price is {2 * RLC} nRLC"})  # fmt: skip
+    assert len(book) == 1
+    book.remove(list(book.store.query("SELECT hash FROM orders")[0]))
     # publishing twice
     client.publish(good, dev.key)
     status, body = _post(client, "app", good, dev.key)
