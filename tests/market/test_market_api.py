@@ -281,3 +281,19 @@ def test_unpublish_by_the_signer_only(sandbox, orders, book, client):
     assert [r["orderHash"] for r in last] == [third]
     rest = client.unpublish("app", dev.key, target="unpublish_all", address=sb.app_address)
     assert [r["orderHash"] for r in rest] == [second] and len(book) == 0
+
+
+def test_volumes_follow_a_chain_revert(sandbox, orders, client):
+    """The server notices the chain went back (a snapshot restored) and re-reads the volumes."""
+    sb = sandbox
+    orders.fund()
+    app, pool = orders.app(volume=4), orders.pool(volume=4)
+    a = client.publish(app, sb.app_developer.key)["orderHash"]
+    client.publish(pool, sb.scheduler.key)
+    snap = sb.snapshot()
+    sb.hub.match_orders(app, None, pool, orders.request(volume=4))
+    assert client.orders("app", app=sb.app_address)["count"] == 0
+    assert client.order("app", a)["status"] == "filled"
+    sb.revert(snap)
+    listed = client.orders("app", app=sb.app_address)["orders"]
+    assert [(o["orderHash"], o["remaining"], o["status"]) for o in listed] == [(a, 4, "open")]
