@@ -20,8 +20,8 @@ port)``. Routes (``chainId`` is required on each, and must be this chain's: else
   order) is the authenticated address, the EIP-712 signature is the owner's, volume is left on
   chain, and the owner's stake covers what iExec's market requires (30 % of the workerpool
   price for each task left; the requester's full price), and for a request order an open app
-  (and dataset) order it could match at its max price is published. Answer ``{"ok": true, "published":
-  <record>}``.
+  (and dataset) order it could match at its max price is published. Answer
+  ``{"ok": true, "published": <record>}``.
 - ``PUT /{kind}orders?chainId`` (Authorization too) body ``{"target": "unpublish_orderHash",
   "orderHash"}`` or ``{"target": "unpublish_last"|"unpublish_all", "<app|dataset|workerpool|
   requester>": address}``: only the order's signer; ``{"ok": true, "unpublished": [records]}``.
