@@ -4,14 +4,21 @@
     publish_app_order(hub, book, developer, app, price=5 * RLC, volume=10)
     book.list("workerpool", category=0, min_trust=1)
     book.best_match(request_order)                  # cheapest compatible orders
+    MarketApi(book, hub).start()                    # iExec's market API, for iExec's SDK/CLI
 
-This layer uses iexec_kit.poco and iexec_kit.chain only.
+This layer uses iexec_kit.poco, iexec_kit.chain and (the API's HTTP server) iexec_kit.storage.
 """
 
+from iexec_kit.market.api import MarketApi, MarketApiClient
 from iexec_kit.market.book import OrderBook, Page
 from iexec_kit.market.errors import (
     AssetNotRegisteredError,
     InvalidSignatureError,
+    MarketApiError,
+    MarketAuthError,
+    MarketNotFoundError,
+    MarketRefusedError,
+    MarketValidationError,
     NoMatchingOrderError,
     NotOrderOwnerError,
     OrderBookError,
@@ -43,4 +50,11 @@ __all__ = [
     "OrderNotFoundError",
     "NoMatchingOrderError",
     "OrderBookMismatchError",
+    "MarketApi",
+    "MarketApiClient",
+    "MarketApiError",
+    "MarketValidationError",
+    "MarketAuthError",
+    "MarketRefusedError",
+    "MarketNotFoundError",
 ]

@@ -35,3 +35,36 @@ class NoMatchingOrderError(OrderBookError, LookupError):
 
 class OrderBookMismatchError(OrderBookError, ValueError):
     """The book's file was made for another hub or chain than the one given."""
+
+
+class MarketApiError(OrderBookError):
+    """A request the market API refuses; ``status`` is its HTTP code, the first line of the
+    message is the ``error`` of iExec's answer ``{"ok": false, "error": ...}``."""
+
+    status = 500
+
+
+class MarketValidationError(MarketApiError, ValueError):
+    """A malformed request: a wrong chain id, a missing or badly formed field (HTTP 400)."""
+
+    status = 400
+
+
+class MarketAuthError(MarketApiError, PermissionError):
+    """No Authorization, or one that is not a live challenge signed by its address (HTTP 403,
+    answered as iExec does: ``invalid authorization``, the details stay in the message)."""
+
+    status = 403
+
+
+class MarketRefusedError(MarketApiError, ValueError):
+    """A well-formed request the market refuses: bad signature, unknown asset, consumed or
+    cancelled order, not the signer (HTTP 403, iExec's BusinessError)."""
+
+    status = 403
+
+
+class MarketNotFoundError(MarketApiError, LookupError):
+    """No published order with this hash (HTTP 404)."""
+
+    status = 404
