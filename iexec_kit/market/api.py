@@ -737,7 +737,6 @@ class MarketApi:
             return self
         self.server = BackgroundServer(create_market_app(self), host, port, name="market-api")
         self.server.start()
-        _no_delay(self.server)
         return self
 
     def stop(self) -> None:
@@ -754,21 +753,6 @@ class MarketApi:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _no_delay(server) -> None:
-    """TCP_NODELAY on the listening socket (Linux: accepted connections inherit it). Without
-    it a kept-alive connection (the SDK's, requests' Session) waits ~40 ms per answer (Nagle's
-    algorithm against the client's delayed ACK). Best effort: the place for it is
-    BackgroundServer, where the socket is bound."""
-    import socket
-
-    try:
-        for srv in server._server.servers:
-            for sock in srv.sockets:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, OSError):  # another uvicorn, another OS: only slower
-        pass
 
 
 def error_body(exc: MarketApiError) -> dict:
