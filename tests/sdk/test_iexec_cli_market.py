@@ -61,7 +61,7 @@ def test_order_sign_publish_and_orderbook(iexec, kit_node, deployed_app):
 
 def test_orderbook_workerpool_lists_the_nodes_order(iexec, kit_node):
     book = iexec.run("orderbook", "workerpool", "--category", "0")
-    pools = {o["order"]["workerpool"] for o in book["workerpoolOrders"]}
+    pools = {o["workerpool"] for o in book["workerpoolOrders"]}  # the CLI flattens records
     assert kit_node.sb.workerpool_address in pools
 
 
