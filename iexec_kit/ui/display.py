@@ -291,7 +291,10 @@ def task_text(t) -> str:
 def contribution_html(c) -> str:
     status = ContributionStatus(c.status)
     rows = [
-        ["status", f"<b>{e(status.name)}</b>: {e(CONTRIBUTION_STATUS_WORDS[status])}"],
+        [
+            "status",
+            f"<b>{e(status.name)}</b>: {e(CONTRIBUTION_STATUS_WORDS[status].split(': ', 1)[-1])}",
+        ],
         ["result hash", addr(c.result_hash)],
         ["result seal", addr(c.result_seal)],
         ["weight", str(c.weight)],
