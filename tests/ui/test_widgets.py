@@ -389,3 +389,27 @@ def test_a_button_error_ends_in_the_learners_code():
     panel.say("next click clears the output")
     button.click()
     assert "next click" not in panel.texts()
+
+
+def test_request_builder_saves_the_learners_choices_on_buy(tmp_path):
+    from iexec_kit.tutorial.choices import Choices
+    from iexec_kit.tutorial.demo import DEFAULT_INPUT
+    from iexec_kit.tutorial.steps import at
+
+    t = at("request")
+    try:
+        sb = t.sb
+        sb.deposit(sb.requester, 10 * RLC)
+        where = tmp_path / "choices.json"
+        panel = RequestBuilder(sb, save_choices=str(where))
+        panel.upload_bytes("mine.png", DEFAULT_INPUT.read_bytes())
+        panel.style.value = "cartoon"
+        panel.buy_button.click()
+        assert errors(panel) == "" and panel.match is not None, problem(panel)
+        assert "choices are saved" in panel.texts() and panel.saved_to == where
+        saved = Choices.load(where)
+        assert saved.style == "cartoon" and saved.engine == "numpy" and saved.trust == 1
+        assert saved.input == str(tmp_path / "inputs" / "mine.png")
+        assert (tmp_path / "inputs" / "mine.png").read_bytes() == DEFAULT_INPUT.read_bytes()
+    finally:
+        t.sb.close()

@@ -113,8 +113,16 @@ class ExecutionPlayer(Panel):
 
     title = "Execution player"
 
-    def __init__(self, *, sleep: Callable[[float], object] | None = None, engine: str = "numpy"):
-        self._sleep, self.engine = sleep, engine
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], object] | None = None,
+        engine: str = "numpy",
+        base=None,
+    ):
+        # base: the DemoConfig the choices go on (e.g. tutorial.choices.saved_config(): the
+        # image, style and storage the learner chose in 03)
+        self._sleep, self.engine, self.base = sleep, engine, base
         self.tutorial = None
         self.player: EventPlayer | None = None
         self.watcher: ContributionWatcher | None = None
@@ -148,9 +156,12 @@ class ExecutionPlayer(Panel):
 
     def config(self):
         """The :class:`~iexec_kit.tutorial.demo.DemoConfig` of the choices."""
+        from dataclasses import replace
+
         from iexec_kit.tutorial.demo import DemoConfig
 
-        return DemoConfig(
+        return replace(
+            self.base or DemoConfig(),
             workers=self.workers.value,
             cheaters=self.cheaters.value,
             lone_cheaters=self.lone.value,
@@ -158,6 +169,7 @@ class ExecutionPlayer(Panel):
             crashing=self.crashing.value,
             trust=self.trust.value,
             engine=self.engine,
+            volume=1,
         )
 
     def _sentence(self, text: str) -> None:

@@ -34,8 +34,20 @@ class RequestBuilder(Panel):
 
     title = "Request builder"
 
-    def __init__(self, sb, *, storage: StorageSetupPanel | None = None, seed: int = 0):
+    def __init__(
+        self,
+        sb,
+        *,
+        storage: StorageSetupPanel | None = None,
+        seed: int = 0,
+        save_choices: bool | str = False,
+    ):
         self.sb, self.storage = sb, storage
+        # True: a bought request's choices are saved for the next notebooks
+        # (iexec_kit.tutorial.choices); a path: saved there
+        self.save_choices = save_choices
+        self.saved_to = None
+        self._sources: dict[str, str | None] = {}  # image URL -> the file it came from
         # the salts: deterministic, one per purchase
         self.rng = random.Random(f"request-builder-{seed}")
         self.match = None
@@ -83,6 +95,7 @@ class RequestBuilder(Panel):
         from iexec_kit.tutorial.demo import publish_input
 
         self.image.value = publish_input(self.sb, None)
+        self._sources[self.image.value] = None
         self.say(f"sample image on IPFS: {self.image.value}")
         return self.image.value
 
@@ -102,6 +115,7 @@ class RequestBuilder(Panel):
         path = folder / (name.replace("/", "_") or "upload.png")
         path.write_bytes(bytes(data))
         self.image.value = publish_input(self.sb, str(path))
+        self._sources[self.image.value] = str(path)
         self.say(f"{name} uploaded to IPFS: {self.image.value}")
         return self.image.value
 
@@ -162,7 +176,9 @@ class RequestBuilder(Panel):
                 ) from None
         else:
             try:
-                return publish_input(self.sb, image)
+                url = publish_input(self.sb, image)
+                self._sources[url] = image
+                return url
             except KitValueError as exc:
                 first = str(exc).split("\n")[0].split("; nothing was signed")[0]
                 raise RequestRefused(first.rstrip(".") + ".") from None
@@ -219,7 +235,8 @@ class RequestBuilder(Panel):
 
     def quote(self):
         """The price check: the orders the book picks for these fields, before anything is
-        signed; raises RequestRefused with a sentence when a field is wrong."""
+        signed; raises RequestRefused with a sentence when a field is wrong. Returns the
+        :class:`~iexec_kit.actors.requester.Quote` and the image's URL."""
         from iexec_kit.actors.requester import quote_execution
 
         self._check_numbers()
@@ -252,7 +269,7 @@ class RequestBuilder(Panel):
             ],
         ]
         self.quote_view.value = "<b>Price check</b>" + table(["", ""], rows)
-        return q
+        return q, url
 
     def buy(self):
         """Check the fields, show the price check, then sign the request order and match it with
@@ -275,7 +292,7 @@ class RequestBuilder(Panel):
         sb = self.sb
         self.message.value = self.quote_view.value = self.deal.value = ""
         try:
-            q = self.quote()
+            q, url = self.quote()
         except RequestRefused as why:
             return self._refuse(str(why))
         q.check_funds(sb.hub, name=sb.requester.name)  # a kit error: shown in the output
@@ -290,7 +307,34 @@ class RequestBuilder(Panel):
             f"at {match.deal.price_per_task / RLC:g} RLC, gas {match.receipt.gas_used:,}"
         )
         self.say(f"matchOrders made deal {match.dealid}")
+        if self.save_choices:
+            self.saved_to = self.choices(url).save(
+                None if self.save_choices is True else self.save_choices
+            )
+            self.say(f"your choices are saved for the next notebooks ({self.saved_to})")
         return match
+
+    def choices(self, url: str):
+        """The learner's choices for this request (:class:`iexec_kit.tutorial.choices.Choices`):
+        the image as a file or URL that a fresh sandbox can use again."""
+        from iexec_kit.tutorial.choices import Choices
+
+        image = self.image.value.strip()
+        source = self._sources.get(url, self._sources.get(image, image))
+        if source and source.startswith(("/ipfs/", "ipfs://")):
+            source = None  # on this sandbox's IPFS only: the next notebooks use the sample
+        words = self.args.value.split()
+        engine = words[words.index("--engine") + 1] if "--engine" in words[:-1] else None
+        extra = self.storage.params() if self.storage is not None else {}
+        return Choices(
+            input=source,
+            style=self.style.value,
+            engine=engine,
+            trust=self.trust.value,
+            volume=self.volume.value,
+            storage="private" if extra.get("storage_provider") == "dropbox" else "ipfs",
+            encrypt=bool(extra.get("encryption", False)),
+        )
 
     def reset(self) -> None:
         """Start a new request (the next Buy makes a new deal)."""
