@@ -344,6 +344,25 @@ def test_request_builder_takes_an_uploaded_picture(tutorial):
     url = panel.upload_bytes("my cat.png", DEFAULT_INPUT.read_bytes())
     assert url.startswith("/ipfs/") and url.endswith("my cat.png") and panel.image.value == url
     assert tutorial.sb.storage.ipfs.cat(url[len("/ipfs/") :]) == DEFAULT_INPUT.read_bytes()
+    # the FileUpload widget itself, as the browser fills it (ipywidgets 8's value)
+    import datetime as dt
+
+    def upload(name, data):
+        panel.upload.value = (
+            {
+                "name": name,
+                "type": "",
+                "size": len(data),
+                "content": memoryview(data),
+                "last_modified": dt.datetime.now(dt.UTC),
+            },
+        )
+
+    upload("notes.txt", b"not a picture")
+    assert "notes.txt is not a picture" in problem(panel) and panel.image.value == url
+    upload("again.png", DEFAULT_INPUT.read_bytes())
+    assert panel.image.value.endswith("again.png") and errors(panel) == ""
+    assert problem(panel) == ""  # the refusal went with the good file
 
 
 def test_dapp_inspector_reads_app_registry_entry_and_owner(tutorial):

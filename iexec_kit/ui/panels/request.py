@@ -96,6 +96,7 @@ class RequestBuilder(Panel):
 
         self.image.value = publish_input(self.sb, None)
         self._sources[self.image.value] = None
+        self.message.value = ""
         self.say(f"sample image on IPFS: {self.image.value}")
         return self.image.value
 
@@ -116,6 +117,7 @@ class RequestBuilder(Panel):
         path.write_bytes(bytes(data))
         self.image.value = publish_input(self.sb, str(path))
         self._sources[self.image.value] = str(path)
+        self.message.value = ""
         self.say(f"{name} uploaded to IPFS: {self.image.value}")
         return self.image.value
 
