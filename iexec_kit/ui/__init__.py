@@ -6,18 +6,25 @@ nothing heavy; the panels (:mod:`iexec_kit.ui.panels`, one module per step; thei
 does not load it.
 """
 
+from iexec_kit.ui import display as _display
 from iexec_kit.ui.tables import accounts_table, app_table, workerpool_table
 
 WIDGETS = (
+    "DappInspector",
     "StorageSetupPanel",
     "OrderInspector",
     "RequestBuilder",
     "DealView",
     "ContributionWatcher",
+    "ExecutionPlayer",
     "ResultViewer",
 )
 
 __all__ = ["accounts_table", "app_table", "workerpool_table", *WIDGETS]
+
+
+# inside IPython (a notebook), the kit's objects render as small tables (see iexec_kit.ui.display)
+_display.register()
 
 
 def __getattr__(name: str):

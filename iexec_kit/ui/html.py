@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from iexec_kit.protocol.units import RLC
+from iexec_kit.protocol.units import RLC, ZERO_ADDRESS
 
 CONSENSUS_CLASS = (
     "iexec-consensus"  # the "Consensus reached" marker (the browser test waits for it)
@@ -30,8 +30,22 @@ def e(x) -> str:
 
 
 def code(x, n: int | None = None) -> str:
-    """``x`` escaped in a ``<code>`` (cut to ``n`` characters when given)."""
-    return f"<code>{e(x if n is None else short(x, n))}</code>"
+    """``x`` escaped in a ``<code>`` (cut to ``n`` characters when given; then the whole value
+    shows on hover, in the ``title``)."""
+    if n is None or len(str(x)) <= n + 2:
+        return f"<code>{e(x)}</code>"
+    return f"<code title='{e(x)}'>{e(short(x, n))}</code>"
+
+
+def addr(x, n: int = 6) -> str:
+    """An address or hash, shortened to ``0x1234…cdef`` with the whole value on hover (``title``);
+    the zero address reads "anyone"."""
+    s = str(x)
+    if s.lower() in (ZERO_ADDRESS.lower(), "0x" + "00" * 32):
+        return f"<code title='{e(s)}'>0x0 (none)</code>"
+    if len(s) <= 2 * n + 4:
+        return f"<code>{e(s)}</code>"
+    return f"<code title='{e(s)}'>{e(s[: n + 2])}…{e(s[-4:])}</code>"
 
 
 def table(headers, rows, cls: str = "iexec-table") -> str:
@@ -71,10 +85,14 @@ def render_sign_in(signed, beneficiary_key=None) -> str:
 # ----- an order ------------------------------------------------------------------------------
 
 
-def render_order(fields: dict, signer: str, digest: str, book_hash: str | None = None) -> str:
-    """An order's fields, its signer and EIP-712 hash (and the book's hash, compared)."""
-    rows = [[e(k), code(v, 70)] for k, v in fields.items()]
-    rows.append(["<b>signer</b>", code(signer)])
+def render_order(fields, signer: str, digest: str, book_hash: str | None = None) -> str:
+    """An order's fields, its signer and EIP-712 hash (and the book's hash, compared).
+    ``fields``: a dict of raw values, or rows of (name, HTML) already in words."""
+    if isinstance(fields, dict):
+        rows = [[e(k), code(v, 70)] for k, v in fields.items()]
+    else:
+        rows = [list(r) for r in fields]
+    rows.append(["<b>signer (recovered)</b>", code(signer)])
     rows.append(["<b>order hash</b>", code(digest)])
     if book_hash is not None:
         same = book_hash.lower() == digest.lower()
@@ -226,6 +244,7 @@ def render_result_info(cid=None, digest=None, chain_digest=None, ok: bool | None
 __all__ = [
     "CONSENSUS_CLASS",
     "WAITING_CLASS",
+    "addr",
     "code",
     "e",
     "render_deal",

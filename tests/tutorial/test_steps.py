@@ -30,3 +30,30 @@ def test_unknown_step_says_which_exist():
     with pytest.raises(KitValueError, match="unknown tutorial step") as err:
         at("dela")
     assert all(step in str(err.value) for step in STEPS)
+
+
+def test_the_learners_choices_travel_and_replay_to_the_same_deal(tmp_path, monkeypatch):
+    from iexec_kit.tutorial.choices import CHOICES_ENV, Choices, saved_config
+    from iexec_kit.tutorial.demo import DEFAULT_INPUT
+
+    monkeypatch.setenv(CHOICES_ENV, str(tmp_path / "c" / "choices.json"))
+    assert saved_config(DemoConfig(volume=2)) == DemoConfig(volume=2)  # nothing saved: defaults
+    mine = tmp_path / "my cat.png"
+    mine.write_bytes(DEFAULT_INPUT.read_bytes())
+    path = Choices(input=str(mine), style="cartoon", trust=1, volume=1).save()
+    mine.unlink()  # the saved choices keep their own copy of the image
+    cfg = saved_config(DemoConfig(volume=2))
+    assert cfg.style == "cartoon" and cfg.trust == 1 and cfg.volume == 2
+    assert cfg.input == str(path.parent / "inputs" / "my cat.png")
+    runs = []
+    for _ in range(2):
+        t = at("deal", config=cfg)
+        try:
+            params = t.deal.request_params()
+            runs.append((t.match.dealid, t.input_url, params.args, t.deal.trust))
+        finally:
+            t.sb.close()
+    assert runs[0] == runs[1]  # the same choices: the same input CID and the same deal id
+    dealid, url, args, trust = runs[0]
+    assert url.startswith("/ipfs/") and url.endswith("my cat.png")
+    assert "--style cartoon" in args and trust == 1

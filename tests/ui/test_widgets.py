@@ -254,30 +254,71 @@ def test_order_inspector_shows_signer_and_hash(tutorial):
     assert "0x" + tutorial.app_entry.order.hash(sb.hub.domain()).hex() in single.view.value
 
 
-def test_request_builder_errors_in_the_output_then_buys(tutorial):
+def problem(panel) -> str:
+    return panel.message.value
+
+
+def test_request_builder_refuses_bad_input_with_a_sentence_then_buys_once(tutorial, tmp_path):
     sb = tutorial.sb
     panel = RequestBuilder(sb)
-    buy = next(c for c in panel.children if isinstance(c, W.Button) and c.description == "Buy")
-    panel.app_max.value = 0.0  # below the app's price: no order matches
-    buy.click()
-    err = errors(panel)
-    assert err and "Error" in err and "iexec_kit/" not in err, (
-        err
-    )  # a kit error: its message, no kit frames
-    assert panel.deal.value == ""
-    panel.app_max.value = 1.0
+    buy = panel.buy_button
+    nonce = sb.chain.w3.eth.get_transaction_count(sb.requester.address)
+    locked = sb.account(sb.requester).locked
+
+    def refused(*words):
+        buy.click()
+        text = problem(panel)
+        assert "iexec-problem" in text and "Nothing was signed or locked" in text, text
+        for w in words:
+            assert w in text, (w, text)
+        assert panel.deal.value == "" and panel.match is None
+
+    refused("image field is empty")
+    panel.image.value = "http://127.0.0.1:9/cat.png"  # nothing listens on port 9
+    refused("does not answer")
+    not_a_picture = tmp_path / "notes.txt"
+    not_a_picture.write_text("hello")
+    panel.image.value = str(not_a_picture)
+    refused("not a PNG or JPEG picture")
+    panel.upload_bytes("notes.txt", b"just text")
+    assert "notes.txt is not a picture" in problem(panel)
     panel.use_sample()
     assert panel.image.value.startswith("/ipfs/")
+    panel.trust.value = 0
+    refused("Trust 0")
+    panel.trust.value = 1
+    panel.app_max.value = 0.5
+    refused("app max price 0.5 RLC is below", "1 RLC")
+    panel.app_max.value, panel.pool_max.value = 1.0, 0.0
+    refused("workerpool max price 0 RLC is below")
+    panel.pool_max.value = 1.0
+    panel.volume.value = 50
+    refused("Volume 50 is more than the orders have left")
+    panel.volume.value = 1
+    # nothing was signed or sent: the requester's nonce and locks did not move
+    assert sb.chain.w3.eth.get_transaction_count(sb.requester.address) == nonce
+    assert sb.account(sb.requester).locked == locked
+    # the price check shows, then the kit's funds error (in the output) and no deal
     before = [sb.account(sb.requester), sb.account(sb.scheduler)]
     buy.click()
+    assert "Price check" in panel.quote_view.value and "not enough" in panel.quote_view.value
     assert "InsufficientFundsError" in errors(panel) and "deposit" in errors(panel)
+    assert panel.match is None
     sb.deposit(sb.requester, 10 * RLC)
     buy.click()
     assert errors(panel) == "", errors(panel)
     assert "iexec-deal-id" in panel.deal.value and "matchOrders made deal" in panel.texts()
-    dealid = panel.texts().split("made deal ")[1].split()[0]
+    assert "✔ enough" in panel.quote_view.value
+    dealid = panel.match.dealid
+    assert dealid in panel.deal.value
+    # Buy pressed twice: one deal, a sentence
+    locked_once = sb.account(sb.requester).locked
+    buy.click()
+    assert "already bought deal" in problem(panel) and panel.match.dealid == dealid
+    assert sb.account(sb.requester).locked == locked_once
     deal = sb.hub.deal(dealid)
     assert deal.request_params().input_files == (panel.image.value,)
+    assert "--style gimpfu" in deal.request_params().args
     view = DealView(sb, dealid, before=before)
     assert "contribution deadline" in view.view.value and "final deadline" in view.view.value
     deadlines = sb.hub.deadlines(deal)  # the hub's ratios, not numbers of the panel's own
@@ -288,6 +329,66 @@ def test_request_builder_errors_in_the_output_then_buys(tutorial):
     assert sb.requester.address in view.view.value
     # locked before 0, after the price of the task
     assert f"<td style='padding:2px 8px'>{deal.price_per_task / RLC:g}</td>" in view.view.value
+    refresh = next(c for c in view.children if isinstance(c, W.Button))
+    refresh.click()
+    assert errors(view) == "" and "final deadline" in view.view.value
+    # New request: the orders are used up now, so the next Buy says so (no second deal)
+    panel.new_button.click()
+    refused("no live")
+
+
+def test_request_builder_takes_an_uploaded_picture(tutorial):
+    from iexec_kit.tutorial.demo import DEFAULT_INPUT
+
+    panel = RequestBuilder(tutorial.sb)
+    url = panel.upload_bytes("my cat.png", DEFAULT_INPUT.read_bytes())
+    assert url.startswith("/ipfs/") and url.endswith("my cat.png") and panel.image.value == url
+    assert tutorial.sb.storage.ipfs.cat(url[len("/ipfs/") :]) == DEFAULT_INPUT.read_bytes()
+    # the FileUpload widget itself, as the browser fills it (ipywidgets 8's value)
+    import datetime as dt
+
+    def upload(name, data):
+        panel.upload.value = (
+            {
+                "name": name,
+                "type": "",
+                "size": len(data),
+                "content": memoryview(data),
+                "last_modified": dt.datetime.now(dt.UTC),
+            },
+        )
+
+    upload("notes.txt", b"not a picture")
+    assert "notes.txt is not a picture" in problem(panel) and panel.image.value == url
+    upload("again.png", DEFAULT_INPUT.read_bytes())
+    assert panel.image.value.endswith("again.png") and errors(panel) == ""
+    assert problem(panel) == ""  # the refusal went with the good file
+
+
+def test_dapp_inspector_reads_app_registry_entry_and_owner(tutorial):
+    from iexec_kit.ui.panels import DappInspector
+
+    sb = tutorial.sb
+    panel = DappInspector(sb)
+    assert "press the button" in panel.view.value  # the initial render reads nothing
+    panel.inspect_button.click()
+    assert errors(panel) == "", errors(panel)
+    html = panel.view.value
+    assert sb.app.name in html and sb.app.multiaddr in html
+    assert "Registry entry" in html
+    assert "registered there</td><td style='padding:2px 8px'>yes" in html
+    assert f"title='{sb.app.owner}'" in html and "app_developer" in html
+    assert "owned by app_developer" in panel.texts()
+
+
+def test_order_inspector_in_words_rlc_and_the_signer(tutorial):
+    sb = tutorial.sb
+    panel = OrderInspector(sb, [tutorial.app_entry, tutorial.workerpool_entry])
+    html = panel.view.value
+    assert "1 RLC per task" in html and "any workerpool" in html and "any requester" in html
+    assert "iexec-signer-ok" in html and panel.signer == sb.app.owner
+    panel.pick.value = 1
+    assert panel.signer == sb.scheduler.address and "credibility &gt;" in panel.view.value
 
 
 def test_a_button_error_ends_in_the_learners_code():
@@ -307,3 +408,27 @@ def test_a_button_error_ends_in_the_learners_code():
     panel.say("next click clears the output")
     button.click()
     assert "next click" not in panel.texts()
+
+
+def test_request_builder_saves_the_learners_choices_on_buy(tmp_path):
+    from iexec_kit.tutorial.choices import Choices
+    from iexec_kit.tutorial.demo import DEFAULT_INPUT
+    from iexec_kit.tutorial.steps import at
+
+    t = at("request")
+    try:
+        sb = t.sb
+        sb.deposit(sb.requester, 10 * RLC)
+        where = tmp_path / "choices.json"
+        panel = RequestBuilder(sb, save_choices=str(where))
+        panel.upload_bytes("mine.png", DEFAULT_INPUT.read_bytes())
+        panel.style.value = "cartoon"
+        panel.buy_button.click()
+        assert errors(panel) == "" and panel.match is not None, problem(panel)
+        assert "choices are saved" in panel.texts() and panel.saved_to == where
+        saved = Choices.load(where)
+        assert saved.style == "cartoon" and saved.engine == "numpy" and saved.trust == 1
+        assert saved.input == str(tmp_path / "inputs" / "mine.png")
+        assert (tmp_path / "inputs" / "mine.png").read_bytes() == DEFAULT_INPUT.read_bytes()
+    finally:
+        t.sb.close()

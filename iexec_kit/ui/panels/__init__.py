@@ -10,8 +10,10 @@ made by :mod:`iexec_kit.ui.html`; what they compute is the kit's (the stream's v
 
 from iexec_kit.ui.html import CONSENSUS_CLASS
 from iexec_kit.ui.panels.base import Panel, trimmed_traceback
+from iexec_kit.ui.panels.dapp import DappInspector
 from iexec_kit.ui.panels.deal import DealView
 from iexec_kit.ui.panels.orders import OrderInspector
+from iexec_kit.ui.panels.player import EventPlayer, ExecutionPlayer
 from iexec_kit.ui.panels.request import RequestBuilder
 from iexec_kit.ui.panels.result import ResultViewer
 from iexec_kit.ui.panels.storage import StorageSetupPanel
@@ -20,7 +22,10 @@ from iexec_kit.ui.panels.watcher import ContributionWatcher
 __all__ = [
     "CONSENSUS_CLASS",
     "ContributionWatcher",
+    "DappInspector",
     "DealView",
+    "EventPlayer",
+    "ExecutionPlayer",
     "OrderInspector",
     "Panel",
     "RequestBuilder",

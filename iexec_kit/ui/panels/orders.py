@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from iexec_kit.ui.html import render_order, short
+from iexec_kit.ui.display import order_rows
+from iexec_kit.ui.html import addr, render_order, short
 from iexec_kit.ui.panels.base import Panel
 
 
 class OrderInspector(Panel):
-    """Step 02: an order's fields, who signed it, and its EIP-712 hash (checked against the
-    book's). ``orders``: one order or book entry, or a list of them (a dropdown picks one)."""
+    """Step 02: an order's fields in words (prices in RLC, restrictions as who may use it), who
+    signed it (recovered from the signature, compared with the owner the chain names), and its
+    EIP-712 hash (checked against the book's). ``orders``: one order or book entry, or a list
+    of them (a dropdown picks one)."""
 
     title = "Order inspector"
 
@@ -18,6 +21,7 @@ class OrderInspector(Panel):
         self.sb = sb
         items = list(orders) if isinstance(orders, (list, tuple)) else [orders]
         self.items = items
+        self.signer = None
         labels = [
             (f"{i}: {type(getattr(x, 'order', x)).__name__} {short(self._hash(x), 14)}", i)
             for i, x in enumerate(items)
@@ -39,11 +43,21 @@ class OrderInspector(Panel):
         item = self.items[self.pick.value]
         order = getattr(item, "order", item)
         book_hash = getattr(item, "hash", None)
+        signer = order.signer(self.sb.hub.domain())
+        owner = self.sb.hub.order_owner(order)
+        same = signer.lower() == owner.lower()
+        self.signer = signer
         self.view.value = render_order(
-            order.as_dict(),
-            order.signer(self.sb.hub.domain()),
+            order_rows(order),
+            signer,
             self._hash(item),
             book_hash if isinstance(book_hash, str) and book_hash else None,
+        ) + (
+            f"<div class='iexec-signer-ok'>✔ the signer is the owner the chain names "
+            f"({addr(owner)}): the hub accepts this order</div>"
+            if same
+            else f"<div class='iexec-signer-bad' style='color:#c00'>✘ signed by {addr(signer)}, "
+            f"but the chain names {addr(owner)}: the hub refuses this order</div>"
         )
 
 
