@@ -188,11 +188,7 @@ class OrderBook:
         asset = to_checksum_address(order.asset)
         kind = kind_of(order)
         if asset not in self._registered:
-            registry = {
-                "app": self.hub.appregistry,
-                "dataset": self.hub.datasetregistry,
-                "workerpool": self.hub.workerpoolregistry,
-            }[kind]
+            registry = self.hub.registry(kind)
             if not self.hub.chain.call(registry.functions.isRegistered(asset)):
                 raise AssetNotRegisteredError(
                     f"the {order.TYPE_NAME} sells {kind} {asset}, "
@@ -202,7 +198,9 @@ class OrderBook:
                     hint=f"register it first (hub.create_{kind}(...)) "
                     f"or fix the order's {kind} address",
                 )
-            self._registered.add(asset)  # registrations are permanent
+            self._registered.add(
+                asset
+            )  # registrations are permanent; owners are not (read each time)
         return to_checksum_address(self.hub.asset_owner(asset))
 
     def _check_signature(self, order, order_hash: str) -> str:
