@@ -368,11 +368,17 @@ class OrderBook:
         return left
 
     def refresh(self, entry: BookEntry) -> BookEntry:
-        """``entry`` with its remaining volume read from the chain (and stored)."""
+        """``entry`` with its remaining volume read from the chain (and stored).
+
+        An asset changes hands with its registry token: an order signed by a previous owner no
+        longer matches (the hub checks the signer against the owner now), so it reads as 0 left
+        while someone else holds the asset (not stored: the asset may come back)."""
         left = self.hub.remaining(entry.order)
         now = time.time()
         if left != entry.remaining:
             self._set_remaining(entry.hash, left, now)
+        if left and low(self.owner_of(entry.order)) != low(entry.owner):
+            left = 0
         return BookEntry(
             entry.hash, entry.kind, entry.order, entry.owner, left, entry.published_at, now
         )
