@@ -268,7 +268,7 @@ class Hub(TaskCalls):
             }[kind]
         except KeyError:
             raise KitValueError(
-                "no such kind of asset", expected="app, dataset or workerpool", got=repr(kind)
+                "no such kind of asset", expected=" or ".join(ASSET_KINDS), got=repr(kind)
             ) from None
 
     def _register(self, kind: str, owner: Participant, args: list) -> str:
@@ -395,12 +395,15 @@ class Hub(TaskCalls):
         ]
 
     def apps_of(self, owner: str) -> list[str]:
+        """The apps ``owner`` holds now (see :meth:`assets_of`)."""
         return self.assets_of("app", owner)
 
     def datasets_of(self, owner: str) -> list[str]:
+        """The datasets ``owner`` holds now (see :meth:`assets_of`)."""
         return self.assets_of("dataset", owner)
 
     def workerpools_of(self, owner: str) -> list[str]:
+        """The workerpools ``owner`` holds now (see :meth:`assets_of`)."""
         return self.assets_of("workerpool", owner)
 
     # ----- asset views: PoCo v6's viewApp / viewDataset / viewWorkerpool, one call each -------
