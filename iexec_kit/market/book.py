@@ -188,11 +188,7 @@ class OrderBook:
         asset = to_checksum_address(order.asset)
         kind = kind_of(order)
         if asset not in self._registered:
-            registry = {
-                "app": self.hub.appregistry,
-                "dataset": self.hub.datasetregistry,
-                "workerpool": self.hub.workerpoolregistry,
-            }[kind]
+            registry = self.hub.registry(kind)
             if not self.hub.chain.call(registry.functions.isRegistered(asset)):
                 raise AssetNotRegisteredError(
                     f"the {order.TYPE_NAME} sells {kind} {asset}, "
@@ -202,7 +198,9 @@ class OrderBook:
                     hint=f"register it first (hub.create_{kind}(...)) "
                     f"or fix the order's {kind} address",
                 )
-            self._registered.add(asset)  # registrations are permanent
+            self._registered.add(
+                asset
+            )  # registrations are permanent; owners are not (read each time)
         return to_checksum_address(self.hub.asset_owner(asset))
 
     def _check_signature(self, order, order_hash: str) -> str:
@@ -370,11 +368,17 @@ class OrderBook:
         return left
 
     def refresh(self, entry: BookEntry) -> BookEntry:
-        """``entry`` with its remaining volume read from the chain (and stored)."""
+        """``entry`` with its remaining volume read from the chain (and stored).
+
+        An asset changes hands with its registry token: an order signed by a previous owner no
+        longer matches (the hub checks the signer against the owner now), so it reads as 0 left
+        while someone else holds the asset (not stored: the asset may come back)."""
         left = self.hub.remaining(entry.order)
         now = time.time()
         if left != entry.remaining:
             self._set_remaining(entry.hash, left, now)
+        if left and low(self.owner_of(entry.order)) != low(entry.owner):
+            left = 0
         return BookEntry(
             entry.hash, entry.kind, entry.order, entry.owner, left, entry.published_at, now
         )

@@ -6,7 +6,7 @@ learner reads "you have 2 RLC, the deposit needs 5" rather than a bare revert.
 
 from __future__ import annotations
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from iexec_kit.chain import artifacts
 from iexec_kit.chain.accounts import Participant
@@ -15,6 +15,7 @@ from iexec_kit.chain.node import Chain, Receipt
 from iexec_kit.errors import InsufficientFundsError, KitValueError
 from iexec_kit.poco.tasks import TaskCalls
 from iexec_kit.poco.views import AccountInfo, AppInfo, CategoryInfo, DatasetInfo, WorkerpoolInfo
+from iexec_kit.protocol.assets import ASSET_KINDS, token_address, token_id
 from iexec_kit.protocol.categories import ProtocolConfig
 from iexec_kit.protocol.units import nrlc
 
@@ -180,7 +181,8 @@ class Hub(TaskCalls):
         return self.chain.call(self.fn.viewPresigned(order.hash(self.domain())))
 
     def asset_owner(self, asset: str) -> str:
-        """owner() of an app, dataset or workerpool contract."""
+        """owner() of an app, dataset or workerpool contract: whoever holds its token in its
+        registry now (the asset asks its registry's ownerOf)."""
         c = self.chain.contract(artifacts.abi("App"), asset)
         return self.chain.call(c.functions.owner())
 
@@ -255,24 +257,40 @@ class Hub(TaskCalls):
         raw_id = bytes.fromhex(dealid[2:]) if isinstance(dealid, str) else bytes(dealid)
         return Deal.from_chain(raw_id, self.chain.call(self.fn.viewDeal(raw_id)))
 
-    # ----- registries ---------------------------------------------------------------------
-    def _register(
-        self, registry, artifact: str, create, owner: Participant, types: list[str], args: list
-    ) -> str:
-        """Create an asset through ``registry`` unless the very same one exists; return its address.
+    # ----- registries: ERC-721s whose token ids are the assets' addresses ------------------
+    def registry(self, kind: str):
+        """The web3 registry contract for ``kind`` ("app", "dataset" or "workerpool")."""
+        try:
+            return {
+                "app": self.appregistry,
+                "dataset": self.datasetregistry,
+                "workerpool": self.workerpoolregistry,
+            }[kind]
+        except KeyError:
+            raise KitValueError(
+                "no such kind of asset", expected=" or ".join(ASSET_KINDS), got=repr(kind)
+            ) from None
 
-        The address is the CREATE2 one the registry gives it (salt = keccak of the fields), which
-        is also why PoCo's registries refuse duplicates."""
-        from eth_abi import encode
+    def _register(self, kind: str, owner: Participant, args: list) -> str:
+        """Create an asset through its registry unless the very same one exists; return its
+        address.
 
-        init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(types, args)
-        salt = keccak(encode(types, args))
-        address = to_checksum_address(
-            keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
-        )
+        The registry's predictX gives the address first (CREATE2, salt = keccak of the
+        initializer and the owner, as PoCo's): creating the same asset twice reverts on chain,
+        so an existing one is returned instead."""
+        registry = self.registry(kind)
+        name = kind.capitalize()
+        address = self.chain.call(getattr(registry.functions, f"predict{name}")(*args))
         if not self.chain.call(registry.functions.isRegistered(address)):
-            self.chain.transact(create(*args), owner)
-        return address
+            self.chain.transact(getattr(registry.functions, f"create{name}")(*args), owner)
+        return to_checksum_address(address)
+
+    def _app_args(self, owner: str, name, multiaddr, checksum, app_type, mrenclave) -> list:
+        if len(checksum) != 32:
+            raise KitValueError(
+                "an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes"
+            )
+        return [to_checksum_address(owner), name, app_type, multiaddr.encode(), checksum, mrenclave]
 
     def create_app(
         self,
@@ -285,40 +303,108 @@ class Hub(TaskCalls):
     ) -> str:
         """Register an app owned by ``owner``; return its address (the existing one if the very
         same app is already registered)."""
-        if len(checksum) != 32:
-            raise KitValueError(
-                "an app checksum is 32 bytes (a sha256)", got=f"{len(checksum)} bytes"
-            )
-        return self._register(
-            self.appregistry,
-            "App",
-            self.appregistry.functions.createApp,
-            owner,
-            ["address", "string", "string", "bytes", "bytes32", "bytes"],
-            [owner.address, name, app_type, multiaddr.encode(), checksum, mrenclave],
-        )
+        args = self._app_args(owner.address, name, multiaddr, checksum, app_type, mrenclave)
+        return self._register("app", owner, args)
+
+    def predict_app(
+        self,
+        owner: str,
+        name: str,
+        multiaddr: str,
+        checksum: bytes,
+        app_type: str = "DOCKER",
+        mrenclave: bytes = b"",
+    ) -> str:
+        """The address create_app gives this app (predictApp; nothing is sent)."""
+        args = self._app_args(owner, name, multiaddr, checksum, app_type, mrenclave)
+        return to_checksum_address(self.chain.call(self.appregistry.functions.predictApp(*args)))
 
     def create_dataset(self, owner: Participant, name: str, multiaddr: str, checksum: bytes) -> str:
         """Register a dataset owned by ``owner``; return its address."""
-        return self._register(
-            self.datasetregistry,
-            "Dataset",
-            self.datasetregistry.functions.createDataset,
-            owner,
-            ["address", "string", "bytes", "bytes32"],
-            [owner.address, name, multiaddr.encode(), checksum],
-        )
+        return self._register("dataset", owner, [owner.address, name, multiaddr.encode(), checksum])
+
+    def predict_dataset(self, owner: str, name: str, multiaddr: str, checksum: bytes) -> str:
+        """The address create_dataset gives this dataset (predictDataset)."""
+        fn = self.datasetregistry.functions.predictDataset
+        owner = to_checksum_address(owner)
+        return to_checksum_address(self.chain.call(fn(owner, name, multiaddr.encode(), checksum)))
 
     def create_workerpool(self, owner: Participant, description: str) -> str:
         """Register a workerpool managed by ``owner``; return its address."""
-        return self._register(
-            self.workerpoolregistry,
-            "Workerpool",
-            self.workerpoolregistry.functions.createWorkerpool,
-            owner,
-            ["address", "string"],
-            [owner.address, description],
+        return self._register("workerpool", owner, [owner.address, description])
+
+    def predict_workerpool(self, owner: str, description: str) -> str:
+        """The address create_workerpool gives this workerpool (predictWorkerpool)."""
+        fn = self.workerpoolregistry.functions.predictWorkerpool
+        return to_checksum_address(self.chain.call(fn(to_checksum_address(owner), description)))
+
+    def _kind_of_asset(self, asset: str) -> str:
+        for kind in ASSET_KINDS:
+            if self.chain.call(self.registry(kind).functions.isRegistered(asset)):
+                return kind
+        raise KitValueError(
+            f"{asset} is in none of the hub's registries",
+            expected="the address of a registered app, dataset or workerpool",
+            got=asset,
+            hint="create it first (hub.create_app/create_dataset/create_workerpool)",
         )
+
+    def transfer_asset(self, asset: str, holder: Participant, to: str) -> Receipt:
+        """Give ``asset`` (an app, dataset or workerpool) to ``to``: the registry's
+        safeTransferFrom(holder, to, asset), sent by its current ``holder``. From then on ``to``
+        signs its orders and receives the rewards of the deals matched afterwards (a deal keeps
+        the owners it recorded at match time, as PoCo's)."""
+        asset = to_checksum_address(asset)
+        kind = self._kind_of_asset(asset)
+        owner = self.asset_owner(asset)
+        if owner != holder.address:
+            raise KitValueError(
+                f"only the {kind}'s owner may transfer it",
+                expected=f"sent by its owner {owner}",
+                got=holder.address,
+                hint="send it from the owner's account (hub.asset_owner(asset) tells who)",
+            )
+        fn = self.registry(kind).functions.safeTransferFrom(
+            holder.address, to_checksum_address(to), token_id(asset)
+        )
+        return self.chain.transact(fn, holder)
+
+    def transfer_app(self, app: str, holder: Participant, to: str) -> Receipt:
+        """Give an app to ``to`` (see :meth:`transfer_asset`)."""
+        return self.transfer_asset(app, holder, to)
+
+    def transfer_dataset(self, dataset: str, holder: Participant, to: str) -> Receipt:
+        """Give a dataset to ``to`` (see :meth:`transfer_asset`)."""
+        return self.transfer_asset(dataset, holder, to)
+
+    def transfer_workerpool(self, workerpool: str, holder: Participant, to: str) -> Receipt:
+        """Give a workerpool to ``to`` (see :meth:`transfer_asset`)."""
+        return self.transfer_asset(workerpool, holder, to)
+
+    def count_assets(self, kind: str, owner: str) -> int:
+        """How many assets of ``kind`` ``owner`` holds now (the registry's balanceOf)."""
+        return self.chain.call(self.registry(kind).functions.balanceOf(to_checksum_address(owner)))
+
+    def assets_of(self, kind: str, owner: str) -> list[str]:
+        """The addresses of the assets of ``kind`` that ``owner`` holds now
+        (tokenOfOwnerByIndex; the order changes when one is transferred away)."""
+        reg, owner = self.registry(kind).functions, to_checksum_address(owner)
+        return [
+            token_address(self.chain.call(reg.tokenOfOwnerByIndex(owner, i)))
+            for i in range(self.count_assets(kind, owner))
+        ]
+
+    def apps_of(self, owner: str) -> list[str]:
+        """The apps ``owner`` holds now (see :meth:`assets_of`)."""
+        return self.assets_of("app", owner)
+
+    def datasets_of(self, owner: str) -> list[str]:
+        """The datasets ``owner`` holds now (see :meth:`assets_of`)."""
+        return self.assets_of("dataset", owner)
+
+    def workerpools_of(self, owner: str) -> list[str]:
+        """The workerpools ``owner`` holds now (see :meth:`assets_of`)."""
+        return self.assets_of("workerpool", owner)
 
     # ----- asset views: PoCo v6's viewApp / viewDataset / viewWorkerpool, one call each -------
     def app(self, address: str) -> AppInfo:

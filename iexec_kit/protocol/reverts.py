@@ -80,8 +80,41 @@ REVERTS: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("iExecV5-config", "0x04"): ("there is no such category", "use an id below countCategory()"),
     ("iExecV5-registry", "0x01"): (
-        "this owner has no entry at that index",
-        "use an index below viewCount(owner)",
+        "the registry has no asset at that index",
+        "use an index below balanceOf(owner) (or totalSupply() for tokenByIndex)",
+    ),
+    ("iExecV5-registry", "0x02"): (
+        "this very asset (same owner, same fields) is already registered",
+        "use the existing one (predictApp & co. give its address), or change a field",
+    ),
+    ("iExecV5-registry", "0x03"): (
+        "no asset with this address (token id) is registered here",
+        "check the address, or create the asset first",
+    ),
+    ("iExecV5-registry", "0x04"): (
+        "only the asset's owner, or an account it approved, may do this",
+        "send it from the owner's account, or have the owner approve this one",
+    ),
+    ("iExecV5-registry", "0x05"): (
+        "the 'from' address does not own this asset",
+        "give the asset's current owner (its owner()) as 'from'",
+    ),
+    ("iExecV5-registry", "0x06"): (
+        "an asset cannot go to the zero address",
+        "give a real address",
+    ),
+    ("iExecV5-registry", "0x07"): (
+        "the receiving contract does not accept ERC-721 tokens",
+        "send it to an account, or to a contract implementing onERC721Received",
+    ),
+    ("iExecV5-registry", "0x08"): ("the zero address owns nothing", "give a real address"),
+    ("iExecV5-registry", "0x09"): (
+        "the new asset refused its initialization",
+        "this is a bug of the kit's contracts: report it",
+    ),
+    ("iExecV5-asset", "0x01"): (
+        "this asset is already initialized (its registry did it at creation)",
+        "nothing to do: an asset is initialized once, by its registry",
     ),
     ("iExecV5-workerpool", "0x01"): (
         "only the workerpool's owner may change its policy",

@@ -83,17 +83,6 @@ KIT_ONLY = {
     ("IexecRouter", "function", "viewModule"): "the kit's module router",
     ("IexecRouter", "function", "viewSelectors"): "the kit's module router",
     ("IexecRouter", "event", "ModuleUpdate"): "the kit's module router",
-    # v5.3's registry views and events, which v6's ERC-721 registries replaced by
-    # balanceOf/tokenOfOwnerByIndex and Transfer(0, owner, asset); the kit's registries are not
-    # ERC-721 (assets keep their owner) and keep v5's
-    **{
-        (reg, "function", fn): "PoCo v5.3 registry view (v6: ERC-721 enumeration)"
-        for reg in ("AppRegistry", "DatasetRegistry", "WorkerpoolRegistry")
-        for fn in ("viewCount", "viewEntry")
-    },
-    ("AppRegistry", "event", "CreateApp"): "PoCo v5.3 event (v6: ERC-721 Transfer)",
-    ("DatasetRegistry", "event", "CreateDataset"): "PoCo v5.3 event (v6: ERC-721 Transfer)",
-    ("WorkerpoolRegistry", "event", "CreateWorkerpool"): "PoCo v5.3 event (v6: ERC-721 Transfer)",
 }
 
 

@@ -67,8 +67,8 @@ def test_demo_app_registered_with_its_manifest(sandbox):
     assert app.checksum == "0x" + manifest.checksum.hex()
     reg = sandbox.hub.appregistry.functions
     assert reg.isRegistered(app.address).call()
-    assert reg.viewCount(sandbox.app_developer.address).call() == 1
-    assert reg.viewEntry(sandbox.app_developer.address, 0).call() == app.address
+    assert reg.balanceOf(sandbox.app_developer.address).call() == 1
+    assert reg.tokenOfOwnerByIndex(sandbox.app_developer.address, 0).call() == int(app.address, 16)
 
 
 def test_registering_twice_returns_the_same_asset(sandbox):
@@ -76,15 +76,16 @@ def test_registering_twice_returns_the_same_asset(sandbox):
     a = sandbox.hub.create_app(dev, "tiny", "example/tiny:1", b"\x01" * 32)
     b = sandbox.hub.create_app(dev, "tiny", "example/tiny:1", b"\x01" * 32)
     assert a == b
-    assert sandbox.hub.appregistry.functions.viewCount(dev.address).call() == 2  # demo app + tiny
-    # the contract itself refuses a duplicate (CREATE2 collision)
-    with pytest.raises(ContractRevertError):
+    assert sandbox.hub.count_assets("app", dev.address) == 2  # demo app + tiny
+    # the contract itself refuses a duplicate (CREATE2 collision), in words
+    with pytest.raises(ContractRevertError, match="already registered") as err:
         sandbox.chain.transact(
             sandbox.hub.appregistry.functions.createApp(
                 dev.address, "tiny", "DOCKER", b"example/tiny:1", b"\x01" * 32, b""
             ),
             dev,
         )
+    assert err.value.code == "iExecV5-registry-0x02"
 
 
 def test_dataset_registry(sandbox):
