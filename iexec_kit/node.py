@@ -39,6 +39,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from iexec_kit.chain.accounts import ROLE_TITLES
 from iexec_kit.errors import KitValueError
 from iexec_kit.protocol.units import RLC
 from iexec_kit.sandbox import REPO_ROOT, Sandbox
@@ -46,6 +47,7 @@ from iexec_kit.sandbox import REPO_ROOT, Sandbox
 NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
 WALLET_FILE = "wallet.json"
+IEXEC_FILE = "iexec.json"  # the SDK's project file: `iexec app init`, `order init` add to it
 CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_FOLDER = Path(".sandbox") / "node"
@@ -377,6 +379,7 @@ class Node:
             where.mkdir(exist_ok=True)
             _write(where / CHAIN_FILE, chain_json)
             _write(where / WALLET_FILE, json.dumps(sdk_wallet(p.key), indent=2) + "\n", 0o600)
+            _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
 
 
 def sdk_wallet(key: bytes) -> dict:
@@ -388,6 +391,20 @@ def sdk_wallet(key: bytes) -> dict:
         "privateKey": "0x" + bytes(key).hex(),
         "publicKey": "0x04" + private.public_key.to_bytes().hex(),
         "address": private.public_key.to_checksum_address(),
+    }
+
+
+def sdk_project(p) -> dict:
+    """The SDK's iexec.json as `iexec init` starts it (what the resources are, for whom)."""
+    return {
+        "description": (
+            f"Resources of {p.name}, the {ROLE_TITLES.get(p.role, p.role)} of a local iexec-kit "
+            "node: a sandbox to practise iExec's CLI offline before using iExec's network."
+        ),
+        "license": "Apache-2.0",
+        "author": p.name,
+        "social": {"website": "?", "github": "?"},
+        "logo": "logo.png",
     }
 
 

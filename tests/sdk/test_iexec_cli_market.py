@@ -48,7 +48,7 @@ def test_order_sign_publish_and_orderbook(iexec, kit_node, deployed_app):
     iexec.run("order", "init", "--app", who="app_developer")
     iexec.run("order", "sign", "--app", who="app_developer")
     published = iexec.run("order", "publish", "--app", "--force", who="app_developer")
-    order_hash = published["orderHash"]
+    order_hash = published["apporder"]["orderHash"]
     book = iexec.run("orderbook", "app", deployed_app)
     hashes = [o["orderHash"] for o in book["appOrders"]]
     assert order_hash in hashes
@@ -91,6 +91,7 @@ def test_app_run_watch_buys_and_runs_the_demo_app(iexec, kit_node, tmp_path):
         "--args",
         "--style gimpfu --engine numpy",
         "--watch",
+        "--force",  # no confirmation prompt
         timeout=300,
     )
     dealid = run["deals"][0]["dealid"]
