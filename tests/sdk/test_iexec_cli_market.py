@@ -102,3 +102,23 @@ def test_app_run_watch_buys_and_runs_the_demo_app(iexec, kit_node, tmp_path):
     shown = iexec.run("task", "show", taskid, "--download", "cartoon")
     with zipfile.ZipFile(shown["resultPath"]) as z:
         assert any(n.endswith(".png") for n in z.namelist())
+
+
+def test_a_wrong_chain_id_is_refused_by_the_market_api(iexec, kit_node):
+    """A chain.json naming another chain id: the market API says it does not serve that chain,
+    with iExec's message, and the CLI buys nothing."""
+    import shutil
+
+    folder = kit_node.folder / "wrong-chain"
+    folder.mkdir(exist_ok=True)
+    for name in ("wallet.json", "iexec.json"):
+        shutil.copy(iexec.folder("requester") / name, folder / name)
+    conf = json.loads((kit_node.folder / "chain.json").read_text())
+    conf["chains"]["kit"]["id"] = "1234"
+    (folder / "chain.json").write_text(json.dumps(conf))
+    deals_before = len(kit_node.sb.hub.contract.events.OrdersMatched.get_logs(from_block=0))
+    answer = iexec.run(
+        "app", "run", kit_node.sb.app_address, "--force", who="wrong-chain", ok=False
+    )
+    assert "chainId 1234 is not supported" in answer["error"]["message"]
+    assert len(kit_node.sb.hub.contract.events.OrdersMatched.get_logs(from_block=0)) == deals_before
