@@ -63,6 +63,7 @@ from iexec_kit.market.errors import (
     OrderNotLiveError,
 )
 from iexec_kit.market.store import ENTRY_SELECT, INT_MAX, KINDS, ZERO, entry_from_row, low
+from iexec_kit.storage.server import HttpService
 
 CHALLENGE_TTL = 300  # seconds, as iExec's challenge model (expires: 5 min)
 DOMAIN_NAME, DOMAIN_VERSION = "iExec Gateway", "1"
@@ -86,19 +87,9 @@ AUTH_ERROR = "invalid authorization"
 
 def challenge_typed_data(chain_id: int, value: str) -> dict:
     """The EIP-712 challenge a wallet signs to publish or unpublish (iExec Gateway's)."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-            ],
-            "Challenge": [{"name": "challenge", "type": "string"}],
-        },
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
-        "primaryType": "Challenge",
-        "message": {"challenge": CHALLENGE_TEXT + value},
-    }
+    from iexec_kit.protocol.eip712 import challenge_typed_data as typed
+
+    return typed(CHALLENGE_TEXT + value, chain_id, name=DOMAIN_NAME, version=DOMAIN_VERSION)
 
 
 def sign_challenge(typed: dict, private_key) -> str:
@@ -298,13 +289,15 @@ def _tag_int(value: bytes) -> int:
     return int.from_bytes(value, "big")
 
 
-class MarketApi:
+class MarketApi(HttpService):
     """iExec's market API over an :class:`OrderBook` and the hub it reads (see the module's doc).
 
     ``MarketApi(book)`` uses ``book.hub``; ``chain_id`` defaults to the hub's chain and is the
     only one accepted. Callable directly (``publish``, ``unpublish``, ``orders``, ``order``) or
     over HTTP once :meth:`start` ed.
     """
+
+    SERVICE_NAME = "market-api"
 
     def __init__(
         self,
@@ -729,30 +722,9 @@ class MarketApi:
         return where, args
 
     # ----- HTTP ---------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "MarketApi":
-        """Serve the API on ``host`` (loopback only) and ``port`` (0: a free one)."""
-        from iexec_kit.storage.server import BackgroundServer
-
-        if self.server is not None and self.server.running:
-            return self
-        self.server = BackgroundServer(create_market_app(self), host, port, name="market-api")
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the HTTP server; idempotent."""
-        if self.server is not None:
-            self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self) -> "MarketApi":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def http_app(self):
+        """The ASGI app :meth:`start` serves (:class:`~iexec_kit.storage.server.HttpService`)."""
+        return create_market_app(self)
 
 
 def error_body(exc: MarketApiError) -> dict:

@@ -40,23 +40,14 @@ def _bytes32(order_hash: str | bytes) -> bytes:
 
 def typed_data(order_domain: Domain, order_hash: str | bytes, deadline: int) -> dict:
     """The full EIP-712 message a wallet would show."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "UnpublishOrder": [
-                {"name": "orderHash", "type": "bytes32"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "UnpublishOrder",
-        "domain": book_domain(order_domain).as_typed(),
-        "message": {"orderHash": _bytes32(order_hash), "deadline": deadline},
-    }
+    from iexec_kit.protocol.eip712 import typed_data as typed
+
+    return typed(
+        "UnpublishOrder",
+        (("orderHash", "bytes32"), ("deadline", "uint256")),
+        book_domain(order_domain).as_typed(),
+        {"orderHash": _bytes32(order_hash), "deadline": deadline},
+    )
 
 
 def digest(order_domain: Domain, order_hash: str | bytes, deadline: int) -> bytes:

@@ -105,21 +105,10 @@ class _Order:
 
     def typed_data(self, domain: Domain) -> dict:
         """The full EIP-712 message (what a wallet shows before signing)."""
+        from iexec_kit.protocol.eip712 import typed_data
+
         msg = dict(zip([n for n, _ in self.TYPE_FIELDS], self._typed_values()))
-        return {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                self.TYPE_NAME: [{"name": n, "type": t} for n, t in self.TYPE_FIELDS],
-            },
-            "primaryType": self.TYPE_NAME,
-            "domain": domain.as_typed(),
-            "message": msg,
-        }
+        return typed_data(self.TYPE_NAME, self.TYPE_FIELDS, domain.as_typed(), msg)
 
     def signed(self, key: bytes, domain: Domain):
         """A copy of this order carrying the 65-byte EIP-712 signature by ``key``."""

@@ -29,20 +29,10 @@ MAX_CHALLENGES = 1024
 
 
 def challenge_typed_data(challenge: str, chain_id: int) -> dict:
-    """The EIP-712 message a wallet signs to sign in."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-            ],
-            "Challenge": [{"name": "challenge", "type": "string"}],
-        },
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
-        "primaryType": "Challenge",
-        "message": {"challenge": challenge},
-    }
+    """The EIP-712 message a wallet signs to sign in to the result proxy."""
+    from iexec_kit.protocol.eip712 import challenge_typed_data as typed
+
+    return typed(challenge, chain_id, name=DOMAIN_NAME, version=DOMAIN_VERSION)
 
 
 def typed_data_hash(typed: dict) -> str:

@@ -48,6 +48,7 @@ from iexec_kit.storage.errors import (
 )
 from iexec_kit.storage.oracle import TaskOracle
 from iexec_kit.storage.results import digest_of_zip
+from iexec_kit.storage.server import HttpService
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 PRIVATE_PROVIDERS = {"dropbox", "private"}
@@ -122,8 +123,10 @@ class SignIn:
     token: str
 
 
-class ResultProxy:
+class ResultProxy(HttpService):
     """The proxy's logic, callable directly or over HTTP (:meth:`start`)."""
+
+    SERVICE_NAME = "result-proxy"
 
     def __init__(
         self,
@@ -276,31 +279,9 @@ class ResultProxy:
         return self.ipfs.cat(entry["cid"])
 
     # -- HTTP --
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "ResultProxy":
-        """Serve the proxy's HTTP API on 127.0.0.1 (port 0: a free one)."""
-        from iexec_kit.storage.server import BackgroundServer
-
-        if self.server is not None and self.server.running:
-            return self  # already serving
-        self.server = BackgroundServer(
-            create_proxy_app(self), host, port, name="result-proxy"
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the HTTP server; idempotent."""
-        if self.server is not None:
-            self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self) -> "ResultProxy":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def http_app(self):
+        """The ASGI app :meth:`start` serves (:class:`~iexec_kit.storage.server.HttpService`)."""
+        return create_proxy_app(self)
 
 
 _STATUS = [

@@ -195,3 +195,38 @@ class BackgroundServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<BackgroundServer {self.name} {self.url if self.port else ''} {state}>"
+
+
+class HttpService:
+    """What every kit service with an HTTP API shares (the result proxy, the SMS, the market
+    API): ``start(host, port)`` serves :meth:`http_app` in a :class:`BackgroundServer` (loopback
+    only; port 0: a free one), ``stop()`` is idempotent, ``url`` is where it listens, and
+    ``with service:`` starts and stops it."""
+
+    #: the server thread's name
+    SERVICE_NAME = "service"
+    server: BackgroundServer | None = None
+
+    def http_app(self):  # pragma: no cover - every service defines it
+        raise NotImplementedError
+
+    def start(self, host: str = "127.0.0.1", port: int = 0):
+        if self.server is not None and self.server.running:
+            return self  # already serving
+        self.server = BackgroundServer(self.http_app(), host, port, name=self.SERVICE_NAME)
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -63,6 +63,7 @@ from iexec_kit.storage import messages as M
 from iexec_kit.storage.auth import recover_personal, sign_personal
 from iexec_kit.storage.errors import ApiArgumentError, StorageError
 from iexec_kit.storage.oracle import TaskOracle
+from iexec_kit.storage.server import HttpService
 
 #: iexec-sms's App.DOMAIN, hashed first in every challenge.
 SMS_DOMAIN = "IEXEC_SMS_DOMAIN"
@@ -173,8 +174,10 @@ def decode_public_key(value: str) -> bytes:
         ) from None
 
 
-class Sms:
+class Sms(HttpService):
     """Web2 secrets per (owner, name), pushed signed by the owner; see the module docstring."""
+
+    SERVICE_NAME = "sms"
 
     def __init__(self, folder: str | os.PathLike[str] | None, *, oracle: TaskOracle | None = None):
         self.folder = Path(folder) if folder is not None else None
@@ -314,29 +317,9 @@ class Sms:
         return value
 
     # -- HTTP --
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "Sms":
-        """Serve ``/secrets/web2`` on 127.0.0.1 (port 0: a free one)."""
-        from iexec_kit.storage.server import BackgroundServer
-
-        if self.server is not None and self.server.running:
-            return self
-        self.server = BackgroundServer(create_sms_app(self), host, port, name="sms").start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the HTTP server; idempotent."""
-        if self.server is not None:
-            self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self) -> "Sms":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def http_app(self):
+        """The ASGI app :meth:`start` serves (:class:`~iexec_kit.storage.server.HttpService`)."""
+        return create_sms_app(self)
 
 
 _STATUS = [
