@@ -19,20 +19,6 @@ IEXEC = REPO_ROOT / "node_modules" / ".bin" / "iexec"
 RUNS = 3
 
 
-def _wait_completed(sb, taskid: str, timeout: float = 300) -> None:
-    from iexec_kit.protocol.statuses import TaskStatus
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if sb.hub.task(taskid).status == TaskStatus.COMPLETED:
-                return
-        except Exception:  # noqa: BLE001 - not initialized yet
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"task {taskid} not COMPLETED in {timeout} s")
-
-
 def _python_deal(node, engine: str) -> float:
     from iexec_kit.actors.requester import buy_execution
     from iexec_kit.poco.orders import RequestParams
@@ -47,7 +33,7 @@ def _python_deal(node, engine: str) -> float:
         params=RequestParams(args=f"--engine {engine}", input_files=(node.info.sample_input,)),
         workerpool=sb.workerpool_address,
     )
-    _wait_completed(sb, match.deal.task_id(0))
+    node.wait_completed(match.deal.task_id(0), timeout=300)
     return time.perf_counter() - t
 
 

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from iexec_kit.chain.accounts import ROLE_TITLES
-from iexec_kit.errors import KitValueError
+from iexec_kit.errors import IexecKitError, KitValueError
 from iexec_kit.protocol.units import RLC
 from iexec_kit.sandbox import REPO_ROOT, Sandbox
 
@@ -51,6 +51,10 @@ IEXEC_FILE = "iexec.json"  # the SDK's project file: `iexec app init`, `order in
 CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_FOLDER = Path(".sandbox") / "node"
+
+
+class TaskTimeoutError(IexecKitError, TimeoutError):
+    """A task did not complete in the time given."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +322,30 @@ class Node:
         """The deals the workerpool has seen, oldest first (:class:`iexec_kit.poco.Deal`)."""
         return list(self.drive.scheduler.deals.values()) if self.sb is not None else []
 
+    def wait_completed(self, taskid: str, timeout: float = 180.0):
+        """Block until task ``taskid`` is COMPLETED (the workerpool serves it meanwhile) and
+        return it (:class:`iexec_kit.poco.Task`); :class:`TaskTimeoutError` after ``timeout``
+        seconds, saying the status it is in and the workerpool's last errors."""
+        from iexec_kit.protocol.statuses import TaskStatus
+
+        deadline = time.monotonic() + timeout
+        task = None
+        while time.monotonic() < deadline:
+            try:
+                task = self.sb.hub.task(taskid)
+            except Exception:  # noqa: BLE001 - not initialized yet: no task on chain
+                task = None
+            if task is not None and task.status == TaskStatus.COMPLETED:
+                return task
+            time.sleep(0.2)
+        raise TaskTimeoutError(
+            f"task {taskid} is not COMPLETED after {timeout:.0f} s",
+            expected="the node's workerpool to finish it",
+            got=f"status {_status_words(task)}; "
+            f"workerpool errors: {self.errors[-3:] or 'none'}",
+            hint="look at the node's output; a deal the workerpool refused is said there",
+        )
+
     def wait(self) -> None:
         """Block until :meth:`stop` or a stop signal (the CLI sets SIGINT/SIGTERM handlers)."""
         while not self._stop.wait(0.5):
@@ -380,6 +408,14 @@ class Node:
             _write(where / CHAIN_FILE, chain_json)
             _write(where / WALLET_FILE, json.dumps(sdk_wallet(p.key), indent=2) + "\n", 0o600)
             _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
+
+
+def _status_words(task) -> str:
+    from iexec_kit.protocol.statuses import TaskStatus
+
+    if task is None or task.status == TaskStatus.UNSET:
+        return "UNSET (not initialized yet)"
+    return task.status.name
 
 
 def sdk_wallet(key: bytes) -> dict:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -83,17 +82,8 @@ def test_node_serves_a_deal_bought_by_anyone(node):
         workerpool=sb.workerpool_address,
     )
     taskid = match.deal.task_id(0)
-    deadline = time.monotonic() + 180
-    status = None
-    while time.monotonic() < deadline:
-        try:
-            status = sb.hub.task(taskid).status
-        except Exception:  # noqa: BLE001 - not initialized yet
-            status = None
-        if status == TaskStatus.COMPLETED:
-            break
-        time.sleep(0.5)
-    assert status == TaskStatus.COMPLETED, f"task {taskid} ended {status}; errors {node.errors}"
+    task = node.wait_completed(taskid)
+    assert task.status == TaskStatus.COMPLETED and task.taskid == taskid
     results = json.loads(bytes(sb.hub.task(taskid).results).decode())
     assert results["storage"] == "ipfs" and results["location"].startswith("/ipfs/")
     assert sb.hub.account(sb.app_developer.address).stake > before  # the app was paid
@@ -152,3 +142,11 @@ def test_cli_node_prints_json_and_stops_on_sigterm(tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "Node stopped." in err
+
+
+def test_wait_completed_says_why_it_gave_up(node):
+    from iexec_kit.node import TaskTimeoutError
+
+    with pytest.raises(TaskTimeoutError, match="not COMPLETED after 1 s") as err:
+        node.wait_completed("0x" + "ab" * 32, timeout=1)
+    assert "not initialized" in str(err.value)

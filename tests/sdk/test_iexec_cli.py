@@ -44,11 +44,9 @@ def test_category_show_reads_the_hub(iexec, kit_node):
 
 def _bought_and_completed(kit_node):
     """A deal bought from Python (the kit's requester) and run to COMPLETED by the node."""
-    import time
 
     from iexec_kit.actors.requester import buy_execution
     from iexec_kit.poco.orders import RequestParams
-    from iexec_kit.protocol.statuses import TaskStatus
 
     sb = kit_node.sb
     sb.storage.storage_init(sb.requester.key)
@@ -62,15 +60,8 @@ def _bought_and_completed(kit_node):
         workerpool=sb.workerpool_address,
     )
     taskid = match.deal.task_id(0)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if sb.hub.task(taskid).status == TaskStatus.COMPLETED:
-                return match, taskid
-        except Exception:  # noqa: BLE001 - not initialized yet
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"task {taskid} not COMPLETED in 180 s; errors {kit_node.errors}")
+    kit_node.wait_completed(taskid)
+    return match, taskid
 
 
 def test_deal_show_and_task_show_download(iexec, kit_node, tmp_path):
