@@ -34,12 +34,19 @@ class Hub(TaskCalls):
         self.deployment = deployment
         self.contract = chain.contract(artifacts.hub_abi(), deployment.hub)
         self.rlc = chain.contract(artifacts.abi("RLC"), deployment.rlc)
-        self.appregistry = chain.contract(artifacts.abi("AppRegistry"), deployment.appregistry)
+        # iExec's published PoCo (iexec_kit.chain.published) has its own registries: their ABI
+        # has predictApp/predictDataset/predictWorkerpool, which _register uses
+        registry_abi = artifacts.abi
+        if getattr(deployment, "protocol", "kit") == "poco":
+            from iexec_kit.chain import published
+
+            registry_abi = published.abi
+        self.appregistry = chain.contract(registry_abi("AppRegistry"), deployment.appregistry)
         self.datasetregistry = chain.contract(
-            artifacts.abi("DatasetRegistry"), deployment.datasetregistry
+            registry_abi("DatasetRegistry"), deployment.datasetregistry
         )
         self.workerpoolregistry = chain.contract(
-            artifacts.abi("WorkerpoolRegistry"), deployment.workerpoolregistry
+            registry_abi("WorkerpoolRegistry"), deployment.workerpoolregistry
         )
 
     @property
@@ -261,15 +268,22 @@ class Hub(TaskCalls):
     ) -> str:
         """Create an asset through ``registry`` unless the very same one exists; return its address.
 
-        The address is the CREATE2 one the registry gives it (salt = keccak of the fields), which
-        is also why PoCo's registries refuse duplicates."""
+        The address is the CREATE2 one the registry gives it, which is also why PoCo's registries
+        refuse duplicates. A registry that predicts it (PoCo v6's ``predictApp``...) is asked;
+        for the kit's own, it is computed here (salt = keccak of the fields, the asset's code)."""
         from eth_abi import encode
 
-        init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(types, args)
-        salt = keccak(encode(types, args))
-        address = to_checksum_address(
-            keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
-        )
+        predict = f"predict{artifact}"
+        if any(e.get("name") == predict for e in registry.abi):
+            address = to_checksum_address(
+                self.chain.call(getattr(registry.functions, predict)(*args))
+            )
+        else:
+            init = bytes.fromhex(artifacts.load(artifact)["bytecode"][2:]) + encode(types, args)
+            salt = keccak(encode(types, args))
+            address = to_checksum_address(
+                keccak(b"\xff" + bytes.fromhex(registry.address[2:]) + salt + keccak(init))[12:]
+            )
         if not self.chain.call(registry.functions.isRegistered(address)):
             self.chain.transact(create(*args), owner)
         return address
