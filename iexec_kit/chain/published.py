@@ -158,7 +158,9 @@ def hub_abi() -> tuple:
     functions, token mode) plus the diamond's own facets'."""
     _require_package()
     merged = json.loads((POCO_DIR / "abis" / "contracts" / "IexecInterfaceToken.json").read_text())
-    seen = {(e["type"], e.get("name"), tuple(i["type"] for i in e.get("inputs", []))) for e in merged}
+    seen = {
+        (e["type"], e.get("name"), tuple(i["type"] for i in e.get("inputs", []))) for e in merged
+    }
     for name in DIAMOND_DEFAULT_FACETS:
         for e in abi(name):
             key = (e["type"], e.get("name"), tuple(i["type"] for i in e.get("inputs", [])))
@@ -207,8 +209,8 @@ def _deploy(chain: Chain, name: str, deployer: Participant, libraries=None, *arg
 def deploy_published_poco(chain: Chain, deployer: Participant | None = None) -> PublishedDeployment:
     """Deploy iExec's published PoCo 6.1.0 on ``chain`` (see the module's docstring for the
     steps); return its addresses, with the gas of every step in ``.gas``."""
-    deployer = deployer or chain.deployer
     _require_package()
+    deployer = deployer or chain.deployer
     gas: dict[str, int] = {}
 
     def note(step: str, receipt: Receipt) -> None:
@@ -230,7 +232,9 @@ def deploy_published_poco(chain: Chain, deployer: Participant | None = None) -> 
         cuts.append((modules[name], FACET_CUT_ADD, selectors(abi(name))))
     init_fn = next(e for e in abi("DiamondInit") if e.get("name") == "init")
     init_calldata = function_abi_to_4byte_selector(init_fn)
-    hub, r = _deploy(chain, "Diamond", deployer, None, cuts, (deployer.address, init, init_calldata))
+    hub, r = _deploy(
+        chain, "Diamond", deployer, None, cuts, (deployer.address, init, init_calldata)
+    )
     note("Diamond", r)
     diamond = chain.contract(hub_abi(), hub)
 
