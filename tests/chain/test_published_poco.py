@@ -224,3 +224,40 @@ def test_refusals_on_both_hubs(any_sandbox):
     with pytest.raises(ContractRevertError) as err:
         hub.match_orders(tk.app(), None, tk.pool(), tk.request(appmaxprice=1), precheck=False)
     assert err.value.code == "iExecV5-matchOrders-0x03"
+
+
+def test_the_demo_runs_on_the_published_poco(tmp_path):
+    """Issue 15's done-when without the CLI flag: 5 honest workers, 2 colluding cheaters, trust
+    5, the kit's scheduler and workers (actors) on the published PoCo: the honest consensus, the
+    cheaters lose their stakes, money conserved."""
+    import numpy as np
+    from PIL import Image
+
+    from iexec_kit.actors.events import EventStream
+    from iexec_kit.sandbox import Sandbox
+    from iexec_kit.tutorial.demo import DemoConfig, run_demo
+
+    y, x = np.mgrid[0:32, 0:48]
+    rgb = np.stack([(x * 5) % 256, (y * 8) % 256, ((x + y) * 3) % 256], axis=-1).astype("uint8")
+    png = tmp_path / "small.png"
+    Image.fromarray(rgb).save(png)
+    sb = Sandbox.start(workers=7, protocol="poco", folder=tmp_path / "sb")
+    try:
+        cfg = DemoConfig(engine="numpy", input=str(png), workers=5, cheaters=2, trust=5)
+        report = run_demo(cfg, sandbox=sb, stream=EventStream())
+    finally:
+        sb.close()
+    s = report.summary
+    assert report.ok and s["trust"] == 5
+    (task,) = s["tasks"]
+    assert task["status"] == "COMPLETED"
+    statuses = sorted((c["behaviour"], c["status"]) for c in task["contributions"])
+    assert statuses == [("colluding", "CONTRIBUTED")] * 2 + [("honest", "PROVED")] * 5
+    after = s["accounts"]["after"]
+    held = sum(a["stake"] + a["locked"] for a in after.values()) + s["kitty"]["after"]
+    assert held == s["hub_rlc"]["after"]
+    before = {a["name"]: a for a in s["accounts"]["before"].values()}
+    for c in task["contributions"]:
+        a = next(v for v in after.values() if v["name"] == c["worker"])
+        change = sum(a[k] - before[c["worker"]][k] for k in ("wallet_rlc", "stake", "locked"))
+        assert (change < 0) == (c["behaviour"] == "colluding"), c
