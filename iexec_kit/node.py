@@ -341,8 +341,7 @@ class Node:
         raise TaskTimeoutError(
             f"task {taskid} is not COMPLETED after {timeout:.0f} s",
             expected="the node's workerpool to finish it",
-            got=f"status {_status_words(task)}; "
-            f"workerpool errors: {self.errors[-3:] or 'none'}",
+            got=f"status {_status_words(task)}; workerpool errors: {self.errors[-3:] or 'none'}",
             hint="look at the node's output; a deal the workerpool refused is said there",
         )
 

@@ -23,6 +23,8 @@ from iexec_kit.protocol.units import RLC
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_APP_DIR = REPO_ROOT / "apps" / "gimp-cartoon"
 WORKERPOOL_DESCRIPTION = "iexec-kit sandbox workerpool"
+#: what Sandbox.start(protocol=...) deploys: the kit's contracts, or iExec's published PoCo
+PROTOCOLS = ("kit", "poco")
 
 # RLC each participant holds in its wallet after set-up (nothing is deposited yet)
 STARTING_RLC = {
@@ -144,6 +146,7 @@ class Sandbox:
         seed: int = 0,
         ipfs_api: str | None = None,
         sms: bool = False,
+        protocol: str = "kit",
     ) -> Sandbox:
         """Start a chain, deploy the protocol, fund everyone, register the demo app and a
         workerpool.
@@ -153,13 +156,28 @@ class Sandbox:
         ``ipfs_api``: a Kubo RPC API URL to use instead of the embedded IPFS node.
         ``sms``: also start an SMS (:mod:`iexec_kit.storage.sms`, iExec's web2 secrets) with the
         storage: storage init then pushes the requester's token there and workers read it there.
+        ``protocol``: "kit" (the default) deploys the kit's own readable contracts
+        (iexec_kit/chain/contracts); "poco" deploys iExec's published PoCo 6.1.0 from the npm
+        package @iexec/poco (:mod:`iexec_kit.chain.published`; ``npm ci`` installs it).
         Storage (IPFS + result proxy) and the order book start on first use (:attr:`storage`,
         :attr:`book`); :meth:`close` stops them.
         """
+        if protocol not in PROTOCOLS:
+            raise KitValueError(
+                f"unknown protocol {protocol!r}",
+                expected=" or ".join(repr(p) for p in PROTOCOLS),
+                got=repr(protocol),
+                hint='"kit" for the kit\'s own contracts, "poco" for iExec\'s published PoCo',
+            )
         chain = (
             Chain.in_process(workers) if chain_url is None else Chain.connect(chain_url, workers)
         )
-        deployment = deploy_protocol(chain)
+        if protocol == "poco":
+            from iexec_kit.chain.published import deploy_published_poco
+
+            deployment = deploy_published_poco(chain)
+        else:
+            deployment = deploy_protocol(chain)
         hub = Hub(chain, deployment)
         for p in chain.participants:
             amount = STARTING_RLC.get(p.role, 0)

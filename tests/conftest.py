@@ -3,14 +3,20 @@ test."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+#: which protocol the shared sandbox deploys: "kit" (the default), or "poco" to run the same tests
+#: on iExec's published PoCo 6.1.0 (IEXEC_KIT_TEST_PROTOCOL=poco; docs/poco-differences.md)
+TEST_PROTOCOL = os.environ.get("IEXEC_KIT_TEST_PROTOCOL", "kit")
 
 
 @pytest.fixture(scope="session")
 def sandbox_session():
     from iexec_kit.sandbox import Sandbox
 
-    return Sandbox.start(workers=5)
+    return Sandbox.start(workers=5, protocol=TEST_PROTOCOL)
 
 
 @pytest.fixture

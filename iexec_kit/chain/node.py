@@ -512,7 +512,10 @@ def _reason_of(exc: Exception) -> str:
     ):
         if prefix in text:
             text = text.split(prefix, 1)[1]
-    return text.strip().strip("'\"")
+    text = text.strip()
+    if text in ("b''", 'b""'):  # eth-tester's "execution reverted: b''": a bare require/revert
+        return ""
+    return text.strip("'\"")
 
 
 def _is_connection_error(exc: Exception) -> bool:

@@ -35,12 +35,19 @@ class Hub(TaskCalls):
         self.deployment = deployment
         self.contract = chain.contract(artifacts.hub_abi(), deployment.hub)
         self.rlc = chain.contract(artifacts.abi("RLC"), deployment.rlc)
-        self.appregistry = chain.contract(artifacts.abi("AppRegistry"), deployment.appregistry)
+        # iExec's published PoCo (iexec_kit.chain.published) has its own registries: their ABI
+        # has predictApp/predictDataset/predictWorkerpool, which _register uses
+        registry_abi = artifacts.abi
+        if getattr(deployment, "protocol", "kit") == "poco":
+            from iexec_kit.chain import published
+
+            registry_abi = published.abi
+        self.appregistry = chain.contract(registry_abi("AppRegistry"), deployment.appregistry)
         self.datasetregistry = chain.contract(
-            artifacts.abi("DatasetRegistry"), deployment.datasetregistry
+            registry_abi("DatasetRegistry"), deployment.datasetregistry
         )
         self.workerpoolregistry = chain.contract(
-            artifacts.abi("WorkerpoolRegistry"), deployment.workerpoolregistry
+            registry_abi("WorkerpoolRegistry"), deployment.workerpoolregistry
         )
 
     @property
