@@ -70,6 +70,7 @@ class NodeConfig:
     worker_deposit: int = 50 * RLC
     scheduler_deposit: int = 500 * RLC
     runner: str = "process"
+    protocol: str = "kit"  # or "poco": iExec's published PoCo 6.1.0 (Sandbox.start)
     poll: float = 0.5  # seconds the workerpool waits when nothing moves
 
     def check(self) -> None:
@@ -222,6 +223,7 @@ class Node:
             workers=self.config.workers,
             seed=self.seed,
             sms=True,
+            protocol=self.config.protocol,
         )
 
     def _start_services(self) -> None:

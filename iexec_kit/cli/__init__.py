@@ -19,6 +19,18 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def protocol_option():
+    """``--protocol kit|poco``, the same on every command that starts a network (checked by
+    Sandbox.start, which says what it accepts)."""
+    return typer.Option(
+        "kit",
+        "--protocol",
+        help="kit: the kit's own readable contracts (default); poco: iExec's published PoCo "
+        "6.1.0 from npm @iexec/poco, as iExec deployed it.",
+    )
+
+
 # group name -> module of this package that defines `app` (a typer.Typer)
 _GROUPS = {"ipfs": "iexec_kit.cli.ipfs", "app": "iexec_kit.cli.app"}
 for _name, _module in _GROUPS.items():

@@ -7,7 +7,7 @@ import json
 
 import typer
 
-from iexec_kit.cli import cli
+from iexec_kit.cli import cli, protocol_option
 from iexec_kit.protocol.units import RLC
 
 
@@ -202,6 +202,7 @@ def demo(
     chain: str | None = typer.Option(
         None, "--chain", help="JSON-RPC URL of an Ethereum node (default: in-process chain)."
     ),
+    protocol: str = protocol_option(),
     ipfs: str | None = typer.Option(
         None, "--ipfs", help="Kubo RPC API URL (default: the embedded IPFS node)."
     ),
@@ -249,6 +250,7 @@ def demo(
         storage=storage,
         runner=runner,
         chain_url=chain,
+        protocol=protocol,
         ipfs_api=ipfs,
         output=output,
         seed=seed,

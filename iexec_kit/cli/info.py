@@ -6,16 +6,16 @@ import json
 
 import typer
 
-from iexec_kit.cli import cli
+from iexec_kit.cli import cli, protocol_option
 from iexec_kit.protocol.units import RLC
 
 ETH = 10**18
 
 
-def _start(workers: int, chain: str | None):
+def _start(workers: int, chain: str | None, protocol: str = "kit"):
     from iexec_kit.sandbox import Sandbox
 
-    return Sandbox.start(workers=workers, chain_url=chain)
+    return Sandbox.start(workers=workers, chain_url=chain, protocol=protocol)
 
 
 def _console():
@@ -84,9 +84,10 @@ def info(
     chain: str | None = typer.Option(
         None, "--chain", help="JSON-RPC URL of an Ethereum node (default: in-process chain)."
     ),
+    protocol: str = protocol_option(),
 ) -> None:
     """Start the sandbox and print the network: chain, contracts, app, workerpool, participants."""
-    sb = _start(workers, chain)
+    sb = _start(workers, chain, protocol)
     if as_json:
         typer.echo(json.dumps(sb.info(), indent=2))
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from iexec_kit.cli import cli
+from iexec_kit.cli import cli, protocol_option
 
 
 @cli.command()
@@ -27,6 +27,7 @@ def node(
         8545, "--port", help="The Hardhat devnode's port on 127.0.0.1 (0: any free port)."
     ),
     workers: int = typer.Option(3, "--workers", help="Worker accounts serving the workerpool."),
+    protocol: str = protocol_option(),
     runner: str = typer.Option(
         "process", "--runner", help="How workers run the app: process or docker."
     ),
@@ -48,7 +49,7 @@ def node(
         folder,
         chain_url=chain,
         port=None if port == 0 else port,
-        config=NodeConfig(workers=workers, runner=runner),
+        config=NodeConfig(workers=workers, runner=runner, protocol=protocol),
         log=say,
     )
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):

@@ -68,6 +68,7 @@ class DemoConfig:
     storage: str = "ipfs"  # "ipfs" or "private" (the proxy keeps it; iExec's "dropbox" slot)
     runner: str = "process"
     chain_url: str | None = None
+    protocol: str = "kit"  # "kit" or "poco" (iExec's published PoCo 6.1.0)
     ipfs_api: str | None = None
     output: str | Path | None = None
     app_price: int = 1 * RLC
@@ -379,7 +380,11 @@ def run_demo(
 
     own = sandbox is None
     sb = sandbox or Sandbox.start(
-        workers=len(behaviours), chain_url=cfg.chain_url, ipfs_api=cfg.ipfs_api, seed=cfg.seed
+        workers=len(behaviours),
+        chain_url=cfg.chain_url,
+        ipfs_api=cfg.ipfs_api,
+        seed=cfg.seed,
+        protocol=cfg.protocol,
     )
     try:
         phase("start")
