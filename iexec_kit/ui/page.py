@@ -252,7 +252,11 @@ class DemoPage:
 
     def _page_button(self, key: str, description: str, **kwargs):
         W = _w()
-        b = W.Button(description=description, layout=W.Layout(width="auto"), **kwargs)
+        b = W.Button(
+            description=description,
+            layout=W.Layout(width="auto", align_self="flex-start"),
+            **kwargs,
+        )
         b.add_class(f"iexec-page-button-{key}")
         b.on_click(lambda _: self.run(key))
         self.buttons[key] = b
@@ -472,8 +476,30 @@ class DemoPage:
                         self.flow.finish("storage", error_sentence(exc))
                         self.messages["storage"].value = _problem(error_sentence(exc))
             elif key == "buy" and self.request is not None and self.request.match is not None:
+                if "buy" not in self.flow.done:
+                    self._record_deal(self.request.match)
                 self.flow.finish("buy")
             self.refresh()
+
+    def _record_deal(self, match) -> None:
+        """The deal on the page's event stream, as the demo's buy records it (the watcher reads
+        the deal's trust there)."""
+        from iexec_kit.actors.events import DealCreated, Tx
+
+        sb, deal = self.t.sb, match.deal
+        self.t.match = match
+        self.t.stream.emit(
+            DealCreated(
+                match.dealid,
+                match.volume,
+                deal.price_per_task,
+                deal.trust,
+                deal.requester,
+                deal.workerpool.pointer,
+                time=sb.chain.now(),
+                tx=Tx.of(match.receipt),
+            )
+        )
 
     def _quiet(self, panel) -> None:
         """A panel's errors as sentences (never a traceback) on the page."""
