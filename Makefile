@@ -14,6 +14,8 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 PAGE_PORT ?= 8866
 PAGE   := notebooks/page/demo_page.ipynb
+# kernels that run the page before anyone comes (a visitor gets one at once; Voila starts the next)
+PAGE_POOL ?= 2
 
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
 SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
@@ -54,7 +56,7 @@ page: $(STAMP)
 	@[ "$$(id -u)" = 0 ] && echo "(running as root: Voila's server needs no --allow-root)" || true
 	@echo "the demo page: http://127.0.0.1:$(PAGE_PORT)/  (Ctrl-C stops it)"
 	$(BIN)/voila $(PAGE) --Voila.ip=127.0.0.1 --port=$(PAGE_PORT) --no-browser \
-		--show_tracebacks=False $(PAGE_ARGS)
+		--show_tracebacks=False --preheat_kernel=True --pool_size=$(PAGE_POOL) $(PAGE_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/iexec-kit demo

@@ -20,6 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "notebooks" / "page" / "demo_page.ipynb"
+MAKE_PAGE_PREHEAT = 2  # the Makefile's PAGE_POOL: kernels that run the page before a visitor comes
 
 
 def free_port() -> int:
@@ -28,9 +29,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def voila_command(notebook: Path | str = PAGE, port: int = 8866, python: str | None = None):
+def voila_command(
+    notebook: Path | str = PAGE, port: int = 8866, python: str | None = None, *, preheat: int = 0
+):
     """Voilà on ``notebook``: 127.0.0.1, no browser, no tracebacks on the page (a visitor reads
-    sentences; the panels catch the kit's errors)."""
+    sentences; the panels catch the kit's errors). ``preheat``: that many kernels run the page
+    in advance (Voilà's preheated kernels; a visitor gets one at once), 0 for none."""
+    pool = ["--preheat_kernel=True", f"--pool_size={preheat}"] if preheat else []
     return [
         python or sys.executable,
         "-m",
@@ -41,6 +46,7 @@ def voila_command(notebook: Path | str = PAGE, port: int = 8866, python: str | N
         "--no-browser",
         "--show_tracebacks=False",
         "--Voila.log_level=WARN",
+        *pool,
     ]
 
 
@@ -79,8 +85,11 @@ class VoilaServer:
     """Voilà on a free port of 127.0.0.1 in its own process group; :meth:`stop` ends it (the
     kernels too). ``env``: added to the environment (the kernels inherit it)."""
 
-    def __init__(self, notebook: Path | str = PAGE, *, port: int | None = None, env=None):
+    def __init__(
+        self, notebook: Path | str = PAGE, *, port: int | None = None, env=None, preheat: int = 0
+    ):
         self.notebook = Path(notebook)
+        self.preheat = preheat
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.folder = Path(tempfile.mkdtemp(prefix="iexec-voila-"))
@@ -101,7 +110,7 @@ class VoilaServer:
 
         with open(self.log, "wb") as fh:
             self.proc = subprocess.Popen(
-                voila_command(self.notebook, self.port),
+                voila_command(self.notebook, self.port, preheat=self.preheat),
                 cwd=self.notebook.parent,
                 env=self.env,
                 stdout=fh,
@@ -114,6 +123,8 @@ class VoilaServer:
                 raise RuntimeError(f"voila exited with {self.proc.returncode}:\n{self.tail()}")
             try:  # the static files answer without starting a kernel
                 if requests.get(self.url + "voila/static/", timeout=2).status_code < 500:
+                    if self.preheat:
+                        self.wait_idle(count=self.preheat, timeout=end - time.monotonic())
                     return self
             except requests.RequestException:
                 pass
@@ -137,6 +148,32 @@ class VoilaServer:
             except OSError:
                 continue
         return pids
+
+    def wait_idle(self, count: int = 0, timeout: float = 120, quiet: float = 1.5) -> None:
+        """Wait until at least ``count`` kernels run and none used CPU for ``quiet`` seconds
+        (the preheated ones have run the page)."""
+
+        def cpu(pids):
+            total = 0
+            for pid in pids:
+                try:
+                    with open(f"/proc/{pid}/stat") as fh:
+                        fields = fh.read().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+                except (OSError, IndexError, ValueError):
+                    pass
+            return total
+
+        end = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while time.monotonic() < end:
+            pids = self.kernels()
+            now = cpu(pids) if len(pids) >= count else None
+            if now is None or now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            time.sleep(0.25)
 
     def stop(self) -> None:
         if self.proc is None:
@@ -166,4 +203,4 @@ class VoilaServer:
         self.stop()
 
 
-__all__ = ["PAGE", "VoilaServer", "free_port", "memory_mb", "voila_command"]
+__all__ = ["MAKE_PAGE_PREHEAT", "PAGE", "VoilaServer", "free_port", "memory_mb", "voila_command"]
