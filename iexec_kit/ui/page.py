@@ -169,9 +169,9 @@ TEXTS = {
     ),
     "deal": (
         "The deal is on chain: who is in it, the price per task, the trust, and the funds locked "
-        "(the requester's payment and the scheduler's stake). From now on the deal's task is "
-        "assigned to the workerpool: its scheduler initializes it on chain and hands it to its "
-        "workers, with deadlines the hub enforces."
+        "(the requester's payment and the scheduler's stake), and the deadlines the hub enforces. "
+        "The deal's task is assigned to the workerpool: when it runs (Step 3), its scheduler "
+        "initializes the task on chain and hands it to its workers."
     ),
     "execution": (
         "The workers run the app on the picture. Each commits a hash of its result (hiding the "
@@ -386,7 +386,7 @@ class DemoPage:
     def _do_deal(self):
         from iexec_kit.ui.panels import DealView
 
-        view = DealView(self.t.sb, self.request.match, before=self.before)
+        view = DealView(self.t.sb, self.t.match, before=self.before)
         self._quiet(view)
         self.sections["deal"].children[1].children = [view]
 
@@ -413,7 +413,7 @@ class DemoPage:
             status.value = "<b>the run is over</b>"
             if "execution" in self.flow.errors:
                 return  # the run failed: its sentence is shown
-            tasks = [t.sb.hub.task(tid) for tid in self.request.match.deal.task_ids()]
+            tasks = [t.sb.hub.task(tid) for tid in self.t.match.deal.task_ids()]
             bad = [x for x in tasks if x.status.name != "COMPLETED"]
             if bad:
                 self._finish(
@@ -432,7 +432,7 @@ class DemoPage:
     def _do_finalization(self):
         from iexec_kit.ui.panels import ResultViewer
 
-        deal = self.request.match.deal
+        deal = self.t.match.deal
         taskid = deal.task_ids()[0]
         before = self._before_image()
         viewer = ResultViewer.for_task(self.t.sb, taskid, before)
@@ -517,6 +517,8 @@ class DemoPage:
                     self._make_request()
                 if self.request is not None:
                     self.request.buy_button.disabled = not flow.enabled("buy")
+                    # one deal per page: "New request" is for the notebooks
+                    self.request.new_button.disabled = "buy" in flow.done
             for key, button in self.buttons.items():
                 button.disabled = not flow.enabled(key)
             self.progress.value = (
@@ -533,7 +535,7 @@ class DemoPage:
             "errors": dict(self.flow.errors),
             "progress": self.flow.progress(),
             "token": t.token if t else None,
-            "deal": self.request.match.dealid if self.request and self.request.match else None,
+            "deal": t.match.dealid if t is not None and t.match is not None else None,
         }
 
     def wait(self, key: str, timeout: float = 120) -> bool:
