@@ -1,5 +1,6 @@
 # iexec-kit: the commands of the README.
 #   make lab        JupyterLab on notebooks/ at 127.0.0.1
+#   make page       the demo page (Voilà) at 127.0.0.1:8866
 #   make demo       the headless end-to-end demo
 #   make test       lint, then the whole suite, notebooks included
 #   make lint       ruff check and ruff format --check
@@ -11,14 +12,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+PAGE_PORT ?= 8866
+PAGE   := notebooks/page/demo_page.ipynb
+# kernels that run the page before anyone comes (a visitor gets one at once; Voila starts the next)
+PAGE_POOL ?= 2
 
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
 SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
 
-.PHONY: install lab demo test lint fmt contracts bench sysdeps node clean help docker-app
+.PHONY: install lab page demo test lint fmt contracts bench sysdeps node clean help docker-app
 
 help:
-	@sed -n '1,8p' Makefile
+	@sed -n '1,9p' Makefile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +48,15 @@ sysdeps:
 lab: $(STAMP) node
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) --no-browser \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+# The demo page: Voilà on 127.0.0.1, code hidden, no tracebacks on the page; each browser
+# session gets its own kernel, so its own sandbox. Voilà's own server has no root check (unlike
+# jupyter lab, it takes no --allow-root): as root it runs the same, and says so.
+page: $(STAMP)
+	@[ "$$(id -u)" = 0 ] && echo "(running as root: Voila's server needs no --allow-root)" || true
+	@echo "the demo page: http://127.0.0.1:$(PAGE_PORT)/  (Ctrl-C stops it)"
+	$(BIN)/voila $(PAGE) --Voila.ip=127.0.0.1 --port=$(PAGE_PORT) --no-browser \
+		--show_tracebacks=False --preheat_kernel=True --pool_size=$(PAGE_POOL) $(PAGE_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/iexec-kit demo
