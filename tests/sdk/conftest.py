@@ -53,8 +53,7 @@ class IexecCli:
         return answer
 
 
-@pytest.fixture(scope="session")
-def kit_node(tmp_path_factory):
+def _node(tmp_path_factory, protocol: str):
     from iexec_kit.chain.devnode import find_hardhat
     from iexec_kit.node import Node, NodeConfig
 
@@ -64,10 +63,29 @@ def kit_node(tmp_path_factory):
         find_hardhat()
     except DependencyMissingError as exc:
         pytest.skip(f"{str(exc).splitlines()[0]}: run `npm ci`")
-    with Node(tmp_path_factory.mktemp("sdk-node"), config=NodeConfig(workers=3)).start() as n:
+    folder = tmp_path_factory.mktemp(f"sdk-node-{protocol}")
+    return Node(folder, config=NodeConfig(workers=3, protocol=protocol)).start()
+
+
+@pytest.fixture(scope="session")
+def kit_node(tmp_path_factory):
+    """A node on the kit's own contracts."""
+    with _node(tmp_path_factory, "kit") as n:
+        yield n
+
+
+@pytest.fixture(scope="module")
+def poco_node(tmp_path_factory):
+    """A node on iExec's published PoCo 6.1.0 (the bytecode of npm @iexec/poco)."""
+    with _node(tmp_path_factory, "poco") as n:
         yield n
 
 
 @pytest.fixture(scope="session")
 def iexec(kit_node):
     return IexecCli(kit_node)
+
+
+@pytest.fixture(scope="module")
+def iexec_on_poco(poco_node):
+    return IexecCli(poco_node)
