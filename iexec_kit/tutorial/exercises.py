@@ -13,13 +13,13 @@ explanation. A check never raises: it returns a :class:`Feedback` whose status i
 In a notebook the feedback renders as a small coloured box (its ``_repr_html_``), and its plain
 text starts with the status (``right: ...``), which the tests read.
 
-**Solutions** (the scheme, nbgrader's markers in a cell of their own): after each exercise cell
-(tagged ``exercise``) and its check cell (tagged ``check``) comes a markdown cell tagged
-``solution``, collapsed (cell metadata ``jupyter.source_hidden``; JupyterLab shows "..." to
-expand it), holding the solution's code between nbgrader's ``### BEGIN SOLUTION`` and
-``### END SOLUTION`` markers in a fenced block. It is markdown so that running the notebook as
-shipped leaves the blank in place; :func:`solution_source` reads it back (the tests substitute it
-for the exercise cell).
+**Solutions** (the scheme: nbgrader's markers, in a cell of their own): after each exercise
+cell (tagged ``exercise``) and its check cell (tagged ``check``) comes a markdown cell tagged
+``solution`` holding the solution's code between nbgrader's ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` markers, in a fenced block inside an HTML ``<details>`` element: folded
+until the learner clicks *Solution* (in JupyterLab, Voilà, on GitHub alike). It is markdown so
+that running the notebook as shipped leaves the blank in place; :func:`solution_source` reads the
+code back (the tests put it in the exercise cell's place).
 """
 
 from __future__ import annotations
