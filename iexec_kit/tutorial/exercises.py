@@ -186,6 +186,15 @@ def _app_order_page(answer, sb, *, app):
     return entries[0].order.appprice == 500_000_000 or "that order's price is not 0.5 RLC"
 
 
+def _sponsor(answer, sb, *, deal):
+    if not isinstance(answer, str):
+        return f"an address is a '0x…' string; got {type(answer).__name__}"
+    if _same_address(answer, sb.app_developer.address):
+        return "that is the app's owner: the sellers are paid, the sponsor pays"
+    sponsor = sb.hub.deal(deal.dealid).sponsor
+    return _same_address(answer, sponsor) or f"{answer} is not the deal's sponsor"
+
+
 EXERCISES: dict[str, Exercise] = {
     x.id: x
     for x in (
@@ -268,6 +277,15 @@ EXERCISES: dict[str, Exercise] = {
             'sb.book.list("app", app=address) lists the app orders of your app only',
             "your app is on sale: a requester can now buy runs of it with a request order.",
             wrong='answer = sb.book.list("app", app=sb.app_address)  # the demo app\'s',
+        ),
+        Exercise(
+            "09-sponsor",
+            lambda a, sb, **g: _sponsor(a, sb, **g),
+            "`iexec deal show <dealid>` prints the deal's fields; its last one, sponsor, is "
+            "who paid (deal.sponsor in Python)",
+            "the requester sponsored its own deal: matchOrders makes the requester the "
+            "sponsor, while sponsorMatchOrders lets someone else pay.",
+            wrong="answer = node.sb.app_developer.address",
         ),
     )
 }

@@ -20,7 +20,7 @@ import pytest
 
 from iexec_kit.tutorial.exercises import EXERCISES, check, solution_source
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("0[0-8]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("0[0-9]_*.ipynb"))
 TIMEOUT = 300
 
 
