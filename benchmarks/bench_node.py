@@ -67,6 +67,7 @@ def _sdk_run(node, engine: str) -> float:
         "--args",
         f"--engine {engine}",
         "--watch",
+        "--force",
     )
     return time.perf_counter() - t
 
