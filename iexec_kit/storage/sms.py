@@ -407,6 +407,22 @@ def create_sms_app(sms: Sms):
         await run_in_threadpool(action, owner, name, value, request.headers.get("authorization"))
         return Response(status_code=204)
 
+    @app.get("/secrets/web2/task")
+    async def for_task(request: Request):
+        """A worker's read of a task's secret (the requester's storage token, the beneficiary's
+        key): signed by the worker, checked against the chain (it contributed to the task)."""
+        q = request.query_params
+        taskid, name, worker = (q.get(k) for k in ("taskId", "secretName", "workerAddress"))
+        if not taskid or not name or not worker:
+            raise ApiArgumentError(
+                M.API_BAD_ARG,
+                expected="query taskId, secretName and workerAddress",
+                got=str(request.url),
+            )
+        signature = request.headers.get("authorization") or ""
+        value = await run_in_threadpool(sms.web2_secret_for_task, taskid, name, worker, signature)
+        return Response(value, media_type="text/plain")
+
     @app.post("/secrets/web2")
     async def add(request: Request):
         return await push(request, sms.add_web2_secret)
@@ -457,6 +473,25 @@ class SmsClient:
         if res.status_code == 404:
             return False
         self._raise(res, {400: ApiArgumentError})
+
+    def web2_secret_for_task(self, taskid: str, name: str, worker_key) -> str:
+        """A task's secret read as its worker (GET /secrets/web2/task, signed with the worker's
+        key): what a worker in another process uses to upload (see Sms.web2_secret_for_task)."""
+        from eth_account import Account
+
+        worker = Account.from_key(worker_key).address
+        res = self._http.get(
+            f"{self.url}/secrets/web2/task",
+            params={"taskId": taskid, "secretName": name, "workerAddress": worker},
+            headers={"Authorization": sign_worker_read(taskid, name, worker_key)},
+            timeout=self.timeout,
+        )
+        if res.status_code >= 400:
+            self._raise(
+                res,
+                {400: ApiArgumentError, 401: WorkerNotAuthorizedError, 404: SecretNotFoundError},
+            )
+        return res.text
 
     def push_web2_secret(
         self, private_key, name: str, value: str, *, force_update: bool = False
