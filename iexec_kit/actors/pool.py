@@ -609,6 +609,7 @@ def run_worker(
 ) -> int:
     """One worker in this process, until ``stop`` (see the module docstring). Returns an exit
     code: 0 stopped, 3 refused by the scheduler, 70 the ``crashing`` behaviour died."""
+    import requests
     from eth_account import Account
 
     from iexec_kit.actors.worker import Worker
@@ -665,10 +666,17 @@ def run_worker(
                 pass
 
     threading.Thread(target=pinger, name="iexec-kit-ping", daemon=True).start()
+    # its own uploads, to answer a restarted scheduler that asks again (the proxy refuses a
+    # second upload of a task: the result is already there)
+    uploaded: dict[str, object] = {}
+    unreachable = False
     while not stop.is_set():
         try:
             for notice in client.interrupted():
-                _on_notice(worker, client, notice, log)
+                _on_notice(worker, client, notice, log, uploaded)
+            if unreachable:
+                log(f"{name}: the scheduler answers again")
+                unreachable = False
             work = client.available()
             if work is None:
                 stop.wait(poll)
@@ -679,7 +687,12 @@ def run_worker(
         except WorkerRefusedError as exc:
             log(f"{name}: refused by the scheduler: {exc}")
             return 3
-        except Exception as exc:  # noqa: BLE001 - the scheduler restarting, the network
+        except requests.ConnectionError:  # the scheduler restarting, the network
+            if not unreachable:
+                log(f"{name}: the scheduler does not answer at {scheduler_url}; retrying")
+            unreachable = True
+            stop.wait(1.0)
+        except Exception as exc:  # noqa: BLE001 - said, then the next round tries again
             log(f"{name}: {error_reason(exc)}; retrying")
             stop.wait(1.0)
     return 0
@@ -739,7 +752,7 @@ def _worker_stake(hub, dealid: str) -> int:
     return _STAKES[dealid]
 
 
-def _on_notice(worker, client: SchedulerClient, notice: dict, log) -> None:
+def _on_notice(worker, client: SchedulerClient, notice: dict, log, uploaded: dict) -> None:
     tid, kind = notice["chainTaskId"], notice["taskNotificationType"]
     if kind == "PLEASE_REVEAL":
         try:
@@ -752,7 +765,8 @@ def _on_notice(worker, client: SchedulerClient, notice: dict, log) -> None:
             client.update(tid, "REVEALED")
     elif kind == "PLEASE_UPLOAD":
         try:
-            receipt = worker.upload(spec_from_json(notice["task"]))
+            receipt = uploaded.get(tid) or worker.upload(spec_from_json(notice["task"]))
+            uploaded[tid] = receipt
         except Exception as exc:  # noqa: BLE001 - said to the scheduler
             log(f"{worker.name}: upload failed: {error_reason(exc)}")
             client.update(tid, "RESULT_UPLOAD_FAILED", {"error": error_reason(exc)})
