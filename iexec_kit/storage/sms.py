@@ -6,8 +6,9 @@ key (``iexec result push-encryption-key``, ``iexec-result-encryption-public-key`
 API is iexec-sms's ``/secrets/web2`` (query ``ownerAddress`` and ``secretName``, the secret as
 a text/plain body, the owner's signature in the ``Authorization`` header):
 
-- ``HEAD``: 204 if the owner has a secret of that name, 404 otherwise. Only existence is ever
-  answered: no route returns a secret's value, to anyone.
+- ``HEAD``: 204 if the owner has a secret of that name, 404 otherwise. Only existence is
+  answered to owners and strangers: the one route that returns a value is a worker's read of
+  its task's secret, below.
 - ``POST`` (add): 401 unless signed by the owner, 413 over 4096 bytes, 409 if it exists, 204.
 - ``PUT`` (update): 401, 413, 404 if it does not exist yet, 204.
 - 400 for a missing header or parameter, or an owner that is not an address.
@@ -36,7 +37,10 @@ same process, so :meth:`Sms.web2_secret_for_task` is the equivalent: the worker 
 with the hub (a :class:`~iexec_kit.storage.oracle.TaskOracle`) that the task exists, is ACTIVE
 or REVEALING, and that this worker contributed to it (a contribution needs the scheduler's
 authorization on chain). It then hands out only the task's requester's storage token or the
-beneficiary's encryption key, never another secret.
+beneficiary's encryption key, never another secret. A worker in a process of its own (workshop
+mode, ``iexec-kit worker``) makes the same read over HTTP: ``GET /secrets/web2/task?taskId=
+&secretName=&workerAddress=`` with that signature as ``Authorization`` (401 unless every check
+passes, 404 when the requester pushed no token).
 
 Entry point (what ``iexec-kit node`` starts)::
 
@@ -267,7 +271,7 @@ class Sms:
         self.add_web2_secret(owner, name, value, authorization)
         return False
 
-    # -- in-process reads (never over HTTP) --
+    # -- reads: the kit's own code; a task's worker (also over HTTP, GET /secrets/web2/task) --
     def web2_secret(self, owner: str, name: str) -> str | None:
         """A secret's value, for the kit's own code in this process (None when absent)."""
         return self._load().get(_address(owner), {}).get(name.lower())
@@ -363,7 +367,8 @@ def create_sms_app(sms: Sms):
     app = FastAPI(
         title="iexec-kit SMS",
         version="1",
-        description="Web2 secrets for standard tasks: pushed signed by their owner, never read.",
+        description="Web2 secrets for standard tasks: pushed signed by their owner, read only by "
+        "a task's worker that contributed to it.",
     )
 
     @app.exception_handler(StorageError)
