@@ -107,6 +107,11 @@ class RemoteWorker:
     def alive(self) -> bool:
         return not self.gone and time.monotonic() - self.last_seen < self.timeout
 
+    @property
+    def load(self) -> int:
+        """Tasks it was given and has not contributed yet (the scheduler picks the least busy)."""
+        return len(self.queue) + len(self.computing)
+
     def seen(self) -> None:
         self.last_seen = time.monotonic()
 

@@ -99,6 +99,7 @@ class Scheduler:
         self.troubled: dict[str, str] = {}  # taskid -> the unexpected error it hit
         self.abandoned: set[str] = set()  # troubled tasks that could not even be claimed
         self.uploading: dict[str, str] = {}  # taskid -> the remote worker asked to upload
+        self._given: dict[str, int] = {}
 
     def add_worker(self, worker) -> None:
         """A worker joins the pool (a remote worker that registered): a "worker handle" with
@@ -246,6 +247,7 @@ class Scheduler:
     def step(self) -> tuple[bool, list[Assignment]]:
         """Do what is due now; return (whether anything happened, new assignments)."""
         progressed = bool(self.notice_deals())
+        self._given = {}  # assignments made in this step, per worker (for the least busy first)
         assignments: list[Assignment] = []
         for tid in self.tasks:
             if tid in self.finished:
@@ -346,12 +348,20 @@ class Scheduler:
         taken = contributed | failed | {a.lower() for a in self.assigned.get(tid, [])}
         candidates = [w for w in self.workers if w.alive and w.address.lower() not in taken]
         self.rng.shuffle(candidates)
+        # the least busy first: a remote worker handle says how many tasks it holds (a local
+        # Worker computes in the drive's rounds: 0, so the seeded order stays as it is)
+        candidates.sort(
+            key=lambda w: (
+                getattr(w, "load", 0) + self._given.get(w.address, 0) if hasattr(w, "load") else 0
+            )
+        )
         new: list[Assignment] = []
         for w in candidates:
             new.append(
                 Assignment(w, self.specs[tid], sign_authorization(self.manager, w.address, tid))
             )
             self.assigned.setdefault(tid, []).append(w.address)
+            self._given[w.address] = self._given.get(w.address, 0) + 1
             self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self.hub.chain.now()))
             if state.add(leading, self.hub.score(w.address)):
                 break
