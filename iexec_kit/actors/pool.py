@@ -313,6 +313,13 @@ class PoolService:
                     hint="give each worker its own wallet (--wallet <node>/workerN/wallet.json)",
                 )
             if h is None or h.session != session or h.gone:
+                if h is not None:  # a restarted process: what its old self held goes to others
+                    with h.lock:
+                        lost = list(h.computing) + [a.spec.taskid for a in h.queue]
+                        h.computing.clear()
+                        h.queue.clear()
+                        h.gone = True
+                    self.inbox.extend((h, tid) for tid in lost)
                 h = RemoteWorker(
                     address,
                     str(body.get("name") or address[:10]),
