@@ -398,7 +398,9 @@ class PoolService:
                 )
             elif status == "RESULT_UPLOAD_FAILED":
                 h.upload_failed.add(taskid)
-            notice = h.notices.pop(taskid, None)
+            # only GET /replicates/interrupted hands a notice out (and clears it): a reveal asked
+            # while the worker's CONTRIBUTED report was on its way must not be lost here
+            notice = h.notices.get(taskid)
         return {"status": status, "notification": notice}
 
     def view(self) -> dict:
