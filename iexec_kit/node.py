@@ -51,6 +51,7 @@ IEXEC_FILE = "iexec.json"  # the SDK's project file: `iexec app init`, `order in
 CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_FOLDER = Path(".sandbox") / "node"
+WORKERPOOL_MODES = ("drive", "processes", "external")
 
 
 class TaskTimeoutError(IexecKitError, TimeoutError):
@@ -72,6 +73,16 @@ class NodeConfig:
     runner: str = "process"
     protocol: str = "kit"  # or "poco": iExec's published PoCo 6.1.0 (Sandbox.start)
     poll: float = 0.5  # seconds the workerpool waits when nothing moves
+    # how the workerpool runs: "drive" (scheduler and workers in the node's process),
+    # "processes" (the scheduler's API in the node, each worker a process the node starts and
+    # stops), "external" (neither: run `iexec-kit scheduler` and `iexec-kit worker` yourself)
+    workerpool: str = "drive"
+    behaviours: tuple = ()  # one per worker process (default: honest)
+    listen: str | None = None  # the scheduler's API on a LAN address (workshop); else 127.0.0.1
+    token_ttl: float = 3600  # seconds a worker's token lives
+    ping_timeout: float = 10.0  # seconds without a ping before a worker process is gone
+    scheduler_port: int = 0  # the scheduler's API port (0: any free one)
+    slow_delay: float = 5.0  # seconds a "slow" worker process waits before contributing
 
     def check(self) -> None:
         if self.workers < 1:
@@ -79,6 +90,12 @@ class NodeConfig:
                 "the node's workerpool needs at least one worker",
                 expected="--workers 1 or more",
                 got=str(self.workers),
+            )
+        if self.workerpool not in WORKERPOOL_MODES:
+            raise KitValueError(
+                "unknown workerpool mode",
+                expected=" or ".join(WORKERPOOL_MODES),
+                got=repr(self.workerpool),
             )
         if self.runner not in ("process", "docker"):
             raise KitValueError(
@@ -102,6 +119,8 @@ class NodeInfo:
     sample_input: str
     previous: str | None = None  # what became of the previous run in this folder
     services_missing: list = field(default_factory=list)
+    deployment: dict = field(default_factory=dict)  # every address of the protocol
+    workerpool_mode: str = "drive"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -166,6 +185,8 @@ class Node:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stream = None
+        self.pool = None  # the PoolService, with workerpool "processes"
+        self.worker_procs: list = []  # the worker processes it started
 
     # ----- start and stop ----------------------------------------------------------------------
     def start(self) -> Node:
@@ -177,6 +198,7 @@ class Node:
             self._start_services()
             sample = self._publish_sample()
             self._open_for_business()
+            self._start_pool_service()
             self.info = self._describe(sample, previous)
             self._write_files()
             self._start_workerpool()
@@ -286,7 +308,89 @@ class Node:
         )
         self.drive = Drive(scheduler)
 
+    def _start_pool_service(self) -> None:
+        """With workerpool "processes": the scheduler's API for the worker processes."""
+        if self.config.workerpool != "processes":
+            return
+        from iexec_kit.actors.pool import PoolService
+
+        sb, cfg = self.sb, self.config
+        storage = sb.storage
+        self.pool = PoolService(
+            sb.hub,
+            sb.scheduler,
+            sb.workerpool_address,
+            urls={
+                "chain": self.devnode.url if self.devnode is not None else self.chain_url,
+                "result_proxy": storage.proxy_url,
+                "sms": self.sms.url if self.sms is not None else None,
+                "ipfs_gateway": storage.gateway_url,
+            },
+            seed=self.seed,
+            host=cfg.listen or "127.0.0.1",
+            port=cfg.scheduler_port,
+            allow_lan=bool(cfg.listen),
+            token_ttl=cfg.token_ttl,
+            ping_timeout=cfg.ping_timeout,
+            poll=min(cfg.poll, 0.3),
+            log=self.log,
+        ).start()
+        if cfg.listen:
+            self.log(
+                f"WARNING: the scheduler's API listens on {cfg.listen} ({self.pool.url}): anyone "
+                "on this network can reach it; every call but the sign-in needs a worker's token"
+            )
+
+    def start_worker_process(
+        self, name: str, behaviour: str = "honest", *extra: str, scheduler_url: str | None = None
+    ):
+        """Start ``iexec-kit worker`` for participant ``name`` (its wallet.json) against the
+        node's scheduler (or ``scheduler_url``); its output goes to <folder>/logs/<name>.log.
+        Returns the Popen (stopped with the node)."""
+        import subprocess
+        import sys
+
+        logs = self.folder / "logs"
+        logs.mkdir(exist_ok=True)
+        n = sum(1 for p in self.worker_procs if getattr(p, "participant", None) == name)
+        out = open(logs / (f"{name}.log" if n == 0 else f"{name}-{n + 1}.log"), "ab")  # noqa: SIM115 - the child's, closed at stop
+        cmd = [
+            sys.executable,
+            "-m",
+            "iexec_kit.cli",
+            "worker",
+            "--scheduler",
+            scheduler_url or self.pool.url,
+            "--wallet",
+            str(self.folder / name / WALLET_FILE),
+            "--behaviour",
+            behaviour,
+            "--runner",
+            self.config.runner,
+            "--folder",
+            str(self.folder / "state" / "workers"),
+            "--delay",
+            str(self.config.slow_delay),
+            *extra,
+        ]
+        env = dict(
+            os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+        )
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        proc.log_file, proc.participant = out, name
+        self.worker_procs.append(proc)
+        return proc
+
     def _start_workerpool(self) -> None:
+        if self.config.workerpool == "external":
+            return
+        if self.config.workerpool == "processes":
+            # with behaviours given, only that many workers start (the others' wallets are free)
+            behaviours = list(self.config.behaviours) or ["honest"] * len(self.sb.workers)
+            for p, b in zip(self.sb.workers, behaviours):
+                self.start_worker_process(p.name, b)
+            return
+
         def record(exc: Exception) -> None:
             from iexec_kit.actors.worker import error_reason
 
@@ -310,6 +414,12 @@ class Node:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        for proc in self.worker_procs:
+            stop_process(proc)
+        self.worker_procs = []
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
         if self.market is not None:
             self.market.stop()
         self.market = self.sms = None
@@ -322,7 +432,10 @@ class Node:
 
     def deals(self) -> list:
         """The deals the workerpool has seen, oldest first (:class:`iexec_kit.poco.Deal`)."""
-        return list(self.drive.scheduler.deals.values()) if self.sb is not None else []
+        if self.sb is None:
+            return []
+        scheduler = self.pool.scheduler if self.pool is not None else self.drive.scheduler
+        return list(scheduler.deals.values())
 
     def wait_completed(self, taskid: str, timeout: float = 180.0):
         """Block until task ``taskid`` is COMPLETED (the workerpool serves it meanwhile) and
@@ -373,6 +486,7 @@ class Node:
             "result_proxy": storage.proxy_url,
             "market": self.market.url if self.market is not None else None,
             "sms": self.sms.url if self.sms is not None else None,
+            "scheduler": self.pool.url if self.pool is not None else None,
         }
         participants = {
             p.name: {
@@ -395,6 +509,8 @@ class Node:
             sample_input=sample,
             previous=previous,
             services_missing=list(self._missing),
+            deployment=sb.deployment.as_dict(),
+            workerpool_mode=self.config.workerpool,
         )
 
     def _write_files(self) -> None:
@@ -417,6 +533,22 @@ def _status_words(task) -> str:
     if task is None or task.status == TaskStatus.UNSET:
         return "UNSET (not initialized yet)"
     return task.status.name
+
+
+def stop_process(proc, timeout: float = 10.0) -> None:
+    """SIGTERM a child, wait, then SIGKILL it; close its log."""
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    log_file = getattr(proc, "log_file", None)
+    if log_file is not None:
+        log_file.close()
 
 
 def sdk_wallet(key: bytes) -> dict:

@@ -48,7 +48,7 @@ from iexec_kit.actors.events import (
     WorkerAuthorized,
     WorkerFailed,
 )
-from iexec_kit.actors.worker import TaskSpec, Worker, error_reason
+from iexec_kit.actors.worker import TaskSpec, Worker, error_reason  # Worker: a handle's shape
 from iexec_kit.chain.accounts import Participant
 from iexec_kit.errors import KitValueError
 from iexec_kit.poco.consensus import ConsensusState, reached
@@ -98,6 +98,17 @@ class Scheduler:
         self.refused: dict[str, str] = {}  # dealid -> why the scheduler does not serve it
         self.troubled: dict[str, str] = {}  # taskid -> the unexpected error it hit
         self.abandoned: set[str] = set()  # troubled tasks that could not even be claimed
+        self.uploading: dict[str, str] = {}  # taskid -> the remote worker asked to upload
+        self._given: dict[str, int] = {}
+
+    def add_worker(self, worker) -> None:
+        """A worker joins the pool (a remote worker that registered): a "worker handle" with
+        ``address``, ``name``, ``behaviour``, ``alive``, ``reveal(taskid)`` and ``upload(spec)``.
+        A local :class:`Worker` answers at once; a remote one (:mod:`iexec_kit.actors.pool`)
+        returns None, meaning "asked": the chain (a reveal) or its report (an upload) says the
+        rest in a later step."""
+        if self.worker(worker.address) is None:
+            self.workers.append(worker)
 
     # ----- orders --------------------------------------------------------------------------
     def publish_orders(
@@ -236,6 +247,7 @@ class Scheduler:
     def step(self) -> tuple[bool, list[Assignment]]:
         """Do what is due now; return (whether anything happened, new assignments)."""
         progressed = bool(self.notice_deals())
+        self._given = {}  # assignments made in this step, per worker (for the least busy first)
         assignments: list[Assignment] = []
         for tid in self.tasks:
             if tid in self.finished:
@@ -336,12 +348,20 @@ class Scheduler:
         taken = contributed | failed | {a.lower() for a in self.assigned.get(tid, [])}
         candidates = [w for w in self.workers if w.alive and w.address.lower() not in taken]
         self.rng.shuffle(candidates)
+        # the least busy first: a remote worker handle says how many tasks it holds (a local
+        # Worker computes in the drive's rounds: 0, so the seeded order stays as it is)
+        candidates.sort(
+            key=lambda w: (
+                getattr(w, "load", 0) + self._given.get(w.address, 0) if hasattr(w, "load") else 0
+            )
+        )
         new: list[Assignment] = []
         for w in candidates:
             new.append(
                 Assignment(w, self.specs[tid], sign_authorization(self.manager, w.address, tid))
             )
             self.assigned.setdefault(tid, []).append(w.address)
+            self._given[w.address] = self._given.get(w.address, 0) + 1
             self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self.hub.chain.now()))
             if state.add(leading, self.hub.score(w.address)):
                 break
@@ -414,12 +434,19 @@ class Scheduler:
             if self.hub.contribution(tid, w).status == ContributionStatus.PROVED
         ]
         self.rng.shuffle(revealed)
+        waiting = self.uploading.get(tid)
+        if waiting in revealed:  # a worker in another process was asked: it goes first
+            revealed.remove(waiting)
+            revealed.insert(0, waiting)
         for address in revealed:
             worker = self.worker(address)
             if worker is None:
                 continue
             try:
                 upload = worker.upload(self.specs[tid])
+                if upload is None:  # asked (a remote worker): its answer comes in a later step
+                    self.uploading[tid] = address
+                    return False
             except Exception as exc:  # noqa: BLE001 - this worker's upload; another may succeed
                 self.stream.emit(
                     WorkerFailed(

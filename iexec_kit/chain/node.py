@@ -226,15 +226,23 @@ class Chain:
 
     # ----- writes -------------------------------------------------------------------------
     def transact(
-        self, fn, sender: Participant, *, value: int = 0, gas: int | None = None, **context
+        self,
+        fn,
+        sender: Participant,
+        *,
+        value: int = 0,
+        gas: int | None = None,
+        margin: int = 20_000,
+        **context,
     ) -> Receipt:
         """Sign ``fn`` (a web3 contract function call) as ``sender``, send it, wait, and return
-        its receipt.
+        its receipt. Over RPC the gas limit is the node's estimate plus ``margin`` (more for a
+        call whose cost depends on transactions that may land first).
 
         A revert raises :class:`ContractRevertError` with the reason in words; ``context`` (e.g.
         ``detail=": asked 5 RLC, stake 2 RLC"``) makes the sentence precise.
         """
-        tx = self._build(fn, sender, value=value, gas=gas, margin=20_000, named=fn, context=context)
+        tx = self._build(fn, sender, value=value, gas=gas, margin=margin, named=fn, context=context)
         return self._send(tx, sender, fn, context)
 
     def deploy(self, artifact: dict, sender: Participant, *args) -> tuple[str, Receipt]:

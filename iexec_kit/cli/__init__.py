@@ -45,6 +45,7 @@ for _name, _module in _GROUPS.items():
 from iexec_kit.cli import demo as _demo  # noqa: E402,F401  (registers `demo`)
 from iexec_kit.cli import info as _info  # noqa: E402,F401  (registers `info`)
 from iexec_kit.cli import node as _node  # noqa: E402,F401  (registers `node`)
+from iexec_kit.cli import workshop as _workshop  # noqa: E402,F401  (`scheduler`, `worker`)
 
 # no public tracker is named in the package metadata: point at the one the kit came from
 BUG_REPORT_WHERE = "the issue tracker of the repository iexec-kit came from (with the command run)"

@@ -34,6 +34,28 @@ def node(
     json_out: bool = typer.Option(
         False, "--json", help="Print node.json's content on one line when ready (for scripts)."
     ),
+    worker_processes: bool = typer.Option(
+        False,
+        "--worker-processes",
+        help="Run the workers as processes (`iexec-kit worker`) served by the scheduler's API.",
+    ),
+    workerpool: str | None = typer.Option(
+        None,
+        "--workerpool",
+        help="drive (all in this process, the default), processes (as --worker-processes) or "
+        "external (run `iexec-kit scheduler` and `iexec-kit worker` yourself).",
+    ),
+    behaviour: list[str] = typer.Option(
+        [], "--behaviour", help="A worker process's behaviour, once per worker (default honest)."
+    ),
+    scheduler_port: int = typer.Option(
+        0, "--scheduler-port", help="The scheduler's API port, with worker processes (0: any)."
+    ),
+    listen: str | None = typer.Option(
+        None,
+        "--listen",
+        help="Open the scheduler's API to a LAN on this address (a workshop); default 127.0.0.1.",
+    ),
 ) -> None:
     """Start a local iExec network (chain, protocol, IPFS, result proxy, market API, SMS,
     workerpool) and keep it running until Ctrl-C; writes chain.json and SDK wallets."""
@@ -49,7 +71,15 @@ def node(
         folder,
         chain_url=chain,
         port=None if port == 0 else port,
-        config=NodeConfig(workers=workers, runner=runner, protocol=protocol),
+        config=NodeConfig(
+            workers=workers,
+            runner=runner,
+            workerpool=workerpool or ("processes" if worker_processes or listen else "drive"),
+            behaviours=tuple(behaviour),
+            listen=listen,
+            scheduler_port=scheduler_port,
+            protocol=protocol,
+        ),
         log=say,
     )
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
@@ -80,13 +110,21 @@ def _print_ready(info) -> None:
         ("result proxy", u["result_proxy"]),
         ("market API", u["market"] or "not in this kit yet"),
         ("SMS", u["sms"] or "not in this kit yet"),
+        ("scheduler API", u.get("scheduler") or f"in this process ({info.workerpool_mode})"),
         ("demo app", info.app),
         ("workerpool", info.workerpool),
         ("sample input", info.sample_input),
         ("SDK files", f"{info.folder}/chain.json and {info.folder}/<participant>/wallet.json"),
     ]
     width = max(len(k) for k, _ in rows)
-    typer.secho("iexec-kit node is ready (127.0.0.1 only; Ctrl-C stops it)", bold=True)
+    if u.get("scheduler") and not u["scheduler"].startswith("http://127.0.0.1:"):
+        typer.secho(
+            f"WARNING: the scheduler's API is open to the network at {u['scheduler']} "
+            "(every call but the sign-in needs a worker's token; the test keys are public)",
+            fg=typer.colors.RED,
+            bold=True,
+        )
+    typer.secho("iexec-kit node is ready (Ctrl-C stops it)", bold=True)
     for k, v in rows:
         typer.echo(f"  {k:<{width}}  {v}")
     typer.echo(

@@ -55,6 +55,10 @@ def sign_authorization(
     return bytes(Account.sign_message(msg, scheduler.key).signature)
 
 
+#: Extra gas over the node's estimate for a contribution (only the gas used is paid).
+CONTRIBUTE_GAS_MARGIN = 300_000
+
+
 @dataclass(frozen=True)
 class Task:
     """A task as the hub records it (PoCo's Task struct)."""
@@ -183,6 +187,10 @@ class TaskCalls:
                 authorization,
             ),
             worker,
+            # the contribution that reaches the consensus also enters REVEALING (a loop over the
+            # contributors): with workers in separate processes, others' contributions may land
+            # between this one's gas estimate and its mining, so the estimate can fall short
+            margin=CONTRIBUTE_GAS_MARGIN,
         )
 
     def contribute_raw(

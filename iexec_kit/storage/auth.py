@@ -28,11 +28,12 @@ ISSUER = "iexec-kit-result-proxy"
 MAX_CHALLENGES = 1024
 
 
-def challenge_typed_data(challenge: str, chain_id: int) -> dict:
-    """The EIP-712 message a wallet signs to sign in to the result proxy."""
+def challenge_typed_data(challenge: str, chain_id: int, domain: str = DOMAIN_NAME) -> dict:
+    """The EIP-712 message a wallet signs to sign in (``domain``: the service's name, so a
+    signature for one service cannot sign in to another)."""
     from iexec_kit.protocol.eip712 import challenge_typed_data as typed
 
-    return typed(challenge, chain_id, name=DOMAIN_NAME, version=DOMAIN_VERSION)
+    return typed(challenge, chain_id, name=domain, version=DOMAIN_VERSION)
 
 
 def typed_data_hash(typed: dict) -> str:
@@ -107,8 +108,11 @@ class Authenticator:
         secret: bytes | None = None,
         clock=time.time,
         max_challenges: int = MAX_CHALLENGES,
+        domain: str = DOMAIN_NAME,
+        issuer: str = ISSUER,
     ):
         self.chain_id = chain_id
+        self.domain, self.issuer = domain, issuer
         self.max_challenges = max_challenges
         self.challenge_ttl, self.token_ttl = challenge_ttl, token_ttl
         self._secret = secret or secrets.token_bytes(32)
@@ -125,7 +129,7 @@ class Authenticator:
                 got=str(chain_id),
                 hint="ask the proxy of your chain",
             )
-        typed = challenge_typed_data("0x" + secrets.token_hex(32), self.chain_id)
+        typed = challenge_typed_data("0x" + secrets.token_hex(32), self.chain_id, self.domain)
         with self._lock:
             now = self._clock()
             self._live = {h: v for h, v in self._live.items() if v[1] > now}
@@ -164,7 +168,7 @@ class Authenticator:
             "sub": to_checksum_address(recovered),
             "iat": int(now),
             "exp": now + self.token_ttl,
-            "iss": ISSUER,
+            "iss": self.issuer,
             "jti": secrets.token_hex(8),
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -181,7 +185,7 @@ class Authenticator:
                 token,
                 self._secret,
                 algorithms=["HS256"],
-                issuer=ISSUER,
+                issuer=self.issuer,
                 options={"verify_exp": False, "require": ["sub", "exp", "iss"]},
             )
         except jwt.PyJWTError as exc:

@@ -98,8 +98,19 @@ class BackgroundServer:
     ...     requests.post(srv.url + "/api/v0/version")
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, name: str = "http"):
-        self.app, self.host, self.requested_port, self.name = app, check_loopback(host), port, name
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        name: str = "http",
+        allow_lan: bool = False,
+    ):
+        # allow_lan: a workshop's scheduler, opened to a LAN on purpose (``--listen``); every
+        # other service stays on the loopback interface
+        host = host if allow_lan and host else check_loopback(host)
+        self.app, self.host, self.requested_port, self.name = app, host, port, name
         self.port: int | None = None
         self._server = None
         self._thread: threading.Thread | None = None

@@ -6,8 +6,9 @@ key (``iexec result push-encryption-key``, ``iexec-result-encryption-public-key`
 API is iexec-sms's ``/secrets/web2`` (query ``ownerAddress`` and ``secretName``, the secret as
 a text/plain body, the owner's signature in the ``Authorization`` header):
 
-- ``HEAD``: 204 if the owner has a secret of that name, 404 otherwise. Only existence is ever
-  answered: no route returns a secret's value, to anyone.
+- ``HEAD``: 204 if the owner has a secret of that name, 404 otherwise. Only existence is
+  answered to owners and strangers: the one route that returns a value is a worker's read of
+  its task's secret, below.
 - ``POST`` (add): 401 unless signed by the owner, 413 over 4096 bytes, 409 if it exists, 204.
 - ``PUT`` (update): 401, 413, 404 if it does not exist yet, 204.
 - 400 for a missing header or parameter, or an owner that is not an address.
@@ -36,7 +37,10 @@ same process, so :meth:`Sms.web2_secret_for_task` is the equivalent: the worker 
 with the hub (a :class:`~iexec_kit.storage.oracle.TaskOracle`) that the task exists, is ACTIVE
 or REVEALING, and that this worker contributed to it (a contribution needs the scheduler's
 authorization on chain). It then hands out only the task's requester's storage token or the
-beneficiary's encryption key, never another secret.
+beneficiary's encryption key, never another secret. A worker in a process of its own (workshop
+mode, ``iexec-kit worker``) makes the same read over HTTP: ``GET /secrets/web2/task?taskId=
+&secretName=&workerAddress=`` with that signature as ``Authorization`` (401 unless every check
+passes, 404 when the requester pushed no token).
 
 Entry point (what ``iexec-kit node`` starts)::
 
@@ -270,7 +274,7 @@ class Sms(HttpService):
         self.add_web2_secret(owner, name, value, authorization)
         return False
 
-    # -- in-process reads (never over HTTP) --
+    # -- reads: the kit's own code; a task's worker (also over HTTP, GET /secrets/web2/task) --
     def web2_secret(self, owner: str, name: str) -> str | None:
         """A secret's value, for the kit's own code in this process (None when absent)."""
         return self._load().get(_address(owner), {}).get(name.lower())
@@ -346,7 +350,8 @@ def create_sms_app(sms: Sms):
     app = FastAPI(
         title="iexec-kit SMS",
         version="1",
-        description="Web2 secrets for standard tasks: pushed signed by their owner, never read.",
+        description="Web2 secrets for standard tasks: pushed signed by their owner, read only by "
+        "a task's worker that contributed to it.",
     )
 
     @app.exception_handler(StorageError)
@@ -389,6 +394,22 @@ def create_sms_app(sms: Sms):
         value = body.decode("utf-8", "replace")
         await run_in_threadpool(action, owner, name, value, request.headers.get("authorization"))
         return Response(status_code=204)
+
+    @app.get("/secrets/web2/task")
+    async def for_task(request: Request):
+        """A worker's read of a task's secret (the requester's storage token, the beneficiary's
+        key): signed by the worker, checked against the chain (it contributed to the task)."""
+        q = request.query_params
+        taskid, name, worker = (q.get(k) for k in ("taskId", "secretName", "workerAddress"))
+        if not taskid or not name or not worker:
+            raise ApiArgumentError(
+                M.API_BAD_ARG,
+                expected="query taskId, secretName and workerAddress",
+                got=str(request.url),
+            )
+        signature = request.headers.get("authorization") or ""
+        value = await run_in_threadpool(sms.web2_secret_for_task, taskid, name, worker, signature)
+        return Response(value, media_type="text/plain")
 
     @app.post("/secrets/web2")
     async def add(request: Request):
@@ -440,6 +461,25 @@ class SmsClient:
         if res.status_code == 404:
             return False
         self._raise(res, {400: ApiArgumentError})
+
+    def web2_secret_for_task(self, taskid: str, name: str, worker_key) -> str:
+        """A task's secret read as its worker (GET /secrets/web2/task, signed with the worker's
+        key): what a worker in another process uses to upload (see Sms.web2_secret_for_task)."""
+        from eth_account import Account
+
+        worker = Account.from_key(worker_key).address
+        res = self._http.get(
+            f"{self.url}/secrets/web2/task",
+            params={"taskId": taskid, "secretName": name, "workerAddress": worker},
+            headers={"Authorization": sign_worker_read(taskid, name, worker_key)},
+            timeout=self.timeout,
+        )
+        if res.status_code >= 400:
+            self._raise(
+                res,
+                {400: ApiArgumentError, 401: WorkerNotAuthorizedError, 404: SecretNotFoundError},
+            )
+        return res.text
 
     def push_web2_secret(
         self, private_key, name: str, value: str, *, force_update: bool = False

@@ -492,3 +492,29 @@ def test_iexec_sdk_storage_init_and_encryption_key_against_the_kit(
     assert report.ok, report.summary
     assert report.stream.of(ResultUploaded)
     assert not (sb.folder / "storage" / "tokens.json").exists()
+
+
+def test_a_worker_in_another_process_reads_its_tasks_token_over_http(tmp_path):
+    """GET /secrets/web2/task: the same checks as the in-process read (workshop mode)."""
+    from iexec_kit.storage.sms import SecretNotFoundError
+
+    oracle, _ = _task_world(tmp_path)
+    with Sms(None, oracle=oracle) as sms:
+        client = SmsClient(sms.url)
+        with pytest.raises(SecretNotFoundError):
+            client.web2_secret_for_task(TASK, RESULT_IPFS_TOKEN, WORKER.key)
+        sms.push_web2_secret(OWNER.key, RESULT_IPFS_TOKEN, "the-token")
+        assert client.web2_secret_for_task(TASK, RESULT_IPFS_TOKEN, WORKER.key) == "the-token"
+        with pytest.raises(WorkerNotAuthorizedError):  # never contributed to the task
+            client.web2_secret_for_task(TASK, RESULT_IPFS_TOKEN, INTRUDER.key)
+        forged = requests.get(
+            f"{sms.url}/secrets/web2/task",
+            params={
+                "taskId": TASK,
+                "secretName": RESULT_IPFS_TOKEN,
+                "workerAddress": WORKER.address,
+            },
+            headers={"Authorization": sign_worker_read(TASK, RESULT_IPFS_TOKEN, INTRUDER.key)},
+            timeout=10,
+        )
+        assert forged.status_code == 401 and "the-token" not in forged.text

@@ -1,0 +1,161 @@
+"""``iexec-kit scheduler`` and ``iexec-kit worker``: a workerpool across processes (and laptops).
+
+The facilitator runs ``iexec-kit node --workerpool external`` (or ``--worker-processes``), then
+``iexec-kit scheduler --node FOLDER``; each attendee runs ``iexec-kit worker --scheduler URL
+--wallet wallet.json``. See :mod:`iexec_kit.actors.pool` and the README's "Running a workshop".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from iexec_kit.cli import cli
+
+
+def _key(key: str | None, wallet: Path | None) -> str:
+    from iexec_kit.actors.pool import load_wallet
+    from iexec_kit.errors import KitValueError
+
+    if (key is None) == (wallet is None):
+        raise KitValueError(
+            "the worker's wallet: one of --key or --wallet",
+            expected="--key 0x<64 hex> or --wallet <node>/workerN/wallet.json",
+            got="both" if key else "neither",
+        )
+    return key if key is not None else load_wallet(wallet)
+
+
+@cli.command()
+def scheduler(
+    node: Path = typer.Option(
+        Path(".sandbox/node"),
+        "--node",
+        help="The node's folder (node.json, scheduler/wallet.json).",
+    ),
+    port: int = typer.Option(0, "--port", help="The API's port (0: any free port)."),
+    listen: str | None = typer.Option(
+        None,
+        "--listen",
+        help="Open the API to a LAN on this address (e.g. 0.0.0.0) for a workshop; "
+        "default 127.0.0.1 only.",
+    ),
+    token_ttl: float = typer.Option(3600, "--token-ttl", help="Seconds a worker's token lives."),
+    ping_timeout: float = typer.Option(
+        10, "--ping-timeout", help="Seconds without a ping before a worker is gone."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print {url} on one line when ready."),
+) -> None:
+    """Run the workerpool's scheduler as a service for worker processes (iexec-core's API)."""
+    import json
+    import signal
+    import threading
+
+    from iexec_kit.actors.pool import PoolService, load_wallet
+    from iexec_kit.chain.accounts import Participant
+    from iexec_kit.chain.deploy import Deployment
+    from iexec_kit.chain.node import Chain
+    from iexec_kit.poco.hub import Hub
+
+    info = json.loads((node / "node.json").read_text())
+    key = load_wallet(node / "scheduler" / "wallet.json")
+    chain = Chain.connect(info["urls"]["chain"], workers=0)
+    hub = Hub(chain, Deployment(**info["deployment"]))
+    manager = chain.participant("scheduler")
+    if manager.key.hex() != key.removeprefix("0x"):
+        manager = Participant("scheduler", "scheduler", -1, manager.address, bytes.fromhex(key[2:]))
+    if listen:
+        typer.secho(
+            f"WARNING: the scheduler's API listens on {listen}: anyone on this network can reach "
+            "it (every call but the sign-in needs a worker's token). The node's test keys are "
+            "public: never use them with real funds.",
+            fg=typer.colors.RED,
+            bold=True,
+            err=True,
+        )
+    service = PoolService(
+        hub,
+        manager,
+        info["workerpool"],
+        urls=info["urls"],
+        host=listen or "127.0.0.1",
+        port=port,
+        allow_lan=bool(listen),
+        token_ttl=token_ttl,
+        ping_timeout=ping_timeout,
+        log=lambda line: typer.echo(line, err=True),
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    try:
+        if json_out:
+            typer.echo(json.dumps({"url": service.url}), nl=True)
+        else:
+            typer.echo(f"scheduler of workerpool {info['workerpool']} ready at {service.url}")
+        import sys
+
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        service.stop()
+
+
+@cli.command()
+def worker(
+    scheduler_url: str = typer.Option(..., "--scheduler", help="The scheduler's URL."),
+    chain: str | None = typer.Option(
+        None, "--chain", help="The chain's JSON-RPC URL (default: the one the scheduler gives)."
+    ),
+    key: str | None = typer.Option(None, "--key", help="The worker's private key (0x-hex)."),
+    wallet: Path | None = typer.Option(
+        None, "--wallet", help="An SDK wallet.json (the node writes <node>/workerN/wallet.json)."
+    ),
+    behaviour: str = typer.Option(
+        "honest", "--behaviour", help="honest, cheater, colluding, lazy, crashing or slow."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name the room sees."),
+    runner: str = typer.Option("process", "--runner", help="process or docker."),
+    folder: Path = typer.Option(
+        Path(".sandbox/worker"), "--folder", help="Where the worker computes."
+    ),
+    delay: float = typer.Option(5.0, "--delay", help="Seconds a slow worker waits to contribute."),
+) -> None:
+    """Join a workerpool as one worker: sign in, compute, contribute, reveal, upload."""
+    import signal
+    import sys
+    import threading
+
+    from iexec_kit.actors.pool import run_worker
+    from iexec_kit.actors.worker import Behaviour
+    from iexec_kit.sandbox import DEMO_APP_DIR
+
+    Behaviour.parse(behaviour)  # say a bad name now
+    secret = _key(key, wallet)
+    if name is None and wallet is not None:
+        name = wallet.resolve().parent.name
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def say(line: str) -> None:
+        typer.echo(line)
+        sys.stdout.flush()
+
+    code = run_worker(
+        scheduler_url,
+        secret,
+        app_dir=DEMO_APP_DIR,
+        folder=folder,
+        chain_url=chain,
+        behaviour=behaviour,
+        name=name,
+        runner=runner,
+        delay=delay,
+        stop=stop,
+        log=say,
+    )
+    raise typer.Exit(code)
