@@ -47,6 +47,9 @@ from iexec_kit.sandbox import REPO_ROOT, Sandbox
 NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
 WALLET_FILE = "wallet.json"
+#: what a restart removes: the node's own folders, and the SDK's records of a chain that is gone
+STATE_FOLDERS = ("state", "logs")
+OLD_CHAIN_RECORDS = ("deployed.json", "orders.json")
 IEXEC_FILE = "iexec.json"  # the SDK's project file: `iexec app init`, `order init` add to it
 CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
@@ -221,14 +224,20 @@ class Node:
             what = "a node.json that cannot be read"
         message = (
             f"a previous node ran in {self.folder} ({what}); its chain kept its state in memory "
-            "and is gone: starting afresh (its orders, wallets and chain.json are rewritten)"
+            "and is gone: starting afresh (its state, orders, chain.json and wallets are "
+            "rewritten; your own files in the participants' folders stay, but the SDK's "
+            "records of the old chain there, deployed.json and orders.json, are removed)"
         )
         self.log(message)
-        for child in self.folder.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+        for name in (NODE_FILE, CHAIN_FILE):
+            (self.folder / name).unlink(missing_ok=True)
+        for name in STATE_FOLDERS:
+            if (self.folder / name).is_dir():
+                shutil.rmtree(self.folder / name)
+        for where in self.folder.iterdir():  # only the node's participant folders
+            if where.is_dir() and (where / WALLET_FILE).exists():
+                for name in OLD_CHAIN_RECORDS:
+                    (where / name).unlink(missing_ok=True)
         return message
 
     def _start_chain(self) -> None:
@@ -524,7 +533,8 @@ class Node:
             where.mkdir(exist_ok=True)
             _write(where / CHAIN_FILE, chain_json)
             _write(where / WALLET_FILE, json.dumps(sdk_wallet(p.key), indent=2) + "\n", 0o600)
-            _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
+            if not (where / IEXEC_FILE).exists():  # the learner's own app and orders stay
+                _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
 
 
 def _status_words(task) -> str:

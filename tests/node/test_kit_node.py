@@ -95,7 +95,14 @@ def test_restart_on_the_same_folder_says_it_starts_afresh(tmp_path):
     with Node(tmp_path, config=NodeConfig(workers=1), log=lines.append).start() as first:
         first_hub = first.info.hub
     assert first.info.previous is None
+    mine = tmp_path / "notes.txt"  # a file of the user's, next to the node's
+    mine.write_text("keep me")
+    (tmp_path / "requester" / "cartoon.zip").write_bytes(b"a result the learner downloaded")
+    (tmp_path / "requester" / "deployed.json").write_text("{}")  # names the old chain's app
     with Node(tmp_path, config=NodeConfig(workers=1), log=lines.append).start() as second:
+        assert mine.read_text() == "keep me"
+        assert (tmp_path / "requester" / "cartoon.zip").exists()
+        assert not (tmp_path / "requester" / "deployed.json").exists()
         assert "starting afresh" in second.info.previous and first_hub in second.info.previous
         assert json.loads((tmp_path / "node.json").read_text())["previous"] == second.info.previous
     assert any("starting afresh" in line for line in lines)
