@@ -121,7 +121,6 @@ class NodeInfo:
     participants: dict  # name -> {role, address, folder}
     sample_input: str
     previous: str | None = None  # what became of the previous run in this folder
-    services_missing: list = field(default_factory=list)
     deployment: dict = field(default_factory=dict)  # every address of the protocol
     workerpool_mode: str = "drive"
 
@@ -259,18 +258,11 @@ class Node:
 
     def _start_services(self) -> None:
         sb = self.sb
+        from iexec_kit.market.api import MarketApi
+
         storage = sb.storage  # IPFS + gateway + result proxy, on 127.0.0.1
-        missing = []
-        try:
-            from iexec_kit.market.api import MarketApi
-        except ImportError:
-            missing.append("market API")
-        else:
-            self.market = MarketApi(sb.book, sb.hub, sb.chain.chain_id).start()
+        self.market = MarketApi(sb.book, sb.hub, sb.chain.chain_id).start()
         self.sms = storage.sms  # started with the storage (Sandbox.start(sms=True))
-        self._missing = missing
-        for name in missing:
-            self.log(f"not in this kit yet: {name} (the SDK commands that need it will fail)")
 
     def _publish_sample(self) -> str:
         """The sample picture on IPFS, as a gateway URL the SDK accepts as an input file."""
@@ -517,7 +509,6 @@ class Node:
             participants=participants,
             sample_input=sample,
             previous=previous,
-            services_missing=list(self._missing),
             deployment=sb.deployment.as_dict(),
             workerpool_mode=self.config.workerpool,
         )
