@@ -16,6 +16,8 @@ PAGE_PORT ?= 8866
 PAGE   := notebooks/page/demo_page.ipynb
 # kernels that run the page before anyone comes (a visitor gets one at once; Voila starts the next)
 PAGE_POOL ?= 2
+# pytest-xdist processes for make test (most tests wait on a chain, a CLI or an app, so 3 keep 2 cores busy)
+TEST_WORKERS ?= 3
 
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
 SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
@@ -63,7 +65,7 @@ demo: $(STAMP)
 
 test: $(STAMP) node sysdeps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest --nbmake tests notebooks
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --nbmake tests notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,3 +25,15 @@ def sandbox(sandbox_session):
     snap = sandbox_session.snapshot()
     yield sandbox_session
     sandbox_session.revert(snap)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (make test runs several processes), each process keeps the tutorial's
+    choices in a file of its own, so notebooks run at once do not read each other's choices."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "IEXEC_KIT_CHOICES" not in os.environ:
+        from iexec_kit.tutorial.choices import choices_path
+
+        os.environ["IEXEC_KIT_CHOICES"] = str(
+            choices_path().parent / f"worker-{worker}" / "choices.json"
+        )

@@ -54,7 +54,9 @@ class Choices:
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, kept)
             data["input"] = str(kept)
-        path.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)  # a reader sees the old choices or the new ones, never half of them
         return path
 
     @classmethod
