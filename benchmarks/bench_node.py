@@ -53,22 +53,8 @@ def _cli(node, *args, timeout=300) -> dict:
 
 
 def _sdk_run(node, engine: str) -> float:
-    sb = node.sb
     t = time.perf_counter()
-    _cli(
-        node,
-        "app",
-        "run",
-        sb.app_address,
-        "--workerpool",
-        sb.workerpool_address,
-        "--input-files",
-        node.info.sample_input,
-        "--args",
-        f"--engine {engine}",
-        "--watch",
-        "--force",
-    )
+    _cli(node, *node.info.app_run_args(f"--engine {engine}", force=True))
     return time.perf_counter() - t
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import threading
 import time
@@ -145,6 +146,14 @@ class NodeInfo:
             conf["sms"] = u["sms"]  # one SMS for every kind of task (no TEE here)
         return {"default": CHAIN_NAME, "chains": {CHAIN_NAME: conf}}
 
+    def app_run_args(self, app_args: str = "--style gimpfu", *, force: bool = False) -> list[str]:
+        """``iexec app run``'s arguments that buy the demo app on this node's workerpool with
+        the sample picture and watch the task; ``force`` skips the CLI's confirmation prompt
+        (for scripts)."""
+        args = ["app", "run", self.app, "--workerpool", self.workerpool]
+        args += ["--input-files", self.sample_input, "--args", app_args, "--watch"]
+        return [*args, "--force"] if force else args
+
     def try_it(self) -> str:
         """The three commands a newcomer types first."""
         folder = Path(self.participants["requester"]["folder"])
@@ -153,8 +162,7 @@ class NodeInfo:
         return (
             f"cd {where}\n"
             "npx iexec account deposit 10 RLC && npx iexec storage init --force-update\n"
-            f"npx iexec app run {self.app} --workerpool {self.workerpool} "
-            f'--input-files {self.sample_input} --args "--style gimpfu" --watch'
+            f"npx iexec {shlex.join(self.app_run_args())}"
         )
 
 
@@ -276,9 +284,8 @@ class Node:
         """Stakes deposited, the app's and the workerpool's orders signed and published."""
         import random
 
-        from iexec_kit.actors.drive import Drive, build_workerpool
+        from iexec_kit.actors.drive import Drive, build_workerpool, open_for_business
         from iexec_kit.actors.events import EventStream
-        from iexec_kit.market.providers import publish_app_order
 
         sb, cfg = self.sb, self.config
         self.stream = EventStream()
@@ -289,19 +296,13 @@ class Node:
             sb.hub.deposit(w, cfg.worker_deposit)
         sb.hub.deposit(sb.scheduler, cfg.scheduler_deposit)
         rng = random.Random(f"node-{self.seed}")
-        app_entry = publish_app_order(
-            sb.hub,
+        open_for_business(
+            scheduler,
             sb.book,
             sb.app_developer,
             sb.app_address,
-            price=cfg.app_price,
-            volume=cfg.volume,
-            rng=rng,
-        )
-        scheduler.publish_orders(
-            sb.book,
-            app_entry,
-            price=cfg.workerpool_price,
+            app_price=cfg.app_price,
+            workerpool_price=cfg.workerpool_price,
             volume=cfg.volume,
             category=cfg.category,
             trust=cfg.trust,

@@ -175,6 +175,38 @@ class Drive:
         self.stream.emit(TimeTravelled(seconds, reason, time=self.chain.now()))
 
 
+def open_for_business(
+    scheduler: Scheduler,
+    book,
+    app_developer,
+    app_address: str,
+    *,
+    app_price: int,
+    workerpool_price: int,
+    volume: int,
+    category: int,
+    trust: int,
+    rng,
+):
+    """The sellers' orders, signed and published: the app developer's for ``app_address``, then
+    the scheduler's for its workerpool. Returns ``(app_entry, pool_entry)``."""
+    from iexec_kit.market.providers import publish_app_order
+
+    app_entry = publish_app_order(
+        scheduler.hub, book, app_developer, app_address, price=app_price, volume=volume, rng=rng
+    )
+    pool_entry = scheduler.publish_orders(
+        book,
+        app_entry,
+        price=workerpool_price,
+        volume=volume,
+        category=category,
+        trust=trust,
+        rng=rng,
+    )
+    return app_entry, pool_entry
+
+
 def _compute_one(a: Assignment) -> Computation:
     """A worker's run of its assignment; an unexpected error fails that run only, with its
     reason (Worker.compute already turns the app's and the inputs' failures into one)."""

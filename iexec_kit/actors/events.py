@@ -138,6 +138,21 @@ class DealCreated(Event):
     time: int = 0
     tx: Tx | None = None
 
+    @classmethod
+    def of(cls, match, time: int = 0) -> DealCreated:
+        """From a :class:`iexec_kit.poco.matching.Match` (what ``hub.match_orders`` returns)."""
+        deal = match.deal
+        return cls(
+            match.dealid,
+            match.volume,
+            deal.price_per_task,
+            deal.trust,
+            deal.requester,
+            deal.workerpool.pointer,
+            time=time,
+            tx=Tx.of(match.receipt),
+        )
+
     def describe(self) -> str:
         return (
             f"deal {self.dealid} created: {self.volume} task(s) at "

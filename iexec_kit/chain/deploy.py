@@ -53,6 +53,38 @@ def check_no_clashes(modules=artifacts.HUB_MODULES) -> None:
             owner_of[sel] = name
 
 
+def configure_hub(chain: Chain, hub, rlc: str, registries: dict[str, str], deployer: Participant):
+    """The hub's ``configure``: its token (the kit's RLC), the token's name, symbol and decimals
+    as the hub reports them, and the three registries; no v3 hub to import scores from (PoCo's
+    migration argument, which the kit ignores). The same call on the kit's hub and on PoCo's."""
+    return chain.transact(
+        hub.functions.configure(
+            rlc,
+            HUB_TOKEN_NAME,
+            HUB_TOKEN_SYMBOL,
+            RLC_DECIMALS,
+            registries["AppRegistry"],
+            registries["DatasetRegistry"],
+            registries["WorkerpoolRegistry"],
+            ZERO_ADDRESS,
+        ),
+        deployer,
+    )
+
+
+def create_categories(chain: Chain, hub, deployer: Participant) -> list:
+    """The kit's categories (:data:`DEFAULT_CATEGORIES`), created in order; their receipts."""
+    return [
+        chain.transact(
+            hub.functions.createCategory(
+                cat.name, f'{{"name":"{cat.name}","clock":{cat.clock}}}', cat.clock
+            ),
+            deployer,
+        )
+        for cat in DEFAULT_CATEGORIES
+    ]
+
+
 def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deployment:
     """Deploy everything, route the hub's selectors to its modules, configure it, set the EIP-712
     domain separator, create the categories."""
@@ -70,27 +102,9 @@ def deploy_protocol(chain: Chain, deployer: Participant | None = None) -> Deploy
     for name in ("AppRegistry", "DatasetRegistry", "WorkerpoolRegistry"):
         registries[name], _ = chain.deploy(artifacts.load(name), deployer)
     hub_c = chain.contract(artifacts.hub_abi(), hub)
-    chain.transact(
-        hub_c.functions.configure(
-            rlc,
-            HUB_TOKEN_NAME,
-            HUB_TOKEN_SYMBOL,
-            RLC_DECIMALS,
-            registries["AppRegistry"],
-            registries["DatasetRegistry"],
-            registries["WorkerpoolRegistry"],
-            ZERO_ADDRESS,  # the v3 hub PoCo accepts for migration; the kit ignores it
-        ),
-        deployer,
-    )
+    configure_hub(chain, hub_c, rlc, registries, deployer)
     chain.transact(hub_c.functions.updateDomainSeparator(), deployer)
-    for cat in DEFAULT_CATEGORIES:
-        chain.transact(
-            hub_c.functions.createCategory(
-                cat.name, f'{{"name":"{cat.name}","clock":{cat.clock}}}', cat.clock
-            ),
-            deployer,
-        )
+    create_categories(chain, hub_c, deployer)
     return Deployment(
         rlc=rlc,
         hub=hub,

@@ -48,11 +48,10 @@ from eth_utils import function_abi_to_4byte_selector
 
 from iexec_kit.chain import artifacts as kit_artifacts
 from iexec_kit.chain.accounts import Participant
-from iexec_kit.chain.deploy import HUB_TOKEN_NAME, HUB_TOKEN_SYMBOL, Deployment
+from iexec_kit.chain.deploy import Deployment, configure_hub, create_categories
 from iexec_kit.chain.node import Chain, Receipt
 from iexec_kit.errors import ArtifactError, DependencyMissingError
-from iexec_kit.protocol.categories import DEFAULT_CATEGORIES
-from iexec_kit.protocol.units import RLC_DECIMALS, ZERO_ADDRESS
+from iexec_kit.protocol.units import ZERO_ADDRESS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POCO_DIR = REPO_ROOT / "node_modules" / "@iexec" / "poco"
@@ -267,29 +266,10 @@ def deploy_published_poco(chain: Chain, deployer: Participant | None = None) -> 
         note(name, chain.transact(reg.functions.setBaseURI(uri), deployer))
 
     # 6. configure (sets the EIP-712 domain separator too)
-    r = chain.transact(
-        diamond.functions.configure(
-            rlc,
-            HUB_TOKEN_NAME,
-            HUB_TOKEN_SYMBOL,
-            RLC_DECIMALS,
-            registries["AppRegistry"],
-            registries["DatasetRegistry"],
-            registries["WorkerpoolRegistry"],
-            ZERO_ADDRESS,  # no v3 hub to import scores from
-        ),
-        deployer,
-    )
-    note("configure", r)
+    note("configure", configure_hub(chain, diamond, rlc, registries, deployer))
 
     # 7. the categories, as the kit creates them
-    for cat in DEFAULT_CATEGORIES:
-        r = chain.transact(
-            diamond.functions.createCategory(
-                cat.name, f'{{"name":"{cat.name}","clock":{cat.clock}}}', cat.clock
-            ),
-            deployer,
-        )
+    for r in create_categories(chain, diamond, deployer):
         note("createCategory", r)
 
     return PublishedDeployment(

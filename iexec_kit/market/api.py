@@ -780,35 +780,28 @@ def create_market_app(api: MarketApi):
                     **api.order(kind, request.query_params.get("chainId"), order_hash),
                 }
 
-            @app.post(f"/{route}")
-            async def publish(request: Request):
-                api.check_chain(request.query_params.get("chainId"))
-                body = await body_of(request)
-                from starlette.concurrency import run_in_threadpool
+            def writing(method: str, answer_key: str):
+                """POST publishes, PUT unpublishes: the same signed body, checked off the loop."""
 
-                published = await run_in_threadpool(
-                    api.publish,
-                    kind,
-                    request.query_params.get("chainId"),
-                    request.headers.get("authorization"),
-                    body,
-                )
-                return {"ok": True, "published": published}
+                async def write(request: Request):
+                    from starlette.concurrency import run_in_threadpool
 
-            @app.put(f"/{route}")
-            async def unpublish(request: Request):
-                api.check_chain(request.query_params.get("chainId"))
-                body = await body_of(request)
-                from starlette.concurrency import run_in_threadpool
+                    chain_id = request.query_params.get("chainId")
+                    api.check_chain(chain_id)
+                    body = await body_of(request)
+                    done = await run_in_threadpool(
+                        method,
+                        kind,
+                        chain_id,
+                        request.headers.get("authorization"),
+                        body,
+                    )
+                    return {"ok": True, answer_key: done}
 
-                unpublished = await run_in_threadpool(
-                    api.unpublish,
-                    kind,
-                    request.query_params.get("chainId"),
-                    request.headers.get("authorization"),
-                    body,
-                )
-                return {"ok": True, "unpublished": unpublished}
+                return write
+
+            app.post(f"/{route}")(writing(api.publish, "published"))
+            app.put(f"/{route}")(writing(api.unpublish, "unpublished"))
 
         routes()
     return app

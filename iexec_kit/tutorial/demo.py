@@ -258,27 +258,20 @@ def fund_requester(sb, cfg: DemoConfig, stream: EventStream) -> None:
 def publish_orders(sb, cfg: DemoConfig, scheduler, rng: random.Random):
     """Step 0, the sellers' orders: the app developer's and the scheduler's, signed and published
     at the config's prices, volume, category and trust. Returns ``(app_entry, pool_entry)``."""
-    from iexec_kit.market.providers import publish_app_order
+    from iexec_kit.actors.drive import open_for_business
 
-    app_entry = publish_app_order(
-        sb.hub,
+    return open_for_business(
+        scheduler,
         sb.book,
         sb.app_developer,
         sb.app_address,
-        price=cfg.app_price,
-        volume=cfg.volume,
-        rng=rng,
-    )
-    pool_entry = scheduler.publish_orders(
-        sb.book,
-        app_entry,
-        price=cfg.workerpool_price,
+        app_price=cfg.app_price,
+        workerpool_price=cfg.workerpool_price,
         volume=cfg.volume,
         category=cfg.category,
         trust=cfg.effective_trust(),
         rng=rng,
     )
-    return app_entry, pool_entry
 
 
 def request_params(cfg: DemoConfig, input_url: str | None):
@@ -324,19 +317,7 @@ def buy(sb, cfg: DemoConfig, params, stream: EventStream, rng: random.Random):
         hub.sign_order(quote.request, sb.requester),
         sender=sb.requester,
     )
-    deal = match.deal
-    stream.emit(
-        DealCreated(
-            match.dealid,
-            match.volume,
-            deal.price_per_task,
-            deal.trust,
-            deal.requester,
-            deal.workerpool.pointer,
-            time=sb.chain.now(),
-            tx=Tx.of(match.receipt),
-        )
-    )
+    stream.emit(DealCreated.of(match, time=sb.chain.now()))
     return match
 
 

@@ -484,22 +484,10 @@ class DemoPage:
     def _record_deal(self, match) -> None:
         """The deal on the page's event stream, as the demo's buy records it (the watcher reads
         the deal's trust there)."""
-        from iexec_kit.actors.events import DealCreated, Tx
+        from iexec_kit.actors.events import DealCreated
 
-        sb, deal = self.t.sb, match.deal
         self.t.match = match
-        self.t.stream.emit(
-            DealCreated(
-                match.dealid,
-                match.volume,
-                deal.price_per_task,
-                deal.trust,
-                deal.requester,
-                deal.workerpool.pointer,
-                time=sb.chain.now(),
-                tx=Tx.of(match.receipt),
-            )
-        )
+        self.t.stream.emit(DealCreated.of(match, time=self.t.sb.chain.now()))
 
     def _quiet(self, panel) -> None:
         """A panel's errors as sentences (never a traceback) on the page."""

@@ -52,6 +52,12 @@ def test_node_writes_what_the_sdk_reads(node):
         assert wallet["address"] == p.address  # the key in the file is that participant's
         assert oct(wallet_file.stat().st_mode & 0o777) == "0o600"
         assert json.loads((node.folder / p.name / "chain.json").read_text()) == conf
+    # the "try it" lines: the last one, split as a shell would, is the SDK's app run
+    import shlex
+
+    last = shlex.split(info.try_it().splitlines()[-1])
+    assert last[:2] == ["npx", "iexec"] and last[2:] == info.app_run_args()
+    assert last[last.index("--args") + 1] == "--style gimpfu" and "--force" not in last
 
 
 def test_sdk_wallet_matches_eth_account():

@@ -81,18 +81,7 @@ def test_app_run_watch_buys_and_runs_the_demo_app(iexec, kit_node, tmp_path):
     iexec.run("account", "deposit", "10", "RLC")
     iexec.run("storage", "init", "--force-update")
     run = iexec.run(
-        "app",
-        "run",
-        sb.app_address,
-        "--workerpool",
-        sb.workerpool_address,
-        "--input-files",
-        kit_node.info.sample_input,
-        "--args",
-        "--style gimpfu --engine numpy",
-        "--watch",
-        "--force",  # no confirmation prompt
-        timeout=300,
+        *kit_node.info.app_run_args("--style gimpfu --engine numpy", force=True), timeout=300
     )
     dealid = run["deals"][0]["dealid"]
     taskid = run["tasks"][0]["taskid"]

@@ -19,20 +19,7 @@ def test_app_run_watch_on_the_published_poco(poco_node, iexec_on_poco):
     assert shown["registry"] == sb.deployment.appregistry
     iexec.run("account", "deposit", "10", "RLC")
     iexec.run("storage", "init", "--force-update")
-    run = iexec.run(
-        "app",
-        "run",
-        sb.app_address,
-        "--workerpool",
-        sb.workerpool_address,
-        "--input-files",
-        poco_node.info.sample_input,
-        "--args",
-        "--engine numpy",
-        "--watch",
-        "--force",
-        timeout=300,
-    )
+    run = iexec.run(*poco_node.info.app_run_args("--engine numpy", force=True), timeout=300)
     taskid = run["tasks"][0]["taskid"]
     assert sb.hub.task(taskid).status == TaskStatus.COMPLETED
     deal = iexec.run("deal", "show", run["deals"][0]["dealid"])["deal"]
