@@ -56,8 +56,6 @@ def _print_summary(con, summary: dict) -> None:
 
 # what apps/gimp-cartoon's own parser accepts (entrypoint.py's parse_args; its iexec.json does
 # not list them): checked here, before anything is signed, so a typo costs no deal
-APP_STYLES = ("gimpfu", "cartoon")
-APP_ENGINES = ("auto", "gimp", "numpy")
 # behaviours whose revealed digest is not the app's true result
 _WRONG_BEHAVIOURS = {"colluding", "cheater"}
 
@@ -69,6 +67,7 @@ def _check_options(cfg, *, deposit: float | None, runner: str) -> None:
 
     from iexec_kit.errors import KitValueError
     from iexec_kit.poco.consensus import contributions_needed
+    from iexec_kit.tutorial.demo import APP_ENGINES, APP_STYLES
 
     if cfg.style not in APP_STYLES:
         raise KitValueError(

@@ -46,6 +46,12 @@ DEFAULT_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_DEPOSIT = 100 * RLC
 
 
+#: the demo app's ``--style`` and ``--engine`` choices, as apps/gimp-cartoon/entrypoint.py parses
+#: them (the app is a program of its own and cannot import the kit; tests/apps checks they agree)
+APP_STYLES = ("gimpfu", "cartoon")
+APP_ENGINES = ("auto", "gimp", "numpy")
+
+
 @dataclass
 class DemoConfig:
     """What ``iexec-kit demo`` runs. ``workers`` counts the honest workers; ``cheaters``

@@ -9,11 +9,12 @@ import threading
 import ipywidgets as W
 
 from iexec_kit.protocol.units import RLC
+from iexec_kit.tutorial.demo import APP_STYLES
 from iexec_kit.ui.html import addr, e, table
 from iexec_kit.ui.panels.base import Panel
 from iexec_kit.ui.panels.storage import StorageSetupPanel
 
-STYLES = ("gimpfu", "cartoon")  # the app's --style choices (apps/gimp-cartoon/entrypoint.py)
+STYLES = APP_STYLES  # the app's --style choices
 PICTURES = ("png", "jpeg")
 
 
