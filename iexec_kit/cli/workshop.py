@@ -62,15 +62,15 @@ def scheduler(
     from iexec_kit.poco.hub import Hub
 
     info = json.loads((node / "node.json").read_text())
+    lan = _node_lan(node) if listen else None  # before anything starts: say it now
     key = load_wallet(node / "scheduler" / "wallet.json")
     chain = Chain.connect(info["urls"]["chain"], workers=0)
     hub = Hub(chain, Deployment(**info["deployment"]))
     manager = chain.participant("scheduler")
     if manager.key.hex() != key.removeprefix("0x"):
         manager = Participant("scheduler", "scheduler", -1, manager.address, bytes.fromhex(key[2:]))
-    urls, lan = info["urls"], None
-    if listen:
-        lan = _node_lan(node)
+    urls = info["urls"]
+    if lan is not None:
         urls = {**urls, **lan["joined"]}
         if "ipfs_gateway" not in lan["joined"]:
             urls["ipfs_gateway"] = lan["joined"]["ipfs"]

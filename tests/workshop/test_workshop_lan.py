@@ -22,6 +22,9 @@ from iexec_kit.node import Node, NodeConfig
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.storage.lan import join_token, split_token
 
+# one node for the module: its tests go to one xdist process (make test runs 3)
+pytestmark = pytest.mark.xdist_group("workshop_lan")
+
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
