@@ -1,6 +1,7 @@
 # iexec-kit: the commands of the README.
 #   make lab        JupyterLab on notebooks/ at 127.0.0.1
 #   make page       the demo page (Voilà) at 127.0.0.1:8866
+#   make board      a workshop's board (Voilà) at 127.0.0.1:8867, for a projector
 #   make demo       the headless end-to-end demo
 #   make test       lint, then the whole suite, notebooks included
 #   make lint       ruff check and ruff format --check
@@ -14,6 +15,10 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 PAGE_PORT ?= 8866
 PAGE   := notebooks/page/demo_page.ipynb
+BOARD  := notebooks/page/pool_board.ipynb
+BOARD_PORT ?= 8867
+# the node whose scheduler the board shows (its node.json); SCHEDULER=URL names one directly
+NODE_FOLDER ?= $(CURDIR)/.sandbox/node
 # kernels that run the page before anyone comes (a visitor gets one at once; Voila starts the next)
 PAGE_POOL ?= 2
 # pytest-xdist processes for make test (most tests wait on a chain, a CLI or an app, so 3 keep 2 cores busy)
@@ -22,10 +27,10 @@ TEST_WORKERS ?= 3
 # Debian packages some tests need, as command=package pairs (installed when missing and root).
 SYSDEPS ?= ipfs_cid=ipfs-cid gimp=gimp openssl=openssl unzip=unzip dockerd=docker.io debootstrap=debootstrap chromium=chromium
 
-.PHONY: install lab page demo test lint fmt contracts bench sysdeps node clean help docker-app
+.PHONY: install lab page board demo test lint fmt contracts bench sysdeps node clean help docker-app
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '1,10p' Makefile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +64,13 @@ page: $(STAMP)
 	@echo "the demo page: http://127.0.0.1:$(PAGE_PORT)/  (Ctrl-C stops it)"
 	$(BIN)/voila $(PAGE) --Voila.ip=127.0.0.1 --port=$(PAGE_PORT) --no-browser \
 		--show_tracebacks=False --preheat_kernel=True --pool_size=$(PAGE_POOL) $(PAGE_ARGS)
+
+# The facilitator's board: the workerpool live (GET /pool of the node's scheduler), read only.
+board: $(STAMP)
+	@echo "the workshop's board: http://127.0.0.1:$(BOARD_PORT)/  (Ctrl-C stops it)"
+	IEXEC_KIT_NODE_FOLDER=$(NODE_FOLDER) $(if $(SCHEDULER),IEXEC_KIT_SCHEDULER_URL=$(SCHEDULER)) \
+		$(BIN)/voila $(BOARD) --Voila.ip=127.0.0.1 --port=$(BOARD_PORT) --no-browser \
+		--show_tracebacks=False
 
 demo: $(STAMP)
 	$(BIN)/iexec-kit demo

@@ -4,7 +4,11 @@
 ...     print(node.info.urls)                      # chain, IPFS API and gateway, result proxy, ...
 ...     node.wait()                                # until Ctrl-C / SIGTERM (or node.stop())
 
-What runs, all on 127.0.0.1 (each on a port of its own, printed and written down):
+What runs, all on 127.0.0.1 (each on a port of its own, printed and written down), unless
+``NodeConfig(listen=ADDRESS)`` (``--listen``) opens them to a LAN for a workshop: then each
+service also gets a front on ADDRESS (:mod:`iexec_kit.storage.lan`: a filtering JSON-RPC proxy
+before the chain, the workshop's token on every write), the services themselves staying on
+127.0.0.1, and the token is written to ``lan.json`` (mode 0600):
 
 - a Hardhat dev node (``iexec_kit.chain.devnode``), or the JSON-RPC node at ``chain_url``;
 - the kit's protocol deployed on it (the Sandbox: hub, RLC, registries, the demo app, a
@@ -47,6 +51,7 @@ from iexec_kit.sandbox import REPO_ROOT, Sandbox
 
 NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
+LAN_FILE = "lan.json"  # with --listen: the workshop's token and the LAN URLs (mode 0600)
 WALLET_FILE = "wallet.json"
 #: what a restart removes: the node's own folders, and the SDK's records of a chain that is gone
 STATE_FOLDERS = ("state", "logs")
@@ -56,6 +61,22 @@ CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_FOLDER = Path(".sandbox") / "node"
 WORKERPOOL_MODES = ("drive", "processes", "external")
+
+
+#: what a LAN user can do with each opened service (the banner of ``iexec-kit node --listen``)
+LAN_USES = {
+    "chain": "reads for anyone; eth_sendRawTransaction (a transaction you signed) with the "
+    "token; eth_sendTransaction, eth_sign*, personal_*, hardhat_*, evm_*, debug_* refused",
+    "ipfs": "the gateway and the API's reads (cat, get, ls) for anyone; add and pin with the token",
+    "result_proxy": "uploads with the token, by a worker signed in with its wallet (a JWT) and "
+    "checked on chain; a private result's download needs the requester's JWT",
+    "market": "the order book for anyone; publishing or cancelling an order with the token, "
+    "signed by the order's owner",
+    "sms": "pushing a secret with the token, signed by its owner; a task's secret only to a "
+    "worker that contributed to it (signed, checked on chain)",
+    "scheduler": "every call with the token, then a worker signs in with its wallet: "
+    "iexec-kit worker --scheduler <joined URL> --key ...",
+}
 
 
 class TaskTimeoutError(IexecKitError, TimeoutError):
@@ -82,10 +103,10 @@ class NodeConfig:
     # stops), "external" (neither: run `iexec-kit scheduler` and `iexec-kit worker` yourself)
     workerpool: str = "drive"
     behaviours: tuple = ()  # one per worker process (default: honest)
-    listen: str | None = None  # the scheduler's API on a LAN address (workshop); else 127.0.0.1
+    listen: str | None = None  # open the services to a LAN on this address (workshop)
     token_ttl: float = 3600  # seconds a worker's token lives
     ping_timeout: float = 10.0  # seconds without a ping before a worker process is gone
-    scheduler_port: int = 0  # the scheduler's API port (0: any free one)
+    scheduler_port: int = 0  # the scheduler's API port (0: any; with listen, its front's)
     slow_delay: float = 5.0  # seconds a "slow" worker process waits before contributing
 
     def check(self) -> None:
@@ -124,6 +145,7 @@ class NodeInfo:
     previous: str | None = None  # what became of the previous run in this folder
     deployment: dict = field(default_factory=dict)  # every address of the protocol
     workerpool_mode: str = "drive"
+    lan: dict | None = None  # with --listen: {listen, advertise, urls} (the token: lan.json)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -196,6 +218,7 @@ class Node:
         self._thread: threading.Thread | None = None
         self.stream = None
         self.pool = None  # the PoolService, with workerpool "processes"
+        self.lan = None  # the LanGate, with listen
         self.worker_procs: list = []  # the worker processes it started
 
     # ----- start and stop ----------------------------------------------------------------------
@@ -206,9 +229,11 @@ class Node:
             previous = self._clear_previous()
             self._start_chain()
             self._start_services()
+            self._open_lan()
             sample = self._publish_sample()
             self._open_for_business()
             self._start_pool_service()
+            self._open_lan_scheduler()
             self.info = self._describe(sample, previous)
             self._write_files()
             self._start_workerpool()
@@ -236,7 +261,7 @@ class Node:
             "records of the old chain there, deployed.json and orders.json, are removed)"
         )
         self.log(message)
-        for name in (NODE_FILE, CHAIN_FILE):
+        for name in (NODE_FILE, CHAIN_FILE, LAN_FILE):
             (self.folder / name).unlink(missing_ok=True)
         for name in STATE_FOLDERS:
             if (self.folder / name).is_dir():
@@ -278,7 +303,54 @@ class Node:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SAMPLE_INPUT, folder / SAMPLE_INPUT.name)
         cid = self.sb.storage.ipfs.add_path(folder)
-        return f"{self.sb.storage.gateway_url.rstrip('/')}/ipfs/{cid}/{SAMPLE_INPUT.name}"
+        gateway = self.lan.url("ipfs") if self.lan is not None else self.sb.storage.gateway_url
+        return f"{gateway.rstrip('/')}/ipfs/{cid}/{SAMPLE_INPUT.name}"
+
+    def _open_lan(self) -> None:
+        """With ``listen``: a front on the LAN address for each service (the scheduler's comes
+        once it runs), the token on every write, the chain behind the JSON-RPC filter."""
+        if not self.config.listen:
+            return
+        from iexec_kit.storage.lan import LanGate, Rules
+
+        storage = self.sb.storage
+        gate = self.lan = LanGate(self.config.listen)
+        chain_url = self.devnode.url if self.devnode is not None else self.chain_url
+        ipfs = storage.daemon.api_url if storage.daemon else storage.ipfs.base
+        for key, title, upstream, rules in (
+            ("chain", "chain (JSON-RPC)", chain_url, Rules.JSONRPC),
+            ("ipfs", "IPFS API + gateway", ipfs, Rules.IPFS),
+            ("result_proxy", "result proxy", storage.proxy_url, Rules.WRITES),
+            ("market", "market API", self.market.url, Rules.WRITES),
+            ("sms", "SMS", self.sms.url, Rules.WRITES),
+        ):
+            gate.open(key, title, upstream, rules, LAN_USES[key])
+        if storage.daemon and storage.daemon.gateway_server is not None:
+            gate.open(
+                "ipfs_gateway", "IPFS gateway", storage.gateway_url, Rules.IPFS, LAN_USES["ipfs"]
+            )
+
+    def _lan_url(self, key: str, local: str | None, joined: bool = True) -> str | None:
+        """A service's URL for the worker processes: its LAN front's (token joined) with
+        listen, else the loopback one."""
+        if self.lan is None:
+            return local
+        key = key if key in self.lan.services else "ipfs"
+        return self.lan.joined(key) if joined else self.lan.url(key)
+
+    def _open_lan_scheduler(self) -> None:
+        if self.lan is None or self.pool is None:
+            return
+        from iexec_kit.storage.lan import Rules
+
+        self.lan.open(
+            "scheduler",
+            "scheduler API",
+            self.pool.url,
+            Rules.ALL,
+            LAN_USES["scheduler"],
+            port=self.config.scheduler_port,
+        )
 
     def _open_for_business(self) -> None:
         """Stakes deposited, the app's and the workerpool's orders signed and published."""
@@ -323,25 +395,21 @@ class Node:
             sb.scheduler,
             sb.workerpool_address,
             urls={
-                "chain": self.devnode.url if self.devnode is not None else self.chain_url,
-                "result_proxy": storage.proxy_url,
-                "sms": self.sms.url if self.sms is not None else None,
-                "ipfs_gateway": storage.gateway_url,
+                "chain": self._lan_url(
+                    "chain", self.devnode.url if self.devnode is not None else self.chain_url
+                ),
+                "result_proxy": self._lan_url("result_proxy", storage.proxy_url),
+                "sms": self._lan_url("sms", self.sms.url if self.sms is not None else None),
+                "ipfs_gateway": self._lan_url("ipfs_gateway", storage.gateway_url),
             },
             seed=self.seed,
-            host=cfg.listen or "127.0.0.1",
-            port=cfg.scheduler_port,
-            allow_lan=bool(cfg.listen),
+            host="127.0.0.1",  # with listen, its LAN front asks the token first
+            port=0 if cfg.listen else cfg.scheduler_port,
             token_ttl=cfg.token_ttl,
             ping_timeout=cfg.ping_timeout,
             poll=min(cfg.poll, 0.3),
             log=self.log,
         ).start()
-        if cfg.listen:
-            self.log(
-                f"WARNING: the scheduler's API listens on {cfg.listen} ({self.pool.url}): anyone "
-                "on this network can reach it; every call but the sign-in needs a worker's token"
-            )
 
     def start_worker_process(
         self, name: str, behaviour: str = "honest", *extra: str, scheduler_url: str | None = None
@@ -419,6 +487,9 @@ class Node:
         for proc in self.worker_procs:
             stop_process(proc)
         self.worker_procs = []
+        if self.lan is not None:
+            self.lan.stop()
+            self.lan = None
         if self.pool is not None:
             self.pool.stop()
             self.pool = None
@@ -512,6 +583,7 @@ class Node:
             previous=previous,
             deployment=sb.deployment.as_dict(),
             workerpool_mode=self.config.workerpool,
+            lan=self.lan.as_dict() if self.lan is not None else None,
         )
 
     def _write_files(self) -> None:
@@ -527,6 +599,13 @@ class Node:
             _write(where / WALLET_FILE, json.dumps(sdk_wallet(p.key), indent=2) + "\n", 0o600)
             if not (where / IEXEC_FILE).exists():  # the learner's own app and orders stay
                 _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
+        if self.lan is not None:
+            lan = {
+                **self.lan.as_dict(),
+                "token": self.lan.token,
+                "joined": {k: self.lan.joined(k) for k in self.lan.services},
+            }
+            _write(self.folder / LAN_FILE, json.dumps(lan, indent=2) + "\n", 0o600)
 
 
 def _status_words(task) -> str:

@@ -18,7 +18,8 @@ in the shape of iexec-core's:
   COMPUTE_FAILED, CONTRIBUTE_FAILED, REVEALED, REVEAL_FAILED, RESULT_UPLOADED (details: the
   upload receipt), RESULT_UPLOAD_FAILED;
 - ``GET  /replicates/interrupted`` what the scheduler asks of the worker: PLEASE_REVEAL,
-  PLEASE_UPLOAD (with the task), in iexec-core's notification names.
+  PLEASE_UPLOAD (with the task), in iexec-core's notification names;
+- ``GET  /pool`` the facilitator's board, read only (:mod:`iexec_kit.actors.board`).
 
 Every call but challenge, login and config needs ``Authorization: Bearer <jwt>``.
 
@@ -419,6 +420,13 @@ class PoolService:
             ]
         return {"workers": workers, "tasks": len(self.scheduler.tasks), "errors": self.errors[-5:]}
 
+    def board(self) -> dict:
+        """``GET /pool``: :meth:`view` with the chain's side (scores, stakes, contributions,
+        consensus, earnings), for a facilitator's board (:mod:`iexec_kit.actors.board`)."""
+        from iexec_kit.actors.board import pool_view
+
+        return pool_view(self)
+
 
 _STATUS = [
     (NotSignedInError, 401),
@@ -488,7 +496,7 @@ def create_pool_app(service: PoolService):
 
     @app.get("/pool")
     def pool():
-        return service.view()
+        return service.board()
 
     return app
 

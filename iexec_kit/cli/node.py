@@ -1,6 +1,8 @@
 """``iexec-kit node``: a local iExec network that keeps running, for iExec's own CLI.
 
-Everything listens on 127.0.0.1. Ctrl-C (or SIGTERM) stops it all. See :mod:`iexec_kit.node`.
+Everything listens on 127.0.0.1, unless ``--listen ADDRESS`` opens the services to a LAN for a
+workshop (each behind a front that asks the workshop's token for every write; the banner says
+what is open). Ctrl-C (or SIGTERM) stops it all. See :mod:`iexec_kit.node`.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def node(
     listen: str | None = typer.Option(
         None,
         "--listen",
-        help="Open the scheduler's API to a LAN on this address (a workshop); default 127.0.0.1.",
+        help="Open the node's services to a LAN on this address for a workshop (0.0.0.0: every "
+        "interface): a front per service, the workshop's token on every write, the chain behind "
+        "a filtering JSON-RPC proxy. Default: 127.0.0.1 only.",
     ),
 ) -> None:
     """Start a local iExec network (chain, protocol, IPFS, result proxy, market API, SMS,
@@ -87,6 +91,8 @@ def node(
     try:
         n.start()
         info = n.info
+        if n.lan is not None:
+            _print_lan_banner(n, err=json_out)
         if json_out:
             typer.echo(json.dumps(info.as_dict()))
         else:
@@ -117,13 +123,6 @@ def _print_ready(info) -> None:
         ("SDK files", f"{info.folder}/chain.json and {info.folder}/<participant>/wallet.json"),
     ]
     width = max(len(k) for k, _ in rows)
-    if u.get("scheduler") and not u["scheduler"].startswith("http://127.0.0.1:"):
-        typer.secho(
-            f"WARNING: the scheduler's API is open to the network at {u['scheduler']} "
-            "(every call but the sign-in needs a worker's token; the test keys are public)",
-            fg=typer.colors.RED,
-            bold=True,
-        )
     typer.secho("iexec-kit node is ready (Ctrl-C stops it)", bold=True)
     for k, v in rows:
         typer.echo(f"  {k:<{width}}  {v}")
@@ -138,3 +137,69 @@ def _print_ready(info) -> None:
     typer.secho("Try it, in another terminal:", bold=True)
     for line in info.try_it().splitlines():
         typer.echo(f"  {line}")
+
+
+def lan_banner(node) -> list[tuple[str, bool]]:
+    """The lines ``--listen`` prints on start, each with whether it is a warning (red): every
+    URL opened, what a LAN user can do with it, the token and how an attendee passes it."""
+    from iexec_kit.node import LAN_FILE, WALLET_FILE
+
+    lan = node.lan
+    opened = node.info.lan["advertise"] if node.info and node.info.lan else lan.advertise
+    lines = [
+        (
+            f"WARNING: this node is OPEN TO THE NETWORK on {lan.listen} (LAN address {opened}): "
+            "anyone on this network can reach the URLs below; every write needs the workshop's "
+            "token. The Hardhat node itself stays on 127.0.0.1, behind the JSON-RPC filter.",
+            True,
+        )
+    ]
+    width = max(len(s.title) for s in lan.services.values())
+    for s in lan.services.values():
+        lines.append((f"  {s.title:<{width}}  {s.front.url}", True))
+        lines.append((f"  {'':<{width}}    {s.what}", False))
+    lines.append(
+        (
+            f"The workshop's token (for the attendees only; also in {node.folder / LAN_FILE}): "
+            f"{lan.token}",
+            True,
+        )
+    )
+    if "scheduler" in lan.services:
+        url, joined = lan.url("scheduler"), lan.joined("scheduler")
+        local = {getattr(p, "participant", None) for p in node.worker_procs}
+        free = [w for w in node.sb.workers if w.name not in local]
+        lines.append(("An attendee joins the workerpool as a worker (one wallet each):", False))
+        lines.append(
+            (
+                f"  iexec-kit worker --scheduler {url} --token {lan.token} --key <0x key> "
+                "[--behaviour honest|cheater|colluding|...]",
+                False,
+            )
+        )
+        lines.append((f"  or: iexec-kit worker --scheduler {joined} --key ...", False))
+        if free:
+            lines.append(
+                (
+                    f"Wallets no local worker uses (hand one to each attendee; "
+                    f"{node.folder}/<name>/{WALLET_FILE}):",
+                    False,
+                )
+            )
+            lines += [(f"  {w.name}: --key 0x{bytes(w.key).hex()}", False) for w in free]
+    lines.append(
+        (
+            "The wallets hold the kit's public test keys: anyone can sign with them. Never send "
+            "real funds to them, and stop the node (Ctrl-C) when the workshop ends.",
+            True,
+        )
+    )
+    return lines
+
+
+def _print_lan_banner(node, *, err: bool = False) -> None:
+    for text, warning in lan_banner(node):
+        if warning:
+            typer.secho(text, fg=typer.colors.RED, bold=True, err=err)
+        else:
+            typer.echo(text, err=err)

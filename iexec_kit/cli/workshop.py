@@ -2,7 +2,9 @@
 
 The facilitator runs ``iexec-kit node --workerpool external`` (or ``--worker-processes``), then
 ``iexec-kit scheduler --node FOLDER``; each attendee runs ``iexec-kit worker --scheduler URL
---wallet wallet.json``. See :mod:`iexec_kit.actors.pool` and the README's "Running a workshop".
+--wallet wallet.json``; over a workshop's LAN (``iexec-kit node --listen``) with ``--token``, or
+the scheduler's joined URL (``http://HOST:PORT/t/<token>``). See :mod:`iexec_kit.actors.pool`,
+:mod:`iexec_kit.storage.lan` and the README's "Running a workshop".
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def scheduler(
     listen: str | None = typer.Option(
         None,
         "--listen",
-        help="Open the API to a LAN on this address (e.g. 0.0.0.0) for a workshop; "
+        help="Open the API to a LAN on this address (e.g. 0.0.0.0) for a workshop, behind a "
+        "front asking the workshop's token (the node must run with --listen: its lan.json); "
         "default 127.0.0.1 only.",
     ),
     token_ttl: float = typer.Option(3600, "--token-ttl", help="Seconds a worker's token lives."),
@@ -59,29 +62,25 @@ def scheduler(
     from iexec_kit.poco.hub import Hub
 
     info = json.loads((node / "node.json").read_text())
+    lan = _node_lan(node) if listen else None  # before anything starts: say it now
     key = load_wallet(node / "scheduler" / "wallet.json")
     chain = Chain.connect(info["urls"]["chain"], workers=0)
     hub = Hub(chain, Deployment(**info["deployment"]))
     manager = chain.participant("scheduler")
     if manager.key.hex() != key.removeprefix("0x"):
         manager = Participant("scheduler", "scheduler", -1, manager.address, bytes.fromhex(key[2:]))
-    if listen:
-        typer.secho(
-            f"WARNING: the scheduler's API listens on {listen}: anyone on this network can reach "
-            "it (every call but the sign-in needs a worker's token). The node's test keys are "
-            "public: never use them with real funds.",
-            fg=typer.colors.RED,
-            bold=True,
-            err=True,
-        )
+    urls = info["urls"]
+    if lan is not None:
+        urls = {**urls, **lan["joined"]}
+        if "ipfs_gateway" not in lan["joined"]:
+            urls["ipfs_gateway"] = lan["joined"]["ipfs"]
     service = PoolService(
         hub,
         manager,
         info["workerpool"],
-        urls=info["urls"],
-        host=listen or "127.0.0.1",
-        port=port,
-        allow_lan=bool(listen),
+        urls=urls,
+        host="127.0.0.1",
+        port=0 if listen else port,
         token_ttl=token_ttl,
         ping_timeout=ping_timeout,
         log=lambda line: typer.echo(line, err=True),
@@ -90,9 +89,31 @@ def scheduler(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.start()
+    front = None
     try:
+        if lan is not None:
+            from iexec_kit.storage.lan import LanFront, Rules, check_listen
+
+            front = LanFront(
+                "scheduler",
+                service.url,
+                host=check_listen(listen),
+                token=lan["token"],
+                rules=Rules.ALL,
+                port=port,
+            ).start()
+            typer.secho(
+                f"WARNING: the scheduler's API is OPEN TO THE NETWORK at {front.url}: every call "
+                "needs the workshop's token, then a worker signs in with its wallet. An attendee: "
+                f"iexec-kit worker --scheduler {front.url} --token {lan['token']} --key <0x key> "
+                f"(or --scheduler {front.joined_url}). The test keys are public: never real funds.",
+                fg=typer.colors.RED,
+                bold=True,
+                err=True,
+            )
         if json_out:
-            typer.echo(json.dumps({"url": service.url}), nl=True)
+            shown = {"url": service.url} | ({"lan_url": front.url} if front else {})
+            typer.echo(json.dumps(shown), nl=True)
         else:
             typer.echo(f"scheduler of workerpool {info['workerpool']} ready at {service.url}")
         import sys
@@ -101,7 +122,28 @@ def scheduler(
         while not stop.wait(0.5):
             pass
     finally:
+        if front is not None:
+            front.stop()
         service.stop()
+
+
+def _node_lan(node: Path) -> dict:
+    """The node's lan.json (written by ``iexec-kit node --listen``): token, LAN URLs."""
+    import json
+
+    from iexec_kit.errors import KitValueError
+    from iexec_kit.node import LAN_FILE
+
+    where = node / LAN_FILE
+    if not where.exists():
+        raise KitValueError(
+            "a node opened to the LAN, to open its scheduler there too",
+            expected=f"{where} (written by iexec-kit node --listen ADDRESS)",
+            got="the node runs on 127.0.0.1 only: its chain, IPFS and result proxy would be "
+            "out of the attendees' reach",
+            hint="restart the node with --listen ADDRESS --workerpool external",
+        )
+    return json.loads(where.read_text())
 
 
 @cli.command()
@@ -123,6 +165,12 @@ def worker(
         Path(".sandbox/worker"), "--folder", help="Where the worker computes."
     ),
     delay: float = typer.Option(5.0, "--delay", help="Seconds a slow worker waits to contribute."),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="The workshop's token, for a node opened to a LAN (iexec-kit node --listen prints "
+        "it); or give the scheduler's joined URL http://HOST:PORT/t/<token>.",
+    ),
 ) -> None:
     """Join a workerpool as one worker: sign in, compute, contribute, reveal, upload."""
     import signal
@@ -132,8 +180,14 @@ def worker(
     from iexec_kit.actors.pool import run_worker
     from iexec_kit.actors.worker import Behaviour
     from iexec_kit.sandbox import DEMO_APP_DIR
+    from iexec_kit.storage.lan import join_token, split_token
 
     Behaviour.parse(behaviour)  # say a bad name now
+    base, joined = split_token(scheduler_url)
+    token = token or joined
+    if token:  # every call goes through the LAN's fronts with it (the config's URLs carry it)
+        scheduler_url = join_token(base, token)
+        chain = join_token(chain, token) if chain else None
     secret = _key(key, wallet)
     if name is None and wallet is not None:
         name = wallet.resolve().parent.name

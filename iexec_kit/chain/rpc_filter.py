@@ -1,0 +1,146 @@
+"""Which JSON-RPC methods a chain opened to a LAN answers (``iexec-kit node --listen``).
+
+A Hardhat dev node holds unlocked, funded accounts and answers methods that rewrite the whole
+chain (``hardhat_setBalance``, ``evm_revert``, ...). Over a LAN the kit's filtering proxy
+(:mod:`iexec_kit.storage.lan`) lets through only reads and ``eth_sendRawTransaction`` (a
+transaction its sender signed), and refuses the rest with a JSON-RPC error saying which method
+and why. This module is the policy alone, plain data and one function::
+
+    verdict("eth_call")             # Verdict("eth_call", "read", "")
+    verdict("eth_sendTransaction")  # Verdict(..., "refused", "it signs with the node's ...")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: reads: they change nothing on the chain
+READ_METHODS = frozenset(
+    {
+        "web3_clientVersion",
+        "web3_sha3",
+        "net_version",
+        "net_listening",
+        "net_peerCount",
+        "eth_chainId",
+        "eth_protocolVersion",
+        "eth_syncing",
+        "eth_mining",
+        "eth_hashrate",
+        "eth_accounts",  # the node's account list: public addresses (sending from them is refused)
+        "eth_coinbase",
+        "eth_blockNumber",
+        "eth_gasPrice",
+        "eth_maxPriorityFeePerGas",
+        "eth_feeHistory",
+        "eth_blobBaseFee",
+        "eth_getBalance",
+        "eth_getCode",
+        "eth_getStorageAt",
+        "eth_getProof",
+        "eth_getTransactionCount",
+        "eth_getBlockByNumber",
+        "eth_getBlockByHash",
+        "eth_getBlockTransactionCountByNumber",
+        "eth_getBlockTransactionCountByHash",
+        "eth_getUncleCountByBlockNumber",
+        "eth_getUncleCountByBlockHash",
+        "eth_getTransactionByHash",
+        "eth_getTransactionByBlockNumberAndIndex",
+        "eth_getTransactionByBlockHashAndIndex",
+        "eth_getTransactionReceipt",
+        "eth_getLogs",
+        "eth_newFilter",
+        "eth_newBlockFilter",
+        "eth_getFilterChanges",
+        "eth_getFilterLogs",
+        "eth_uninstallFilter",
+        "eth_call",
+        "eth_estimateGas",
+        "eth_createAccessList",
+    }
+)
+
+#: the one write: a transaction signed by its sender (the workshop's token is asked for it)
+WRITE_METHODS = frozenset({"eth_sendRawTransaction"})
+
+#: refused methods, by exact name or by prefix (a name ending in "_"), with the reason
+REFUSED: tuple[tuple[str, str], ...] = (
+    (
+        "eth_sendTransaction",
+        "it signs with the node's unlocked accounts, so anyone on the LAN could spend them; "
+        "sign the transaction with your own key and send it with eth_sendRawTransaction",
+    ),
+    (
+        "eth_sign",
+        "it signs with the node's unlocked keys; sign with your own key, off the node",
+    ),
+    ("eth_signTransaction", "it signs with the node's unlocked keys; sign with your own key"),
+    ("eth_signTypedData", "it signs with the node's unlocked keys; sign with your own key"),
+    ("personal_", "it uses or unlocks the node's own accounts"),
+    (
+        "hardhat_",
+        "it rewrites the chain for the whole room (balances, code, impersonation, reset)",
+    ),
+    ("evm_", "it moves the whole room's chain (clock, mining, snapshots and reverts)"),
+    ("debug_", "its traces are heavy enough to stall the node for everyone"),
+    ("anvil_", "it rewrites the chain for the whole room"),
+    ("miner_", "it changes how the node mines"),
+    ("admin_", "it administers the node"),
+    ("txpool_", "it exposes the node's pending pool"),
+)
+
+#: the JSON-RPC error code of a refused method (geth answers -32601 for a disabled module)
+REFUSED_CODE = -32601
+#: the code of a write that came without the workshop's token (EIP-1193's "Unauthorized")
+NO_TOKEN_CODE = 4100
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the filter does with a method: ``kind`` is "read", "write" or "refused"."""
+
+    method: str
+    kind: str
+    reason: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind != "refused"
+
+
+def verdict(method) -> Verdict:
+    """The filter's answer for ``method`` (any value: a non-string is refused)."""
+    if not isinstance(method, str) or not method:
+        return Verdict(str(method), "refused", "a JSON-RPC request names its method as a string")
+    if method in WRITE_METHODS:
+        return Verdict(method, "write")
+    if method in READ_METHODS:
+        return Verdict(method, "read")
+    for name, reason in REFUSED:
+        if method == name or (name.endswith("_") and method.startswith(name)):
+            return Verdict(method, "refused", reason)
+        if method.startswith(name + "_v"):  # eth_signTypedData_v4 and its siblings
+            return Verdict(method, "refused", reason)
+    return Verdict(
+        method,
+        "refused",
+        "it is not on the LAN's list of reads (only reads and eth_sendRawTransaction pass)",
+    )
+
+
+def refusal_message(v: Verdict) -> str:
+    """The sentence a refused caller reads in the JSON-RPC error."""
+    return f"{v.method} is refused over the workshop's LAN: {v.reason}"
+
+
+__all__ = [
+    "NO_TOKEN_CODE",
+    "READ_METHODS",
+    "REFUSED",
+    "REFUSED_CODE",
+    "WRITE_METHODS",
+    "Verdict",
+    "refusal_message",
+    "verdict",
+]
