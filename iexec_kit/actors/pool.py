@@ -67,6 +67,7 @@ ISSUER = "iexec-kit-scheduler"
 PING_PERIOD = 1.0  # seconds between a worker's pings
 MAX_WAIT = 10.0  # seconds a long poll (GET /replicates/interrupted?wait=) may hold
 LONG_POLL = 2.0  # seconds a worker's long poll asks for (also how long a stop may wait)
+FULL_SWEEP = 3.0  # seconds between rounds that look at every task (deadlines, missed reports)
 UPLOAD_RETRY = (0.5, 8.0)  # seconds before a failed upload's first retry, and the most
 
 
@@ -237,6 +238,9 @@ class PoolService:
         self._thread: threading.Thread | None = None
         self.server = None
         self.rounds = 0  # the loop's rounds (and their seconds), for the benchmark
+        self._dirty: set[str] = set()  # tasks reported on since the last round
+        self._swept = 0.0  # when a round last looked at every task (monotonic)
+        self._sweep_now = True  # a worker joined or left: every task may have a candidate
         self.round_seconds = 0.0
 
     # ----- start and stop ----------------------------------------------------------------------
@@ -297,8 +301,14 @@ class PoolService:
         while self.inbox:
             handle, taskid = self.inbox.popleft()
             self.scheduler.report_failure(handle, taskid)
+            self._dirty.add(taskid)
             moved = True
-        progressed, assignments = self.scheduler.step()
+        with self.lock:
+            dirty, self._dirty = self._dirty, set()
+        full = self._sweep_now or moved or time.monotonic() - self._swept >= FULL_SWEEP
+        if full:
+            self._sweep_now, self._swept = False, time.monotonic()
+        progressed, assignments = self.scheduler.step(None if full else dirty)
         for a in assignments:
             a.worker.give(a)
         return moved or progressed
@@ -393,6 +403,7 @@ class PoolService:
                 )
                 self.handles[address.lower()] = h
                 self.log(f"scheduler: {h.name} ({address}, {h.behaviour.value}) joined")
+                self._sweep_now = True
             h.seen()
         self.poke()
         if self.scheduler.worker(address) is not h:  # new, or a restarted worker's new handle
@@ -448,6 +459,8 @@ class PoolService:
         h = self.handle(authorization)
         status = str(body.get("status", "")).upper()
         details = body.get("details") or {}
+        with self.lock:
+            self._dirty.add(taskid)
         try:
             self._check_report(h, taskid, status)
         finally:
