@@ -1,10 +1,16 @@
 """Workshop mode benchmark (issue 16): worker processes against the scheduler's API.
 
-- tasks per minute for a deal of volume VOLUME (default 20) at trust 1, NumPy engine, with 1, 2
-  and 4 worker processes (each row a fresh node; the workers registered before the deal);
+- tasks per minute for a deal with 1, 2, 4 and 8 worker processes, at trust 1 and trust 5, with
+  the NumPy engine (volume VOLUME, default 40) and with GIMP (volume GIMP_VOLUME, default 10: a
+  GIMP run costs about 2 s of CPU here, so 40 of them at trust 5, 120 runs, would take the
+  benchmark's whole budget on 2 cores). One node per worker count: its deals run in the order
+  trust 1 NumPy, trust 1 GIMP, trust 5 GIMP, trust 5 NumPy. Trust 1 changes no score (one
+  contributor); at trust 5 PoCo raises the scores of the workers who agreed, so a worker that
+  reaches 12 weighs 3 and fewer workers reach a consensus: the last deal sees that, as a real
+  pool does. At trust 5 new workers need 3 agreeing contributions (8 * 5 > 9 * 4): 1 or 2
+  workers cannot complete a task, said in the table;
 - the cold demo (3 workers, trust 5, one task, GIMP when installed) deal-to-finalized: worker
   processes computing concurrently vs the in-process drive (workers one after another);
-- the done-when: 3 honest workers warmed up, then 2 colluding join, a volume-10 deal at trust 5;
 - the scheduler's memory (RSS) and CPU as a process (`iexec-kit scheduler`) with 50 registered
   workers pinging every second.
 
@@ -24,7 +30,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "workshop"))
 
-VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_VOLUME", "20"))
+VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_VOLUME", "40"))
+GIMP_VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_GIMP_VOLUME", "10"))
+WORKERS = (1, 2, 4, 8)
+MIN_TRUST5_WORKERS = 3  # new workers (weight 2) at trust 5: 8 * 5 > 9 * 4
 
 
 def _node(folder, **kw):
@@ -43,13 +52,25 @@ def _deal_seconds(node, *, volume: int, trust: int, engine: str) -> float:
     return time.monotonic() - started
 
 
-def throughput(n: int) -> float:
+def throughput(n: int, engine: str) -> dict:
+    """{(trust, engine): tasks per minute} on one node with ``n`` worker processes."""
     from workshop_helpers import wait_for
 
+    out = {}
     with tempfile.TemporaryDirectory() as d, _node(d, workers=n, workerpool="processes") as node:
-        wait_for(lambda: len(node.pool.view()["workers"]) == n, 60, "workers registered")
-        seconds = _deal_seconds(node, volume=VOLUME, trust=1, engine="numpy")
-    return VOLUME / seconds * 60
+        wait_for(lambda: len(node.pool.view()["workers"]) == n, 120, "workers registered")
+        for trust, eng in ((1, "numpy"), (1, engine), (5, engine), (5, "numpy")):
+            if (trust, eng) in out or (trust == 5 and n < MIN_TRUST5_WORKERS):
+                continue
+            volume = VOLUME if eng == "numpy" else GIMP_VOLUME
+            seconds = _deal_seconds(node, volume=volume, trust=trust, engine=eng)
+            out[trust, eng] = volume / seconds * 60
+            print(
+                f"  {n} worker(s), trust {trust}, {eng}: {out[trust, eng]:.1f} tasks/min",
+                file=sys.stderr,
+                flush=True,
+            )
+    return out
 
 
 def cold_demo(mode: str, engine: str) -> float:
@@ -59,17 +80,6 @@ def cold_demo(mode: str, engine: str) -> float:
         if mode == "processes":
             wait_for(lambda: len(node.pool.view()["workers"]) == 3, 60, "workers registered")
         return _deal_seconds(node, volume=1, trust=5, engine=engine)
-
-
-def done_when() -> float:
-    from test_workshop_deal import colluding_deal, warm_up
-
-    with tempfile.TemporaryDirectory() as d:
-        node = _node(d, workers=5, workerpool="processes", behaviours=("honest",) * 3)
-        with node:
-            warm_up(node)
-            _, seconds = colluding_deal(node, 10)
-    return seconds
 
 
 def _rss_kb(pid: int) -> int:
@@ -126,54 +136,50 @@ def scheduler_with_50() -> tuple[int, int, float]:
 
 def main() -> None:
     engine = "gimp" if shutil.which("gimp") else "numpy"
+    started = time.monotonic()
+    table = {n: throughput(n, engine) for n in WORKERS}
     rows = []
-    base = None
-    for n in (1, 2, 4):
-        tpm = throughput(n)
-        base = base or tpm
-        rows.append(
-            (
-                f"volume {VOLUME}, trust 1, numpy, {n} worker process(es)",
-                f"{tpm:.1f} tasks/min",
-                f"x{tpm / base:.2f}",
-            )
-        )
+    for trust in (1, 5):
+        for eng in dict.fromkeys(("numpy", engine)):
+            volume = VOLUME if eng == "numpy" else GIMP_VOLUME
+            base = table[1].get((trust, eng)) or table[MIN_TRUST5_WORKERS + 1].get((trust, eng))
+            cells = []
+            for n in WORKERS:
+                tpm = table[n].get((trust, eng))
+                cells.append(
+                    "n/a (PoCo: 3 new workers)" if tpm is None else f"{tpm:.1f} (x{tpm / base:.2f})"
+                )
+            rows.append((f"tasks/min, volume {volume}, trust {trust}, {eng}", *cells))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'workers:':<{width}}  " + "  ".join(f"{n:>26}" for n in WORKERS))
+    for what, *cells in rows:
+        print(f"{what:<{width}}  " + "  ".join(f"{c:>26}" for c in cells))
+    print("(x: against 1 worker at trust 1, against 4 workers at trust 5)")
     drive = cold_demo("drive", engine)
     procs = cold_demo("processes", engine)
-    rows.append(
+    idle, loaded, cpu = scheduler_with_50()
+    other = [
         (
             f"cold demo deal-to-finalized, 3 workers trust 5, {engine}: in-process drive",
             f"{drive:.1f} s",
-            "",
-        )
-    )
-    rows.append(
+        ),
         (
             f"cold demo deal-to-finalized, 3 workers trust 5, {engine}: worker processes",
-            f"{procs:.1f} s",
-            f"x{drive / procs:.2f}",
-        )
-    )
-    rows.append(
-        (
-            "done-when: volume 10, trust 5, 3 honest (warmed up) + 2 colluding processes",
-            f"{done_when():.1f} s",
-            "",
-        )
-    )
-    idle, loaded, cpu = scheduler_with_50()
-    rows.append(
+            f"{procs:.1f} s (x{drive / procs:.2f})",
+        ),
         (
             "scheduler process RSS, idle / 50 registered workers",
             f"{idle / 1024:.0f} / {loaded / 1024:.0f} MiB",
-            "",
-        )
-    )
-    rows.append(("scheduler process CPU with 50 workers pinging every 1 s", f"{cpu:.1f} %", ""))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>18}  ratio")
-    for what, value, ratio in rows:
-        print(f"{what:<{width}}  {value:>18}  {ratio}")
+        ),
+        ("scheduler process CPU with 50 workers pinging every 1 s", f"{cpu:.1f} %"),
+        (
+            "benchmark wall time; load average (1 min) at the end",
+            f"{time.monotonic() - started:.0f} s; {os.getloadavg()[0]:.1f}",
+        ),
+    ]
+    width = max(len(r[0]) for r in other)
+    for what, value in other:
+        print(f"{what:<{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -484,6 +484,9 @@ class Node:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        for proc in self.worker_procs:  # all asked at once, then waited for
+            if proc.poll() is None:
+                proc.terminate()
         for proc in self.worker_procs:
             stop_process(proc)
         self.worker_procs = []

@@ -44,6 +44,11 @@ GIMPRC = """(export-color-profile no)
 (export-metadata-xmp no)
 (export-metadata-iptc no)
 """
+# GIMP queries every plug-in of a fresh profile at start-up (about half of a GIMP run's CPU
+# here): only the ones the app calls are on its path (PNG, JPEG, Script-Fu, Cartoon;
+# plug-in-vpropagate is GIMP's own), and Script-Fu loads only its .init files, not the 50 stock
+# scripts. The pictures are the same, byte for byte (measured on both styles).
+GIMP_PLUG_INS = ("script-fu", "file-png", "file-jpeg", "cartoon")
 
 
 class AppError(Exception):
@@ -201,7 +206,7 @@ def run_gimp(jobs, args) -> None:
         # conversions: by default babl times its conversion paths at run time and picks the
         # fastest within a tolerance, so pixels changed from run to run (measured: 4 variants in
         # 8 runs, up to 22 levels apart); BABL_TOLERANCE=0 gave 8 identical runs of 8.
-        Path(gimpdir, "gimprc").write_text(GIMPRC)
+        Path(gimpdir, "gimprc").write_text(GIMPRC + _lean_gimprc(Path(gimpdir)))
         env = dict(os.environ, GIMP2_DIRECTORY=gimpdir, HOME=gimpdir, BABL_TOLERANCE="0")
         proc = subprocess.run(
             ["gimp", "-i", "-n", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"],
@@ -216,6 +221,21 @@ def run_gimp(jobs, args) -> None:
     if failed or missing:
         tail = "\n".join(line for line in log.splitlines() if "rror" in line)[-800:]
         raise AppError(f"GIMP failed (exit {proc.returncode}; missing outputs: {missing}): {tail}")
+
+
+def _lean_gimprc(gimpdir: Path) -> str:
+    """gimprc lines for a quick start (see GIMP_PLUG_INS): the plug-in path, and a Script-Fu
+    path holding copies of GIMP's own .init files (when they are found next to the binary)."""
+    plug_ins = ":".join("${gimp_plug_in_dir}/plug-ins/" + name for name in GIMP_PLUG_INS)
+    lines = f'(plug-in-path "{plug_ins}")\n'
+    stock = Path(shutil.which("gimp")).resolve().parents[1] / "share" / "gimp" / "2.0" / "scripts"
+    inits = sorted(stock.glob("*.init")) if stock.is_dir() else []
+    if inits:
+        (gimpdir / "scripts").mkdir()
+        for f in inits:
+            shutil.copyfile(f, gimpdir / "scripts" / f.name)
+        lines += f"(script-fu-path {_scheme_string(str(gimpdir / 'scripts'))})\n"
+    return lines
 
 
 def write_computed(out_dir: Path, data: dict) -> None:

@@ -17,9 +17,16 @@ in the shape of iexec-core's:
 - ``POST /replicates/{chainTaskId}/updateStatus`` ``{status, details}``: COMPUTED, CONTRIBUTED,
   COMPUTE_FAILED, CONTRIBUTE_FAILED, REVEALED, REVEAL_FAILED, RESULT_UPLOADED (details: the
   upload receipt), RESULT_UPLOAD_FAILED;
-- ``GET  /replicates/interrupted`` what the scheduler asks of the worker: PLEASE_REVEAL,
-  PLEASE_UPLOAD (with the task), in iexec-core's notification names;
+- ``GET  /replicates/interrupted?wait=S`` what the scheduler asks of the worker: PLEASE_REVEAL,
+  PLEASE_UPLOAD (with the task), in iexec-core's notification names; with ``wait`` (a long
+  poll, at most ``MAX_WAIT`` s) it answers as soon as the worker has a notice or a task waiting,
+  so a worker hears "reveal now" the moment the consensus is reached, not at its next poll;
 - ``GET  /pool`` the facilitator's board, read only (:mod:`iexec_kit.actors.board`).
+
+A report is checked against the chain before it counts: CONTRIBUTED needs the worker's
+contribution on chain, REVEALED its reveal (PROVED), RESULT_UPLOADED a request to upload this
+task and a reveal; otherwise it is refused (422) and, for CONTRIBUTED, the task goes to another
+worker (the scheduler does not wait for a contribution that is not there).
 
 Every call but challenge, login and config needs ``Authorization: Bearer <jwt>``.
 
@@ -32,13 +39,17 @@ workers, whose tokens it no longer knows, sign in and register again.
 
 :func:`run_worker` is one worker's process (``iexec-kit worker``): it signs in, registers,
 deposits its stake if needed, asks for work, computes with the process or Docker runner,
-contributes, reveals and uploads on its own wallet. The requester's result-proxy token is read
-from the SMS for the task, signed by the worker (the SMS checks on chain that it contributed):
-the scheduler never holds it.
+contributes, reveals and uploads on its own wallet. An upload that cannot reach the storage
+(the result proxy down, a timeout) is retried with a growing delay while the task is REVEALING;
+the scheduler waits for it meanwhile, and past the task's final deadline the task is claimed
+(FAILED: the requester refunded, the stakes unlocked, nothing lost). The requester's
+result-proxy token is read from the SMS for the task, signed by the worker (the SMS checks on
+chain that it contributed): the scheduler never holds it.
 """
 
 # no `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request)
 
+import asyncio
 import json
 import secrets
 import threading
@@ -55,6 +66,10 @@ from iexec_kit.errors import IexecKitError
 DOMAIN = "iexec-kit scheduler"
 ISSUER = "iexec-kit-scheduler"
 PING_PERIOD = 1.0  # seconds between a worker's pings
+MAX_WAIT = 10.0  # seconds a long poll (GET /replicates/interrupted?wait=) may hold
+LONG_POLL = 2.0  # seconds a worker's long poll asks for (also how long a stop may wait)
+FULL_SWEEP = 3.0  # seconds between rounds that look at every task (deadlines, missed reports)
+UPLOAD_RETRY = (0.5, 8.0)  # seconds before a failed upload's first retry, and the most
 
 
 class PoolError(IexecKitError, RuntimeError):
@@ -71,6 +86,10 @@ class NotSignedInError(PoolError, PermissionError):
 
 class UnknownWorkerError(PoolError, LookupError):
     """A signed-in wallet that did not register (or the scheduler restarted): register again."""
+
+
+class ReportRefusedError(PoolError, ValueError):
+    """A worker's report the chain does not back (a contribution or reveal that is not there)."""
 
 
 def spec_to_json(spec: TaskSpec) -> dict:
@@ -99,7 +118,9 @@ class RemoteWorker:
         self.notices: dict[str, dict] = {}  # taskid -> what it is asked to do
         self.uploads: dict[str, object] = {}  # taskid -> UploadReceipt it reported
         self.upload_failed: set[str] = set()
+        self.upload_asked: set[str] = set()  # tasks it was asked to upload (once per handle)
         self.lock = threading.RLock()
+        self._waiters: list = []  # (event loop, asyncio.Event) of its long polls
 
     def __repr__(self) -> str:
         return f"<RemoteWorker {self.name} {self.address}{' (gone)' if self.gone else ''}>"
@@ -116,10 +137,38 @@ class RemoteWorker:
     def seen(self) -> None:
         self.last_seen = time.monotonic()
 
+    @property
+    def has_news(self) -> bool:
+        """A notice or a task waits for it (what ends a long poll)."""
+        return bool(self.queue or self.notices)
+
+    def _wake(self) -> None:
+        """End its long polls (called with the lock held, from any thread)."""
+        for loop, event in self._waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait_news(self, seconds: float) -> None:
+        """Return once it has a notice or a task, or after ``seconds``."""
+        if seconds <= 0:
+            return
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self.lock:
+            if self.has_news:
+                return
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter[1].wait(), seconds)
+        except TimeoutError:
+            pass
+        finally:
+            with self.lock:
+                self._waiters.remove(waiter)
+
     # ----- what the scheduler asks (the decision core calls these) ---------------------------
     def reveal(self, taskid: str):
         with self.lock:
             self.notices[taskid] = {"chainTaskId": taskid, "taskNotificationType": "PLEASE_REVEAL"}
+            self._wake()
         return None  # asked: the chain will show the reveal
 
     def upload(self, spec: TaskSpec):
@@ -133,16 +182,20 @@ class RemoteWorker:
                     got="gone" if not self.alive else "its upload failed",
                     hint="the scheduler asks another revealed worker",
                 )
-            self.notices[spec.taskid] = {
-                "chainTaskId": spec.taskid,
-                "taskNotificationType": "PLEASE_UPLOAD",
-                "task": spec_to_json(spec),
-            }
+            if spec.taskid not in self.upload_asked:  # asked once: the worker retries by itself
+                self.upload_asked.add(spec.taskid)
+                self.notices[spec.taskid] = {
+                    "chainTaskId": spec.taskid,
+                    "taskNotificationType": "PLEASE_UPLOAD",
+                    "task": spec_to_json(spec),
+                }
+                self._wake()
         return None  # asked: its RESULT_UPLOADED report answers
 
     def give(self, assignment: Assignment) -> None:
         with self.lock:
             self.queue.append(assignment)
+            self._wake()
 
 
 class PoolService:
@@ -182,8 +235,14 @@ class PoolService:
         self.logins = 0
         self.lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a worker's report: the loop steps at once
         self._thread: threading.Thread | None = None
         self.server = None
+        self.rounds = 0  # the loop's rounds (and their seconds), for the benchmark
+        self._dirty: set[str] = set()  # tasks reported on since the last round
+        self._swept = 0.0  # when a round last looked at every task (monotonic)
+        self._sweep_now = True  # a worker joined or left: every task may have a candidate
+        self.round_seconds = 0.0
 
     # ----- start and stop ----------------------------------------------------------------------
     def start(self) -> "PoolService":
@@ -202,6 +261,7 @@ class PoolService:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -217,6 +277,8 @@ class PoolService:
     # ----- the loop: the decision core, moved in real time ---------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
+            started = time.perf_counter()
             try:
                 moved = self.round()
             except Exception as exc:  # noqa: BLE001 - the service outlives one bad round
@@ -224,8 +286,14 @@ class PoolService:
                 self.errors.append(error_reason(exc))
                 del self.errors[:-50]
                 self.log(f"scheduler: {error_reason(exc)} (retrying)")
-            if not moved:
-                self._stop.wait(self.poll)
+            self.rounds += 1
+            self.round_seconds += time.perf_counter() - started
+            if not moved:  # wait for the chain's clock, or a worker's report
+                self._wake.wait(self.poll)
+
+    def poke(self) -> None:
+        """Step now (a worker reported something the chain may show)."""
+        self._wake.set()
 
     def round(self) -> bool:
         """Reap the silent workers, apply the workers' reports, step the scheduler, hand out
@@ -234,8 +302,14 @@ class PoolService:
         while self.inbox:
             handle, taskid = self.inbox.popleft()
             self.scheduler.report_failure(handle, taskid)
+            self._dirty.add(taskid)
             moved = True
-        progressed, assignments = self.scheduler.step()
+        with self.lock:
+            dirty, self._dirty = self._dirty, set()
+        full = self._sweep_now or moved or time.monotonic() - self._swept >= FULL_SWEEP
+        if full:
+            self._sweep_now, self._swept = False, time.monotonic()
+        progressed, assignments = self.scheduler.step(None if full else dirty)
         for a in assignments:
             a.worker.give(a)
         return moved or progressed
@@ -330,7 +404,9 @@ class PoolService:
                 )
                 self.handles[address.lower()] = h
                 self.log(f"scheduler: {h.name} ({address}, {h.behaviour.value}) joined")
+                self._sweep_now = True
             h.seen()
+        self.poke()
         if self.scheduler.worker(address) is not h:  # new, or a restarted worker's new handle
             self.scheduler.workers = [
                 w for w in self.scheduler.workers if w.address.lower() != address.lower()
@@ -384,6 +460,12 @@ class PoolService:
         h = self.handle(authorization)
         status = str(body.get("status", "")).upper()
         details = body.get("details") or {}
+        with self.lock:
+            self._dirty.add(taskid)
+        try:
+            self._check_report(h, taskid, status)
+        finally:
+            self.poke()
         with h.lock:
             if status in ("CONTRIBUTED", "COMPUTE_FAILED", "CONTRIBUTE_FAILED"):
                 h.computing.pop(taskid, None)
@@ -403,6 +485,45 @@ class PoolService:
             # while the worker's CONTRIBUTED report was on its way must not be lost here
             notice = h.notices.get(taskid)
         return {"status": status, "notification": notice}
+
+    def _check_report(self, h: RemoteWorker, taskid: str, status: str) -> None:
+        """A report the chain must back (see the module docstring); raises ReportRefusedError.
+        A CONTRIBUTED report with no contribution on chain counts as a failed contribution."""
+        from iexec_kit.protocol.statuses import ContributionStatus
+
+        if status not in ("CONTRIBUTED", "REVEALED", "RESULT_UPLOADED"):
+            return
+        if taskid not in self.scheduler.tasks:
+            raise ReportRefusedError(
+                f"{status} for a task this scheduler does not serve",
+                got=taskid,
+                hint="report only the tasks /replicates/available gave you",
+            )
+        try:
+            on_chain = self.hub.contribution(taskid, h.address).status
+        except Exception:  # noqa: BLE001 - no such task on chain yet
+            on_chain = ContributionStatus.UNSET
+        if status == "CONTRIBUTED":
+            expected, ok = "a contribution on chain", on_chain != ContributionStatus.UNSET
+        elif status == "REVEALED":
+            expected, ok = "a revealed contribution (PROVED)", on_chain == ContributionStatus.PROVED
+        else:
+            asked = taskid in h.upload_asked
+            expected = "a request to upload (PLEASE_UPLOAD) after a reveal"
+            ok = asked and on_chain == ContributionStatus.PROVED
+        if ok:
+            return
+        if status == "CONTRIBUTED":
+            with h.lock:
+                h.computing.pop(taskid, None)
+            self.inbox.append((h, taskid))  # not counted on: another worker gets the task
+        self.log(f"scheduler: {h.name} reported {status} on {taskid[:10]}..; refused")
+        raise ReportRefusedError(
+            f"{status} refused: the chain does not show it",
+            expected=expected,
+            got=f"contribution status {on_chain.name} on chain for {h.address}",
+            hint="report a step once its transaction is mined (and upload only when asked)",
+        )
 
     def view(self) -> dict:
         """Who is connected and what they do (a facilitator's glance)."""
@@ -432,6 +553,7 @@ _STATUS = [
     (NotSignedInError, 401),
     (UnknownWorkerError, 404),
     (WorkerRefusedError, 409),
+    (ReportRefusedError, 422),
 ]
 
 
@@ -487,7 +609,9 @@ def create_pool_app(service: PoolService):
         return Response(status_code=204) if work is None else work
 
     @app.get("/replicates/interrupted")
-    def interrupted(request: Request):
+    async def interrupted(request: Request, wait: float = 0):
+        h = service.handle(auth(request))  # a token check and a lookup: no I/O
+        await h.wait_news(min(max(wait, 0.0), MAX_WAIT))  # a long poll holds no thread
         return service.interrupted(auth(request))
 
     @app.post("/replicates/{taskid}/updateStatus")
@@ -539,7 +663,12 @@ class SchedulerClient:
             message = res.json().get("message") or f"HTTP {res.status_code}"
         except ValueError:
             message = f"HTTP {res.status_code}"
-        kind = {401: NotSignedInError, 404: UnknownWorkerError, 409: WorkerRefusedError}
+        kind = {
+            401: NotSignedInError,
+            404: UnknownWorkerError,
+            409: WorkerRefusedError,
+            422: ReportRefusedError,
+        }
         return kind.get(res.status_code, PoolError)(message.splitlines()[0], got=message)
 
     def config(self) -> dict:
@@ -577,16 +706,16 @@ class SchedulerClient:
             raise self._error(res)
         return res.json()
 
-    def call(self, method: str, path: str, body=None):
+    def call(self, method: str, path: str, body=None, params=None):
         """A signed-in call; on 401 (an expired token) sign in again, on 404 (forgotten by a
         restarted scheduler) register again, then retry once."""
-        res = self._raw(method, path, body=body)
+        res = self._raw(method, path, body=body, params=params)
         if res.status_code == 401:
             self.sign_in()
-            res = self._raw(method, path, body=body)
+            res = self._raw(method, path, body=body, params=params)
         elif res.status_code == 404 and path != "/workers/register":
             self.register()
-            res = self._raw(method, path, body=body)
+            res = self._raw(method, path, body=body, params=params)
         if res.status_code >= 400:
             raise self._error(res)
         return None if res.status_code == 204 or not res.content else _json_or_text(res)
@@ -597,8 +726,10 @@ class SchedulerClient:
     def available(self) -> dict | None:
         return self.call("POST", "/replicates/available")
 
-    def interrupted(self) -> list[dict]:
-        return self.call("GET", "/replicates/interrupted") or []
+    def interrupted(self, wait: float = 0) -> list[dict]:
+        """The scheduler's notices; with ``wait``, held until one comes (or a task waits)."""
+        params = {"wait": wait} if wait else None
+        return self.call("GET", "/replicates/interrupted", params=params) or []
 
     def update(self, taskid: str, status: str, details: dict | None = None) -> dict:
         return self.call(
@@ -691,17 +822,27 @@ def run_worker(
     # its own uploads, to answer a restarted scheduler that asks again (the proxy refuses a
     # second upload of a task: the result is already there)
     uploaded: dict[str, object] = {}
+    retries: dict[
+        str, list
+    ] = {}  # uploads the storage did not take yet: taskid -> [spec, when, delay]
     unreachable = False
     while not stop.is_set():
         try:
-            for notice in client.interrupted():
-                _on_notice(worker, client, notice, log, uploaded)
+            wait = LONG_POLL
+            if retries:
+                wait = min(wait, max(0.05, min(r[1] for r in retries.values()) - time.monotonic()))
+            asked = time.monotonic()
+            notices = client.interrupted(wait=wait)  # a long poll: back at once when news come
+            for notice in notices:
+                _on_notice(worker, client, notice, log, uploaded, retries)
+            _retry_uploads(worker, client, log, uploaded, retries)
             if unreachable:
                 log(f"{name}: the scheduler answers again")
                 unreachable = False
             work = client.available()
             if work is None:
-                stop.wait(poll)
+                if not notices and time.monotonic() - asked < wait / 2:
+                    stop.wait(poll)  # back too soon with nothing (a scheduler without long polls)
                 continue
             if _compute_and_contribute(worker, client, work, delay, stop) == "crashed":
                 log(f"{name}: died while running the app (behaviour: crashing)")
@@ -774,7 +915,7 @@ def _worker_stake(hub, dealid: str) -> int:
     return _STAKES[dealid]
 
 
-def _on_notice(worker, client: SchedulerClient, notice: dict, log, uploaded: dict) -> None:
+def _on_notice(worker, client: SchedulerClient, notice: dict, log, uploaded: dict, retries) -> None:
     tid, kind = notice["chainTaskId"], notice["taskNotificationType"]
     if kind == "PLEASE_REVEAL":
         try:
@@ -786,23 +927,59 @@ def _on_notice(worker, client: SchedulerClient, notice: dict, log, uploaded: dic
         if receipt is not None:
             client.update(tid, "REVEALED")
     elif kind == "PLEASE_UPLOAD":
-        try:
-            receipt = uploaded.get(tid) or worker.upload(spec_from_json(notice["task"]))
-            uploaded[tid] = receipt
-        except Exception as exc:  # noqa: BLE001 - said to the scheduler
-            log(f"{worker.name}: upload failed: {error_reason(exc)}")
-            client.update(tid, "RESULT_UPLOAD_FAILED", {"error": error_reason(exc)})
-            return
-        client.update(
-            tid,
-            "RESULT_UPLOADED",
-            {
-                "storage": receipt.storage,
-                "location": receipt.location,
-                "cid": receipt.cid,
-                "size": receipt.size,
-            },
+        retries.pop(tid, None)
+        _upload(worker, client, spec_from_json(notice["task"]), log, uploaded, retries)
+
+
+def _retry_uploads(worker, client: SchedulerClient, log, uploaded: dict, retries: dict) -> None:
+    """Try again the uploads that are due, while their task is REVEALING on chain."""
+    from iexec_kit.protocol.statuses import TaskStatus
+
+    for tid, (spec, when, _delay) in list(retries.items()):
+        if time.monotonic() < when:
+            continue
+        status = worker.hub.task(tid).status
+        if status != TaskStatus.REVEALING:
+            retries.pop(tid)
+            log(f"{worker.name}: task {tid[:10]}.. is {status.name}: its upload is dropped")
+            continue
+        _upload(worker, client, spec, log, uploaded, retries)
+
+
+def _upload(worker, client: SchedulerClient, spec: TaskSpec, log, uploaded, retries) -> None:
+    """One attempt at uploading a task's result; an unreachable storage is retried later
+    (``retries``), a refusal is reported (RESULT_UPLOAD_FAILED)."""
+    import requests
+
+    tid = spec.taskid
+    try:
+        receipt = uploaded.get(tid) or worker.upload(spec)
+        uploaded[tid] = receipt
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        delay = retries[tid][2] * 2 if tid in retries else UPLOAD_RETRY[0]
+        delay = min(delay, UPLOAD_RETRY[1])
+        retries[tid] = [spec, time.monotonic() + delay, delay]
+        log(
+            f"{worker.name}: the storage is unreachable ({type(exc).__name__}); "
+            f"upload of {tid[:10]}.. retried in {delay:g} s"
         )
+        return
+    except Exception as exc:  # noqa: BLE001 - said to the scheduler
+        retries.pop(tid, None)
+        log(f"{worker.name}: upload failed: {error_reason(exc)}")
+        client.update(tid, "RESULT_UPLOAD_FAILED", {"error": error_reason(exc)})
+        return
+    retries.pop(tid, None)
+    client.update(
+        tid,
+        "RESULT_UPLOADED",
+        {
+            "storage": receipt.storage,
+            "location": receipt.location,
+            "cid": receipt.cid,
+            "size": receipt.size,
+        },
+    )
 
 
 def load_wallet(path: str | Path) -> str:

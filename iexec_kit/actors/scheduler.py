@@ -100,6 +100,7 @@ class Scheduler:
         self.abandoned: set[str] = set()  # troubled tasks that could not even be claimed
         self.uploading: dict[str, str] = {}  # taskid -> the remote worker asked to upload
         self._given: dict[str, int] = {}
+        self._step_now: int | None = None  # chain time read once per step (one RPC, not dozens)
 
     def add_worker(self, worker) -> None:
         """A worker joins the pool (a remote worker that registered): a "worker handle" with
@@ -145,7 +146,7 @@ class Scheduler:
                 volume,
                 trust,
                 category,
-                time=self.hub.chain.now(),
+                time=self._clock(),
             )
         )
         return entry
@@ -182,7 +183,7 @@ class Scheduler:
 
     def _refuse(self, dealid: str, reason: str) -> None:
         self.refused[dealid] = reason
-        self.stream.emit(DealRefused(dealid, reason, time=self.hub.chain.now()))
+        self.stream.emit(DealRefused(dealid, reason, time=self._clock()))
 
     def _task_specs(self, dealid: str, deal) -> dict[int, TaskSpec]:
         """What the workers need for each task of ``deal``; raises when its params are unusable
@@ -244,13 +245,20 @@ class Scheduler:
         return min(ahead) if ahead else None
 
     # ----- the loop --------------------------------------------------------------------------
-    def step(self) -> tuple[bool, list[Assignment]]:
-        """Do what is due now; return (whether anything happened, new assignments)."""
-        progressed = bool(self.notice_deals())
+    def step(self, only: set[str] | None = None) -> tuple[bool, list[Assignment]]:
+        """Do what is due now; return (whether anything happened, new assignments). With
+        ``only``, look at those tasks alone (and at new deals' tasks): a service that knows
+        which tasks its workers reported on steps them at once, and sweeps all of them now and
+        then (each task read costs a request to the chain)."""
+        self._step_now = None
+        new_deals = set(self.notice_deals())
+        progressed = bool(new_deals)
+        if only is not None:
+            only = set(only) | {t for t, (d, _) in self.tasks.items() if d in new_deals}
         self._given = {}  # assignments made in this step, per worker (for the least busy first)
         assignments: list[Assignment] = []
         for tid in self.tasks:
-            if tid in self.finished:
+            if tid in self.finished or (only is not None and tid not in only):
                 continue
             try:
                 moved, new = self._task_step(tid)
@@ -258,7 +266,15 @@ class Scheduler:
                 moved, new = self._trouble(tid, exc), []
             progressed = progressed or moved
             assignments += new
+        self._step_now = None
         return progressed or bool(assignments), assignments
+
+    def _clock(self) -> int:
+        """Chain time for this step's decisions and events: read once per step (a deadline is
+        then seen at most one step late, never early)."""
+        if self._step_now is None:
+            return self.hub.chain.now()
+        return self._step_now
 
     def report_failure(self, worker: Worker, taskid: str) -> None:
         """A worker could not contribute to a task: do not count on it there."""
@@ -273,7 +289,7 @@ class Scheduler:
             self.finished.add(tid)
             reason = f"{reason}; the scheduler gives the task up (anyone may claim it)"
         self.troubled[tid] = reason
-        self.stream.emit(SchedulerError(tid, reason, time=self.hub.chain.now()))
+        self.stream.emit(SchedulerError(tid, reason, time=self._clock()))
         return True
 
     def _serves(self, tid: str) -> bool:
@@ -283,7 +299,9 @@ class Scheduler:
     def _task_step(self, tid: str) -> tuple[bool, list[Assignment]]:
         dealid, idx = self.tasks[tid]
         task = self.hub.task(tid)
-        now = self.hub.chain.now()
+        if self._step_now is None:
+            self._step_now = self.hub.chain.now()
+        now = self._step_now
         if task.status == TaskStatus.UNSET:
             _, receipt = self.hub.initialize(dealid, idx, self.manager)
             task = self.hub.task(tid)
@@ -362,7 +380,7 @@ class Scheduler:
             )
             self.assigned.setdefault(tid, []).append(w.address)
             self._given[w.address] = self._given.get(w.address, 0) + 1
-            self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self.hub.chain.now()))
+            self.stream.emit(WorkerAuthorized(tid, w.address, w.name, time=self._clock()))
             if state.add(leading, self.hub.score(w.address)):
                 break
         return new
@@ -422,7 +440,7 @@ class Scheduler:
                     worker.name,
                     worker.behaviour.value,
                     f"reveal failed: {error_reason(exc)}",
-                    time=self.hub.chain.now(),
+                    time=self._clock(),
                 )
             )
             return False
@@ -455,13 +473,13 @@ class Scheduler:
                         worker.name,
                         worker.behaviour.value,
                         f"upload failed: {error_reason(exc)}",
-                        time=self.hub.chain.now(),
+                        time=self._clock(),
                     )
                 )
                 continue
             receipt = self.hub.finalize(tid, upload.results, self.manager)
             self.stream.emit(
-                TaskFinalized(tid, upload.results, time=self.hub.chain.now(), tx=Tx.of(receipt))
+                TaskFinalized(tid, upload.results, time=self._clock(), tx=Tx.of(receipt))
             )
             self._money_events(tid, receipt)
             self.finished.add(tid)
@@ -491,7 +509,7 @@ class Scheduler:
                         self._name(owner),
                         amount,
                         **extra,
-                        time=self.hub.chain.now(),
+                        time=self._clock(),
                         tx=Tx.of(receipt),
                     )
                 )

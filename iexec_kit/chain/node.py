@@ -63,6 +63,7 @@ class Chain:
         self._tester = tester  # eth_tester.EthereumTester when in-process
         self.chain_id = w3.eth.chain_id
         self._nonces: dict[str, int] = {}
+        self._views: dict = {}  # (contract address, function name) -> its ABI entry, for view()
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -183,9 +184,21 @@ class Chain:
     def now(self) -> int:
         """The latest block's timestamp (chain time, seconds)."""
         try:
-            return self.w3.eth.get_block("latest")["timestamp"]
+            return self._latest()["timestamp"]
         except Exception as exc:  # noqa: BLE001
             raise self._down_or(exc) from None
+
+    def _latest(self) -> dict:
+        """The latest block's header fields the kit reads (timestamp, baseFeePerGas), as ints;
+        over RPC one raw request (web3's pipeline costs more than the node's answer)."""
+        if self._tester is not None:
+            return self.w3.eth.get_block("latest")
+        res = self.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])
+        if "result" not in res or not res["result"]:
+            return self.w3.eth.get_block("latest")  # says what is wrong
+        block = res["result"]
+        fee = block.get("baseFeePerGas")
+        return {"timestamp": int(block["timestamp"], 16), "baseFeePerGas": fee and int(fee, 16)}
 
     def block_number(self) -> int:
         try:
@@ -206,6 +219,48 @@ class Chain:
             return fn.call({"from": frm} if frm else {})
         except Exception as exc:  # noqa: BLE001
             raise self._as_kit_error(exc, fn, context) from None
+
+    def view(self, contract, name: str, *args, sender: Participant | str | None = None, **context):
+        """Call the view ``name`` of ``contract`` with ``args``: what :meth:`call` returns, for a
+        tenth of its cost. web3's function objects check the whole ABI on every call (a keccak
+        per function) and ask the node its chain id each time: here the function's ABI entry is
+        looked up once and the call goes to the node as one ``eth_call``. Anything unusual (an
+        overloaded name, an argument eth-abi does not take, an error from the node) goes through
+        :meth:`call`, whose errors say why."""
+        from eth_abi import decode, encode
+        from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+
+        key = (contract.address, name)
+        entry = self._views.get(key)
+        if entry is None:
+            abis = [e for e in contract.abi if e.get("type") == "function" and e["name"] == name]
+            entry = None
+            if len(abis) == 1:
+                abi = abis[0]
+                entry = (
+                    abi,
+                    [collapse_if_tuple(i) for i in abi["inputs"]],
+                    function_abi_to_4byte_selector(abi),
+                )
+            self._views[key] = entry
+        frm = sender.address if isinstance(sender, Participant) else sender
+        try:
+            abi, inputs, selector = entry
+            tx = {
+                "from": frm or self.participants[0].address,
+                "to": contract.address,
+                "data": "0x" + (selector + encode(inputs, args)).hex(),
+            }
+            if self._tester is not None:
+                raw = self._tester.call(tx, "latest")
+            else:
+                raw = self.w3.provider.make_request("eth_call", [tx, "latest"])["result"]
+            outputs = abi.get("outputs", [])
+            values = decode([collapse_if_tuple(o) for o in outputs], bytes.fromhex(raw[2:]))
+        except Exception:  # noqa: BLE001 - the full path raises the kit's error, if any
+            return self.call(getattr(contract.functions, name)(*args), sender, **context)
+        values = tuple(_checksum(o, v) for o, v in zip(outputs, values))
+        return values[0] if len(values) == 1 else values
 
     def _fast_call(self, fn, frm):
         """In-process: ask eth-tester directly and decode with eth-abi, as web3 would (addresses
@@ -267,6 +322,10 @@ class Chain:
         in-process, the node's estimate (plus ``margin``) over RPC; a refusal becomes a kit
         error."""
         tx = {"from": sender.address, "value": value}
+        if named is not None and self.kind != IN_PROCESS:
+            quick = self._quick_build(fn, tx, gas, margin)
+            if quick is not None:
+                return quick
         try:
             if gas is None:
                 gas = (
@@ -287,6 +346,28 @@ class Chain:
             self._nonces.pop(sender.address, None)
             raise self._as_kit_error(exc, named, context) from None
 
+    def _quick_build(self, fn, tx: dict, gas: int | None, margin: int) -> dict | None:
+        """A contract call's transaction over RPC in raw requests (web3's build checks the
+        whole ABI and asks the chain id each time): the same fields as build_transaction. None
+        when the node refuses the estimate: the full path then raises the kit's error."""
+        try:
+            call = {**tx, "to": fn.address, "data": fn._encode_transaction_data()}
+            if gas is None:
+                rpc = {**call, "value": hex(tx["value"])}
+                res = self.w3.provider.make_request("eth_estimateGas", [rpc])
+                if "result" not in res:
+                    return None
+                gas = int(int(res["result"], 16) * 1.2) + margin
+        except Exception:  # noqa: BLE001 - the full path says what is wrong
+            return None
+        return {
+            **call,
+            **self._fees(),
+            "gas": gas,
+            "nonce": self._next_nonce(tx["from"]),
+            "chainId": self.chain_id,
+        }
+
     def send_eth(self, sender: Participant, to: str, value: int) -> Receipt:
         tx = {
             "from": sender.address,
@@ -300,16 +381,23 @@ class Chain:
         return self._send(tx, sender, None, {})
 
     def _fees(self) -> dict:
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas") or 10**9
+        base = self._latest().get("baseFeePerGas") or 10**9
         tip = 10**9
         return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
     def _next_nonce(self, address: str) -> int:
         if address not in self._nonces or self.kind != IN_PROCESS:
-            self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+            self._nonces[address] = self._tx_count(address)
         nonce = self._nonces[address]
         self._nonces[address] = nonce + 1
         return nonce
+
+    def _tx_count(self, address: str) -> int:
+        if self._tester is None:
+            res = self.w3.provider.make_request("eth_getTransactionCount", [address, "pending"])
+            if "result" in res:
+                return int(res["result"], 16)
+        return self.w3.eth.get_transaction_count(address, "pending")
 
     def _send(self, tx: dict, sender: Participant, fn, context) -> Receipt:
         signed = self.w3.eth.account.sign_transaction(tx, sender.key)

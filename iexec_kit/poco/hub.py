@@ -61,7 +61,7 @@ class Hub(TaskCalls):
 
     # ----- views --------------------------------------------------------------------------
     def account(self, address: str) -> AccountInfo:
-        stake, locked = self.chain.call(self.fn.viewAccount(to_checksum_address(address)))
+        stake, locked = self.chain.view(self.contract, "viewAccount", to_checksum_address(address))
         return AccountInfo(stake=stake, locked=locked)
 
     def wallet(self, address: str) -> int:
@@ -262,7 +262,7 @@ class Hub(TaskCalls):
         from iexec_kit.poco.deals import Deal
 
         raw_id = bytes.fromhex(dealid[2:]) if isinstance(dealid, str) else bytes(dealid)
-        return Deal.from_chain(raw_id, self.chain.call(self.fn.viewDeal(raw_id)))
+        return Deal.from_chain(raw_id, self.chain.view(self.contract, "viewDeal", raw_id))
 
     # ----- registries: ERC-721s whose token ids are the assets' addresses ------------------
     def registry(self, kind: str):

@@ -148,15 +148,17 @@ class TaskCalls:
     """Proof-of-Contribution calls on the hub (mixed into :class:`iexec_kit.poco.Hub`)."""
 
     def task(self, taskid) -> Task:
-        return Task.from_chain(taskid, self.chain.call(self.fn.viewTask(_b32(taskid))))
+        return Task.from_chain(taskid, self.chain.view(self.contract, "viewTask", _b32(taskid)))
 
     def contribution(self, taskid, worker: str) -> Contribution:
         return Contribution.from_chain(
-            self.chain.call(self.fn.viewContribution(_b32(taskid), to_checksum_address(worker)))
+            self.chain.view(
+                self.contract, "viewContribution", _b32(taskid), to_checksum_address(worker)
+            )
         )
 
     def score(self, worker: str) -> int:
-        return self.chain.call(self.fn.viewScore(to_checksum_address(worker)))
+        return self.chain.view(self.contract, "viewScore", to_checksum_address(worker))
 
     def result_for(self, taskid) -> bytes:
         return bytes(self.chain.call(self.fn.resultFor(_b32(taskid))))

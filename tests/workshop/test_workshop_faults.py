@@ -1,5 +1,8 @@
-"""Workshop faults with real processes: a worker SIGKILLed mid-task, the scheduler killed and
-restarted mid-deal, a worker whose token expired, two workers started with the same key."""
+"""Workshop faults with real processes that need a node of their own: the scheduler killed and
+restarted mid-deal, a worker whose token expired, two workers started with the same key. The
+faults that share one node (workers SIGKILLed before and after contributing, a late joiner, a
+worker reporting what it never committed, the result proxy unreachable) are in
+test_workshop_faults_shared.py."""
 
 from __future__ import annotations
 
@@ -25,31 +28,6 @@ from iexec_kit.protocol.statuses import TaskStatus
 def _log(node, name: str) -> str:
     path = node.folder / "logs" / f"{name}.log"
     return path.read_text() if path.exists() else ""
-
-
-def test_a_worker_killed_mid_task_leaves_it_to_another_and_keeps_its_stake(tmp_path):
-    """worker1 (slow) computes, then is SIGKILLed before contributing: once its pings stop
-    the scheduler gives the task to worker2, the task completes, and worker1's stake is where
-    PoCo leaves a worker that never contributed (all of it, nothing locked)."""
-    need_hardhat()
-    config = NodeConfig(
-        workers=2, workerpool="processes", behaviours=("slow",), ping_timeout=3, slow_delay=30
-    )
-    with Node(tmp_path, config=config).start() as node:
-        hub, w1 = node.sb.hub, node.sb.workers[0]
-        stake_before = hub.account(w1.address)
-        wait_for(lambda: node.pool.view()["workers"], 60, "worker1 registered")
-        deal = buy(node, volume=1, trust=1)
-        wait_for(lambda: "computed digest" in _log(node, "worker1"), 60, "worker1 computed")
-        node.worker_procs[0].send_signal(signal.SIGKILL)
-        node.worker_procs[0].wait(10)
-        node.start_worker_process("worker2")
-        st = wait_done(node, deal, 90, what=lambda: logs(node))
-        assert st == [TaskStatus.COMPLETED]
-        task = hub.task(deal.task_id(0))
-        assert list(task.contributors) == [node.sb.workers[1].address]
-        after = hub.account(w1.address)
-        assert (after.stake, after.locked) == (stake_before.stake, 0)
 
 
 def test_the_scheduler_killed_mid_deal_resumes_from_the_chain(tmp_path, procs):
