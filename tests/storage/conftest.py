@@ -92,8 +92,8 @@ def node(tmp_path):
 def kubo_api(tmp_path_factory):
     """The URL of the Kubo RPC API the suite's daemon leg talks to: the daemon that
     $IEXEC_KIT_IPFS_API names, else js-ipfs (npm ipfs 0.66) started here, offline on a tmp
-    repo, for the whole session (per test process), and stopped at its end. Mark its tests with
-    jsipfs_daemon.ONE_PROCESS so one daemon starts per run."""
+    repo, for the whole session (per test process), and stopped at its end. Its tests carry
+    jsipfs_daemon.ONE_PROCESS (one test process for them all, when xdist groups)."""
     from iexec_kit.storage.kubo import ENV_API
 
     named = os.environ.get(ENV_API)

@@ -36,8 +36,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ROOT / "scripts" / "jsipfs-preload.cjs"
 CLI = ROOT / "node_modules" / "ipfs" / "src" / "cli.js"  # the package's `jsipfs` bin
 
-#: tests that talk to the session's js-ipfs share one test process (make test runs pytest-xdist
-#: with --dist loadgroup), so one daemon starts per run, not one per process
+#: asks --dist loadgroup (make test) to run the tests that talk to the session's js-ipfs in one
+#: test process, so that one daemon starts per run. pytest-xdist 3.8 does not group under pytest
+#: 9.2 (it renames item._nodeid, which pytest 9.2 no longer reads), so today each test process
+#: that runs one of them starts its own daemon; the mark takes effect when xdist does again.
 ONE_PROCESS = pytest.mark.xdist_group("js-ipfs")
 
 #: the repo's config at init, over js-ipfs's "test" profile: every listener on 127.0.0.1 and a
