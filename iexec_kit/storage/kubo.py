@@ -2,7 +2,10 @@
 
 Set ``IEXEC_KIT_IPFS_API=http://127.0.0.1:5001`` (or pass ``api=``) to make the kit use a Kubo
 daemon instead of its embedded node; :func:`open_ipfs` chooses. Reads pass ``offline=true`` so a
-CID that no local block backs fails at once instead of searching a network the kit never joins.
+CID that no local block backs fails at once instead of searching a network the kit never joins
+(a daemon that ignores it, as js-ipfs does, waits: the call then ends with a timeout error).
+CIDs the daemon returns are given back in the kit's text form (CIDv0 base58btc, CIDv1 base32,
+as Kubo prints them), whatever multibase the daemon chose (js-ipfs prints CIDv1 in base58btc).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from iexec_kit.storage import messages as M
-from iexec_kit.storage.cids import parse_cid
+from iexec_kit.storage.cids import Cid, parse_cid, split_ipfs_path
 from iexec_kit.storage.errors import (
     BlockNotFoundError,
     InvalidCidError,
@@ -65,6 +68,13 @@ class KuboClient:
                 stream=stream,
                 timeout=self.timeout,
             )
+        except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+            raise KuboApiError(
+                M.API_TIMEOUT,
+                expected=f"an answer to {cmd} from {self.base} within {self.timeout:g} s",
+                got=f"no answer ({type(exc).__name__})",
+                hint=M.HINT_TIMEOUT,
+            ) from exc
         except requests.ConnectionError as exc:
             raise KuboApiError(
                 M.API_UNREACHABLE,
@@ -92,6 +102,15 @@ class KuboClient:
 
     def _json(self, cmd: str, params=None):
         return self._post(cmd, params).json()
+
+    @staticmethod
+    def _cid(text: str) -> str:
+        """A CID the daemon printed, in the kit's text form (v0 base58btc, v1 base32); a kind
+        the kit does not handle (another codec or hash, pinned by someone else) is left as is."""
+        try:
+            return str(parse_cid(text))
+        except InvalidCidError:
+            return text
 
     @staticmethod
     def _arg(cid) -> str:
@@ -149,7 +168,7 @@ class KuboClient:
         lines = self._add(
             iter([("file", "application/octet-stream", data)]), cid_version, only_hash, pin
         )
-        return lines[-1]["Hash"]
+        return self._cid(lines[-1]["Hash"])
 
     def add_path(
         self,
@@ -182,7 +201,8 @@ class KuboClient:
                         yield f"{rel}/{f}", "application/octet-stream", Path(dirpath) / f
 
         lines = self._add(parts(), cid_version, only_hash, pin)
-        return next(line["Hash"] for line in reversed(lines) if line["Name"] == root.name)
+        root_line = next(line for line in reversed(lines) if line["Name"] == root.name)
+        return self._cid(root_line["Hash"])
 
     # -- read --
     def read(self, cid, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
@@ -212,16 +232,29 @@ class KuboClient:
         """A file's bytes (or a slice of them)."""
         return b"".join(self.read(cid, offset, length))
 
-    def size(self, cid) -> int:
-        """A file's size as its root node declares it (UnixFS filesize), without its data:
-        the root block is fetched (block/get resolves paths), verified and decoded here."""
-        from iexec_kit.storage.blockstore import MemoryBlockstore
+    def _reader(self):
+        """A UnixFS Reader over this API's block/get: each block it touches is fetched by its
+        CID, verified and decoded here."""
         from iexec_kit.storage.unixfs import Reader
 
-        root = parse_cid(self.block_stat(cid)["Key"])
-        store = MemoryBlockstore()
-        store.put(root, self.block_get(str(root)))
-        return Reader(store).size(root)
+        return Reader(_ApiBlocks(self))
+
+    def resolve(self, path) -> Cid:
+        """A CID or an /ipfs/<cid>/a/b path -> the CID it names. The directories are walked here
+        through their blocks: Kubo's reference names block/get's and block/stat's arg a CID
+        (Kubo also takes a path there; js-ipfs refuses one)."""
+        if isinstance(path, Cid):
+            return path
+        root, segments = split_ipfs_path(str(path))
+        return self._reader().resolve(root, segments) if segments else root
+
+    def size(self, cid) -> int:
+        """A file's size as its root node declares it (UnixFS filesize), without its data:
+        the root block (and, for a path, the directories' on the way) is fetched and checked
+        here."""
+        reader = self._reader()
+        root, segments = split_ipfs_path(str(cid))
+        return reader.size(reader.resolve(root, segments))
 
     def get(self, cid, dest, *, force: bool = False) -> Path:
         """Download a file or a folder, with the node's rules (see IpfsNode.get): ``dest`` is
@@ -269,22 +302,52 @@ class KuboClient:
 
     def pin_ls(self, type: str = "recursive") -> dict[str, str]:
         keys = self._json("pin/ls", {"type": type}).get("Keys", {})
-        return {cid: info["Type"] for cid, info in keys.items()}
+        return {self._cid(cid): info["Type"] for cid, info in keys.items()}
 
     def pin_rm(self, cid) -> None:
         self._json("pin/rm", {"arg": self._arg(cid)})
 
     def block_get(self, cid) -> bytes:
-        return self._post("block/get", {"arg": self._arg(cid), "offline": "true"}).content
+        """One raw block; an /ipfs/<cid>/a/b path names the block it resolves to (as Kubo)."""
+        return self._block(self.resolve(cid))
+
+    def _block(self, cid: Cid) -> bytes:
+        return self._post("block/get", {"arg": str(cid), "offline": "true"}).content
 
     def block_stat(self, cid) -> dict:
-        return self._json("block/stat", {"arg": self._arg(cid), "offline": "true"})
+        """{'Key': cid, 'Size': block length} from block/stat (paths resolved here)."""
+        stat = self._json("block/stat", {"arg": str(self.resolve(cid)), "offline": "true"})
+        return {**stat, "Key": self._cid(stat["Key"])} if "Key" in stat else stat
 
     def version(self) -> dict:
         return self._json("version")
 
     def id(self) -> dict:
         return self._json("id")
+
+
+class _ApiBlocks:
+    """The read side of a Blockstore over a KuboClient's block/get: a block is fetched when the
+    Reader first asks for it, kept, and verified against its CID at every get."""
+
+    def __init__(self, client: KuboClient):
+        from iexec_kit.storage.blockstore import MemoryBlockstore
+
+        self.client, self._kept = client, MemoryBlockstore()
+
+    def get(self, cid: Cid) -> bytes:
+        if not self._kept.has(cid):
+            self._kept.put(cid, self.client._block(cid))
+        return self._kept.get(cid)
+
+    def has(self, cid: Cid) -> bool:
+        return self._kept.has(cid)
+
+    def put(self, cid: Cid, block: bytes) -> None:
+        self._kept.put(cid, block)
+
+    def size(self, cid: Cid) -> int:
+        return len(self.get(cid))
 
 
 def open_ipfs(*, api: str | None = None, repo=None):

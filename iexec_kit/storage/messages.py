@@ -45,6 +45,11 @@ NODE_PATH_MISSING = "Nothing to add at this path."
 API_UNREACHABLE = "The IPFS API does not answer."
 HINT_API = "start it with `iexec-kit ipfs daemon`, or check the address (IEXEC_KIT_IPFS_API)"
 API_ERROR = "The IPFS API refused the call."
+API_TIMEOUT = "The IPFS API did not answer in time."
+HINT_TIMEOUT = (
+    "a daemon that looks for a missing block on the network waits for a peer (js-ipfs does, "
+    "even with --offline): check the CID, or pass a larger timeout= for very large files"
+)
 API_NO_FILE = "The add call carried no file part."
 API_ARG = "The call needs an arg (a CID or /ipfs/ path)."
 SERVER_START = "The HTTP server did not start."

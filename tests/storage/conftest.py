@@ -1,8 +1,10 @@
-"""Shared fixtures of the storage tests: the independent CID implementations and a node."""
+"""Shared fixtures of the storage tests: the independent CID implementations, a node, and the
+daemon peer of the conformance suite (a named Kubo, else js-ipfs)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -84,3 +86,25 @@ def node(tmp_path):
     from iexec_kit.storage.node import IpfsNode
 
     return IpfsNode(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def kubo_api(tmp_path_factory):
+    """The URL of the Kubo RPC API the suite's daemon leg talks to: the daemon that
+    $IEXEC_KIT_IPFS_API names, else js-ipfs (npm ipfs 0.66) started here, offline on a tmp
+    repo, for the whole session (per test process), and stopped at its end. Its tests carry
+    jsipfs_daemon.ONE_PROCESS (one test process for them all, when xdist groups)."""
+    from iexec_kit.storage.kubo import ENV_API
+
+    named = os.environ.get(ENV_API)
+    if named:
+        yield named
+        return
+    from jsipfs_daemon import JsIpfs, missing
+
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    with JsIpfs(tmp_path_factory.mktemp("jsipfs") / "repo") as peer:
+        print(f"\njs-ipfs answered at {peer.api_url} {peer.started_in:.1f} s after its start")
+        yield peer.api_url
