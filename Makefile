@@ -77,7 +77,7 @@ demo: $(STAMP)
 
 test: $(STAMP) node sysdeps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --nbmake tests notebooks
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --nbmake tests notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

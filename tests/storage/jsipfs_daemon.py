@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ROOT / "scripts" / "jsipfs-preload.cjs"
 CLI = ROOT / "node_modules" / "ipfs" / "src" / "cli.js"  # the package's `jsipfs` bin
 
-#: asks --dist loadgroup (make test) to run the tests that talk to the session's js-ipfs in one
-#: test process, so that one daemon starts per run. pytest-xdist 3.8 does not group under pytest
-#: 9.2 (it renames item._nodeid, which pytest 9.2 no longer reads), so today each test process
-#: that runs one of them starts its own daemon; the mark takes effect when xdist does again.
+#: would ask ``--dist loadgroup`` to run every test that talks to js-ipfs in one test process.
+#: pytest-xdist 3.8 does not group under pytest 9.2 (it renames item._nodeid, which pytest 9.2 no
+#: longer reads), so make test uses ``--dist loadfile``: each file's tests share one process, and
+#: at most one daemon starts per file that needs it. The mark takes effect if loadgroup is used.
 ONE_PROCESS = pytest.mark.xdist_group("js-ipfs")
 
 #: the repo's config at init, over js-ipfs's "test" profile: every listener on 127.0.0.1 and a

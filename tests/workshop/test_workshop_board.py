@@ -23,7 +23,7 @@ from iexec_kit.actors.board import BoardContribution, BoardTask, PoolSnapshot, p
 from iexec_kit.node import LAN_FILE, Node, NodeConfig
 from iexec_kit.protocol.statuses import TaskStatus
 
-# one node for the module: its tests go to one xdist process (make test runs 3)
+# one node for the module (make test runs --dist loadfile: a file's tests share a process)
 pytestmark = pytest.mark.xdist_group("workshop_board")
 
 

@@ -22,7 +22,7 @@ from iexec_kit.node import Node, NodeConfig
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.storage.lan import join_token, split_token
 
-# one node for the module: its tests go to one xdist process (make test runs 3)
+# one node for the module (make test runs --dist loadfile: a file's tests share a process)
 pytestmark = pytest.mark.xdist_group("workshop_lan")
 
 
