@@ -33,6 +33,10 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "workshop"))
 VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_VOLUME", "40"))
 GIMP_VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_GIMP_VOLUME", "10"))
 WORKERS = (1, 2, 4, 8)
+#: which parts run (a comma-separated subset): the throughput table, the cold demo, the scheduler
+PARTS = set(
+    os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_PARTS", "throughput,cold,scheduler").split(",")
+)
 MIN_TRUST5_WORKERS = 3  # new workers (weight 2) at trust 5: 8 * 5 > 9 * 4
 
 
@@ -134,9 +138,7 @@ def scheduler_with_50() -> tuple[int, int, float]:
     return idle, loaded, cpu
 
 
-def main() -> None:
-    engine = "gimp" if shutil.which("gimp") else "numpy"
-    started = time.monotonic()
+def _throughput_table(engine: str) -> None:
     table = {n: throughput(n, engine) for n in WORKERS}
     rows = []
     for trust in (1, 5):
@@ -155,28 +157,35 @@ def main() -> None:
     for what, *cells in rows:
         print(f"{what:<{width}}  " + "  ".join(f"{c:>26}" for c in cells))
     print("(x: against 1 worker at trust 1, against 4 workers at trust 5)")
-    drive = cold_demo("drive", engine)
-    procs = cold_demo("processes", engine)
-    idle, loaded, cpu = scheduler_with_50()
-    other = [
-        (
-            f"cold demo deal-to-finalized, 3 workers trust 5, {engine}: in-process drive",
-            f"{drive:.1f} s",
-        ),
-        (
-            f"cold demo deal-to-finalized, 3 workers trust 5, {engine}: worker processes",
-            f"{procs:.1f} s (x{drive / procs:.2f})",
-        ),
-        (
-            "scheduler process RSS, idle / 50 registered workers",
-            f"{idle / 1024:.0f} / {loaded / 1024:.0f} MiB",
-        ),
-        ("scheduler process CPU with 50 workers pinging every 1 s", f"{cpu:.1f} %"),
+
+
+def main() -> None:
+    engine = "gimp" if shutil.which("gimp") else "numpy"
+    started = time.monotonic()
+    if "throughput" in PARTS:
+        _throughput_table(engine)
+    other = []
+    if "cold" in PARTS:
+        drive = cold_demo("drive", engine)
+        procs = cold_demo("processes", engine)
+        what = f"cold demo deal-to-finalized, 3 workers trust 5, {engine}"
+        other.append((f"{what}: in-process drive", f"{drive:.1f} s"))
+        other.append((f"{what}: worker processes", f"{procs:.1f} s (x{drive / procs:.2f})"))
+    if "scheduler" in PARTS:
+        idle, loaded, cpu = scheduler_with_50()
+        other.append(
+            (
+                "scheduler process RSS, idle / 50 registered workers",
+                f"{idle / 1024:.0f} / {loaded / 1024:.0f} MiB",
+            )
+        )
+        other.append(("scheduler process CPU with 50 workers pinging every 1 s", f"{cpu:.1f} %"))
+    other.append(
         (
             "benchmark wall time; load average (1 min) at the end",
             f"{time.monotonic() - started:.0f} s; {os.getloadavg()[0]:.1f}",
-        ),
-    ]
+        )
+    )
     width = max(len(r[0]) for r in other)
     for what, value in other:
         print(f"{what:<{width}}  {value}")
