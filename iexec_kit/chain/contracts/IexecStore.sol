@@ -52,7 +52,7 @@ abstract contract IexecStore {
     uint256 internal constant GROUPMEMBER_PURPOSE = 4;
 
     modifier onlyOwner() {
-        require(msg.sender == m_owner, "iExecV5-hub-0x01 caller is not the hub owner");
+        require(msg.sender == m_owner, "iexec-kit (not PoCo): hub-0x01 caller is not the hub owner");
         _;
     }
 }
