@@ -46,7 +46,7 @@ class PoCo(Enum):
     SAME = "the same code"
     BARE = "the same check, no reason"
     OTHER = "the same check, its own message"
-    PANIC = "the same check by checked arithmetic: a Panic"
+    PANIC = "the same check by an assert or checked arithmetic: a Panic"
     NONE = "no such check"
 
 
@@ -230,8 +230,8 @@ CHECKS: dict[str, Check] = {
     "workerpool-0x01": _c("only the workerpool's owner may change its policy",
                           "send it from the workerpool manager's account", OTHER,
                           "caller is not the owner"),
-    "workerpool-0x02": _c("the scheduler reward ratio is a percentage", "give a value from 0 to 100",
-                          BARE),
+    "workerpool-0x02": _c("the scheduler reward ratio is a percentage",
+                          "give a value from 0 to 100", BARE),
     # ----- the sandbox's RLC token (iExec's: rlc-faucet-contract, SafeMath's assert)
     "RLC-0x01": _c("the RLC allowance is too low{detail}",
                    "approve the spender first, or deposit with approveAndCall in one step", BARE),
@@ -290,7 +290,7 @@ def provenance(code: str) -> str:
     if check.poco is PoCo.BARE:
         return head + f"{ref} reverts without a reason here"
     if check.poco is PoCo.PANIC:
-        return head + f"{ref} fails here on checked arithmetic ({check.says[0]}), without a reason"
+        return head + f"{ref} fails here with a {check.says[0]}, no message"
     return head + f"{ref} says " + " or ".join(repr(s) for s in check.says) + " here"
 
 
@@ -366,6 +366,7 @@ def table() -> str:
         said = {
             PoCo.SAME: "the same code",
             PoCo.BARE: "no reason",
+            PoCo.PANIC: "a Panic",
             PoCo.NONE: "no such check",
         }.get(check.poco, "")
         says = ", ".join(f"`{s}`" for s in check.says if s)

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from iexec_kit.protocol.reverts import refused_as
 from iexec_kit.poco.orders import (
     AppOrder,
     DatasetOrder,
@@ -15,6 +14,7 @@ from iexec_kit.poco.orders import (
     RequestParams,
     WorkerpoolOrder,
 )
+from iexec_kit.protocol.reverts import refused_as
 
 RLC = 10**9
 

@@ -7,7 +7,7 @@ import pytest
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import TaskStatus, sign_authorization
 from iexec_kit.poco.matching import OrdersMismatchError
-from tests.poco.conftest import RLC, assert_refused, TaskKit
+from tests.poco.conftest import RLC, TaskKit, assert_refused
 
 GOOD = b"\x11" * 32
 

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import ContributionStatus, TaskStatus, sign_authorization
-from tests.poco.conftest import RLC, assert_refused, OrderKit
+from tests.poco.conftest import RLC, OrderKit, assert_refused
 
 KITTY = "0x99c2268479b93fDe36232351229815DF80837e23"
 STEPS_WANTED = int(os.environ.get("IEXEC_KIT_STATEFUL_STEPS", "2000"))

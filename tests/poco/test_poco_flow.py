@@ -6,7 +6,7 @@ import pytest
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import ContributionStatus, TaskStatus
 from iexec_kit.poco.consensus import ConsensusState
-from tests.poco.conftest import RLC, assert_refused, TaskKit
+from tests.poco.conftest import RLC, TaskKit, assert_refused
 
 GOOD = b"\x11" * 32
 BAD = b"\xbb" * 32
