@@ -8,7 +8,8 @@
   computed.json's deterministic output lives;
 - :mod:`~iexec_kit.protocol.rules`: matchOrders' checks as one table of (code, predicate, phrase),
   which both the hub client's pre-check and the order book evaluate;
-- :mod:`~iexec_kit.protocol.reverts`: what each contract revert code means, in words.
+- :mod:`~iexec_kit.protocol.reverts`: every revert of the kit's contracts, in words, and what PoCo
+  6.1.0 does at the same check (one table).
 
 Values the chain holds (category clocks, the kitty's address, the stake and kitty ratios) are
 read from the hub by the code that runs against one (``hub.config()``, ``hub.category(i)``);

@@ -69,7 +69,7 @@ def test_withdraw_above_stake_on_chain_is_translated(sandbox):
     """Bypassing the kit's check, the contract refuses, and the revert reads as a sentence."""
     with pytest.raises(ContractRevertError) as err:
         sandbox.chain.transact(sandbox.hub.fn.withdraw(1), sandbox.requester)
-    assert err.value.code == "iExecV5-escrow-0x02"
+    assert err.value.code == "escrow-0x02"
     assert "exceeds the account's free stake" in str(err.value)
 
 
@@ -102,7 +102,12 @@ def test_receive_approval_only_from_the_token(sandbox):
         sandbox.chain.transact(
             sandbox.hub.fn.receiveApproval(req.address, RLC, sandbox.deployment.rlc, b""), req
         )
-    assert err.value.code == "iExecV5-escrow-0x0c"
+    assert err.value.code == "escrow-0x0e"  # the caller must be the token
+    with pytest.raises(ContractRevertError) as err:
+        sandbox.chain.transact(
+            sandbox.hub.fn.receiveApproval(req.address, RLC, sandbox.hub.address, b""), req
+        )
+    assert err.value.code == "escrow-0x0c"  # and the token named must be the hub's
 
 
 def test_faucet_gives_once_per_day(sandbox):

@@ -11,15 +11,19 @@ from __future__ import annotations
 import pytest
 from eth_utils import function_abi_to_4byte_selector
 
+from iexec_kit.chain import artifacts as kit_artifacts
 from iexec_kit.chain import published
 from iexec_kit.errors import ContractRevertError, DependencyMissingError, KitValueError
 from iexec_kit.poco import ContributionStatus, TaskStatus
 from iexec_kit.protocol.categories import DEFAULT_CATEGORIES
+from iexec_kit.protocol.reverts import CHECKS, PoCo, is_pocos, refused_as
 from tests.poco.conftest import RLC, TaskKit
 
 GOOD = b"\x11" * 32
 BAD = b"\xbb" * 32
 KITTY = "0x99c2268479b93fDe36232351229815DF80837e23"
+ZERO = published.ZERO_ADDRESS
+OTHER = "0x000000000000000000000000000000000000dEaD"  # no code, registered nowhere
 
 
 @pytest.fixture(scope="module")
@@ -209,21 +213,125 @@ def test_the_same_deal_pays_the_same_on_both_hubs(sandbox_session, poco_session)
     assert results[0] == results[1]
 
 
-def test_refusals_on_both_hubs(any_sandbox):
-    """The kit's revert strings are its own (iExecV5-<fn>-0xNN); PoCo 6.1.0's reveal, contribute,
-    initialize... are bare requires (no reason), and matchOrders' are PoCo's own codes."""
-    sb, hub = any_sandbox, any_sandbox.hub
-    tk = TaskKit(sb)
+#: runtime code that answers every call with 32 zero bytes: an approveAndCall receiver that
+#: says false, a contract that does not accept ERC-721 tokens
+_SAYS_NO = "0x600a600c600039600a6000f3" + "600060005260206000f3"
+
+
+def _refusals(sb, tk):
+    """(check, what to send) pairs: each send makes one of the kit's checks refuse."""
+    hub, f, chain = sb.hub, sb.hub.fn, sb.chain
+    req, dev, sch, w0, owner = sb.requester, sb.app_developer, sb.scheduler, sb.workers[0], None
+    owner = chain.deployer
+    reg = hub.appregistry.functions
+    app_id = int(sb.app_address, 16)
+    no = chain.w3.eth.get_transaction_receipt(
+        chain.w3.eth.send_transaction({"from": owner.address, "data": _SAYS_NO})
+    )["contractAddress"]
     m, taskid = tk.task(trust=5)
-    with pytest.raises(ContractRevertError) as err:
-        hub.reveal(taskid, GOOD, sb.workers[0])
-    if sb.deployment.__class__.__name__ == "PublishedDeployment":
-        assert err.value.reason == "" and "no reason given" in str(err.value)
-    else:
-        assert err.value.code == "iExecV5-reveal-0x01"
-    with pytest.raises(ContractRevertError) as err:
-        hub.match_orders(tk.app(), None, tk.pool(), tk.request(appmaxprice=1), precheck=False)
-    assert err.value.code == "iExecV5-matchOrders-0x03"
+    hub.deposit(req, 5 * RLC)
+    app_contract = chain.contract(kit_artifacts.abi("App"), sb.app_address)
+    pool_contract = chain.contract(kit_artifacts.abi("Workerpool"), sb.workerpool_address)
+    unknown = chain.contract(kit_artifacts.abi("RLC"), hub.address).functions.faucet()
+    twice = reg.createApp(dev.address, "twice", "DOCKER", b"x", b"\x00" * 32, b"")
+    chain.transact(twice, dev)
+
+    def send(fn, who=req):
+        return lambda: chain.transact(fn, who)
+
+    def view(fn):
+        return lambda: chain.call(fn)
+
+    return [
+        ("hub-0x01", send(f.createCategory("x", "y", 5))),
+        ("hub-0x01", send(f.recover())),
+        ("hub-0x04", view(unknown)),
+        ("config-0x01", send(f.configure(sb.deployment.rlc, "x", "y", 9, ZERO, ZERO, ZERO, ZERO),
+                             owner)),
+        ("config-0x04", view(f.viewCategory(99))),
+        ("escrow-0x01", send(f.transfer(ZERO, 1))),
+        ("escrow-0x02", send(f.transfer(dev.address, 10**18))),
+        ("escrow-0x02", send(f.withdraw(10**18))),
+        ("escrow-0x03", send(f.depositFor(0, ZERO))),
+        ("escrow-0x04", send(f.approve(ZERO, 1))),
+        ("escrow-0x05", lambda: hub.sponsor_match_orders(
+            tk.app(), None, tk.pool(), tk.request(), sb.dataset_owner, precheck=False)),
+        ("escrow-0x08", send(f.decreaseAllowance(dev.address, 5))),
+        ("escrow-0x09", send(f.transferFrom(dev.address, req.address, 5))),
+        ("escrow-0x0a", send(f.approveAndCall(no, 1, b""))),
+        ("escrow-0x0b", send(f.depositForArray([1, 2], [req.address]))),
+        ("escrow-0x0c", send(f.receiveApproval(req.address, 1, hub.address, b""))),
+        ("manageOrder-0x01", lambda: hub.manage_order(tk.app(), 1, req)),
+        ("manageOrder-0x01", lambda: hub.manage_order(tk.app(), 1, req, sign=b"\x01" * 65)),
+        ("iExecV5-matchOrders-0x03", lambda: hub.match_orders(
+            tk.app(), None, tk.pool(), tk.request(appmaxprice=1), precheck=False)),
+        ("iExecV5-matchOrders-0x20", lambda: hub.match_orders(
+            tk.app(app=OTHER), None, tk.pool(), tk.request(app=OTHER), precheck=False)),
+        ("initialize-0x01", send(f.initialize(m.dealid, 7), sch)),
+        ("initialize-0x02", send(f.initialize(m.dealid, 0), sch)),
+        ("initialize-0x03", send(f.initializeArray([m.dealid], [0, 1]), sch)),
+        ("contribute-0x05", send(f.contribute(taskid, GOOD, GOOD, ZERO, b"", b"\x01" * 65), w0)),
+        ("contribute-0x05", send(f.contribute(taskid, GOOD, GOOD, ZERO, b"", b""), w0)),
+        ("contributeAndFinalize-0x04", lambda: hub.contribute_and_finalize(
+            taskid, GOOD, tk.RESULTS, w0, tk.auth(w0, taskid))),
+        ("reveal-0x01", lambda: hub.reveal(taskid, GOOD, w0)),
+        ("poco-0x01", lambda: hub.finalize(taskid, tk.RESULTS, w0)),
+        ("poco-0x02", lambda: hub.result_for(taskid)),
+        ("claim-0x02", send(f.claim(taskid))),
+        ("registry-0x01", view(reg.tokenByIndex(999))),
+        ("registry-0x01", view(reg.tokenOfOwnerByIndex(dev.address, 999))),
+        ("registry-0x02", send(twice, dev)),
+        ("registry-0x03", view(reg.ownerOf(12345))),
+        ("registry-0x04", send(reg.approve(req.address, app_id))),
+        ("registry-0x04", send(reg.transferFrom(dev.address, req.address, app_id))),
+        ("registry-0x05", send(reg.transferFrom(req.address, dev.address, app_id), dev)),
+        ("registry-0x06", send(reg.transferFrom(dev.address, ZERO, app_id), dev)),
+        ("registry-0x06", send(reg.createApp(ZERO, "n", "DOCKER", b"x", b"\x00" * 32, b""), dev)),
+        ("registry-0x07", send(reg.safeTransferFrom(dev.address, no, app_id), dev)),
+        ("registry-0x08", view(reg.balanceOf(ZERO))),
+        ("asset-0x01", send(app_contract.functions.initialize("a", "b", b"", b"\x00" * 32, b""))),
+        ("workerpool-0x01", send(pool_contract.functions.changePolicy(30, 5))),
+        ("workerpool-0x02", send(pool_contract.functions.changePolicy(30, 101), sch)),
+        ("RLC-0x01", send(hub.rlc.functions.transferFrom(dev.address, req.address, 1))),
+    ]  # fmt: skip
+
+
+def test_the_revert_table_says_what_each_hub_says(any_sandbox):
+    """iexec_kit.protocol.reverts.CHECKS against both hubs: each refusal below is the kit's
+    check on the kit's hub, and on the published PoCo what the table says PoCo reverts with
+    there (its own message, or none); the sentence says whose message it is."""
+    sb = any_sandbox
+    protocol = getattr(sb.deployment, "protocol", "kit")
+    wrong = []
+    for code, attempt in _refusals(sb, TaskKit(sb)):
+        try:
+            attempt()
+            wrong.append((code, "no revert"))
+            continue
+        except ContractRevertError as exc:
+            err = exc
+        if not refused_as(code, err.reason, protocol):
+            wrong.append((code, err.reason))
+        if protocol == "kit" and not is_pocos(code):
+            assert "the kit's" in str(err), code
+    assert not wrong, f"on {protocol}: {wrong}"
+
+
+def test_where_poco_has_no_such_check_it_accepts(any_sandbox):
+    """The table's NONE rows, run: PoCo 6.1.0 accepts what the kit refuses."""
+    sb, f, owner = any_sandbox, any_sandbox.hub.fn, any_sandbox.chain.deployer
+    sends = {
+        "config-0x03": f.createCategory("no clock", "{}", 0),
+        "hub-0x02": f.transferOwnership(ZERO),
+    }
+    for code, fn in sends.items():
+        assert CHECKS[code].poco is PoCo.NONE
+        if getattr(sb.deployment, "protocol", "kit") == "poco":
+            sb.chain.transact(fn, owner)
+        else:
+            with pytest.raises(ContractRevertError) as err:
+                sb.chain.transact(fn, owner)
+            assert err.value.code == code and "PoCo 6.1.0 has no such check" in str(err.value)
 
 
 def test_the_demo_runs_on_the_published_poco(tmp_path):

@@ -17,7 +17,7 @@ def test_categories_xs_to_xl(sandbox):
 def test_only_the_hub_owner_creates_categories(sandbox):
     with pytest.raises(ContractRevertError) as err:
         sandbox.chain.transact(sandbox.hub.fn.createCategory("XXL", "{}", 99999), sandbox.requester)
-    assert err.value.code == "iExecV5-hub-0x01"
+    assert err.value.code == "hub-0x01"
     sandbox.chain.transact(
         sandbox.hub.fn.createCategory("XXL", "{}", 99999), sandbox.chain.deployer
     )
@@ -31,13 +31,13 @@ def test_only_the_hub_owner_routes_modules(sandbox):
             router.functions.updateModule(sandbox.deployment.rlc, [b"\x12\x34\x56\x78"]),
             sandbox.requester,
         )
-    assert err.value.code == "iExecV5-hub-0x01"
+    assert err.value.code == "hub-0x01"
 
 
 def test_unknown_selector_is_refused_in_words(sandbox):
     with pytest.raises(Exception) as err:
         sandbox.chain.w3.eth.call({"to": sandbox.deployment.hub, "data": "0xdeadbeef"})
-    assert "iExecV5-hub-0x04" in str(err.value)
+    assert "hub-0x04" in str(err.value)
 
 
 def test_configure_only_once(sandbox):
@@ -55,7 +55,7 @@ def test_configure_only_once(sandbox):
             ),
             sandbox.chain.deployer,
         )
-    assert err.value.code == "iExecV5-config-0x01"
+    assert err.value.code == "config-0x01"
 
 
 def test_demo_app_registered_with_its_manifest(sandbox):
@@ -85,7 +85,7 @@ def test_registering_twice_returns_the_same_asset(sandbox):
             ),
             dev,
         )
-    assert err.value.code == "iExecV5-registry-0x02"
+    assert err.value.code == "registry-0x02"
 
 
 def test_dataset_registry(sandbox):
@@ -111,7 +111,7 @@ def test_workerpool_policy_only_by_its_owner(sandbox):
     )
     with pytest.raises(ContractRevertError) as err:
         sandbox.hub.change_workerpool_policy(sandbox.requester, pool.address, 50, 5)
-    assert err.value.code == "iExecV5-workerpool-0x01"
+    assert err.value.code == "workerpool-0x01"
     sandbox.hub.change_workerpool_policy(sandbox.scheduler, pool.address, 50, 5)
     assert (sandbox.workerpool.worker_stake_ratio, sandbox.workerpool.scheduler_reward_ratio) == (
         50,

@@ -65,7 +65,7 @@ def test_the_same_asset_twice_reverts_in_words(sandbox):
     _create_app(sandbox, sandbox.app_developer, "twice")
     with pytest.raises(ContractRevertError, match="already registered") as err:
         _create_app(sandbox, sandbox.app_developer, "twice")
-    assert err.value.code == "iExecV5-registry-0x02"
+    assert err.value.code == "registry-0x02"
     # another owner, same fields: another asset
     _create_app(sandbox, sandbox.requester, "twice")
 
@@ -98,10 +98,10 @@ def test_enumeration_after_creations_and_transfers(sandbox):
     assert hub.asset_owner(a) == other.address == hub.app(a).owner
     with pytest.raises(ContractRevertError) as err:
         sb.chain.call(reg.tokenOfOwnerByIndex(other.address, 1))
-    assert err.value.code == "iExecV5-registry-0x01"
+    assert err.value.code == "registry-0x01"
     with pytest.raises(ContractRevertError) as err:
         sb.chain.call(reg.ownerOf(token_id(sb.requester.address)))
-    assert err.value.code == "iExecV5-registry-0x03"
+    assert err.value.code == "registry-0x03"
 
 
 def test_only_the_holder_or_whom_it_approved_transfers(sandbox):
@@ -111,15 +111,15 @@ def test_only_the_holder_or_whom_it_approved_transfers(sandbox):
     app = sb.app_address
     with pytest.raises(ContractRevertError) as err:
         sb.chain.transact(reg.transferFrom(dev.address, thief.address, token_id(app)), thief)
-    assert err.value.code == "iExecV5-registry-0x04"
+    assert err.value.code == "registry-0x04"
     with pytest.raises(KitValueError, match="only the app's owner"):
         hub.transfer_app(app, thief, thief.address)
     with pytest.raises(ContractRevertError) as err:
         sb.chain.transact(reg.transferFrom(dev.address, ZERO_ADDRESS, token_id(app)), dev)
-    assert err.value.code == "iExecV5-registry-0x06"
+    assert err.value.code == "registry-0x06"
     with pytest.raises(ContractRevertError) as err:  # 'from' must be the holder
         sb.chain.transact(reg.transferFrom(thief.address, friend.address, token_id(app)), dev)
-    assert err.value.code == "iExecV5-registry-0x05"
+    assert err.value.code == "registry-0x05"
     assert hub.asset_owner(app) == dev.address
 
     # approve one token: the approved account may move it once (the approval is cleared)
@@ -172,7 +172,7 @@ def test_metadata_and_interfaces(sandbox):
     assert reg.tokenURI(token_id(sandbox.app_address)).call() == ""
     with pytest.raises(ContractRevertError) as err:
         sandbox.chain.call(reg.balanceOf(ZERO_ADDRESS))
-    assert err.value.code == "iExecV5-registry-0x08"
+    assert err.value.code == "registry-0x08"
 
 
 def test_an_asset_is_initialized_once(sandbox):
@@ -182,7 +182,7 @@ def test_an_asset_is_initialized_once(sandbox):
         sb.chain.transact(
             app.functions.initialize("x", "DOCKER", b"x", CHECKSUM, b""), sb.app_developer
         )
-    assert err.value.code == "iExecV5-asset-0x01"
+    assert err.value.code == "asset-0x01"
     assert sb.hub.app(sb.app_address).name == sb.app.name != "x"
 
 
@@ -193,7 +193,7 @@ def test_workerpool_policy_follows_the_current_owner(sandbox):
     assert hub.workerpool(pool).owner == new_owner.address
     with pytest.raises(ContractRevertError) as err:
         hub.change_workerpool_policy(sb.scheduler, pool, 40, 2)
-    assert err.value.code == "iExecV5-workerpool-0x01"
+    assert err.value.code == "workerpool-0x01"
     hub.change_workerpool_policy(new_owner, pool, 40, 2)
     assert (
         hub.workerpool(pool).worker_stake_ratio,

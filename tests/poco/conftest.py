@@ -14,8 +14,25 @@ from iexec_kit.poco.orders import (
     RequestParams,
     WorkerpoolOrder,
 )
+from iexec_kit.protocol.reverts import refused_as
 
 RLC = 10**9
+
+
+def protocol_of(sb) -> str:
+    """Which contracts the sandbox runs: "kit" or "poco" (iExec's published PoCo 6.1.0)."""
+    return getattr(sb.deployment, "protocol", "kit")
+
+
+def assert_refused(err, sb, *codes, why=""):
+    """``err`` (a ContractRevertError, or pytest's ExceptionInfo of one) is one of the kit's
+    checks ``codes``: on the kit's hub by its code, on PoCo 6.1.0 by what the table
+    (iexec_kit.protocol.reverts.CHECKS) says PoCo reverts with there, a bare revert included."""
+    reason = getattr(err, "value", err).reason
+    protocol = protocol_of(sb)
+    assert any(refused_as(code, reason, protocol) for code in codes), (
+        f"{why}: expected {' or '.join(codes)} on {protocol}, got {reason!r}"
+    )
 
 
 class OrderKit:

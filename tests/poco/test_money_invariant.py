@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import ContributionStatus, TaskStatus, sign_authorization
-from tests.poco.conftest import RLC, OrderKit
+from tests.poco.conftest import RLC, OrderKit, assert_refused
 
 KITTY = "0x99c2268479b93fDe36232351229815DF80837e23"
 STEPS_WANTED = int(os.environ.get("IEXEC_KIT_STATEFUL_STEPS", "2000"))
@@ -275,7 +275,7 @@ class MoneyMachine(RuleBasedStateMachine):
             except (
                 ContractRevertError
             ) as exc:  # not all revealed yet, or past a deadline: refused whole
-                assert exc.code in ("iExecV5-finalize-0x03", "iExecV5-finalize-0x02")
+                assert_refused(exc, self.sb, "finalize-0x03", "finalize-0x02")
             self._refresh(taskid)
         self._step()
 
@@ -286,7 +286,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 self.hub.reopen(taskid, self.sb.scheduler)
                 _saw("reopen")
             except ContractRevertError as exc:
-                assert exc.code in ("iExecV5-reopen-0x02", "iExecV5-reopen-0x03")
+                assert_refused(exc, self.sb, "reopen-0x02", "reopen-0x03")
             self._refresh(taskid)
         self._step()
 

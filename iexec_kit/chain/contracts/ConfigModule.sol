@@ -43,8 +43,8 @@ contract ConfigModule is IexecStore {
         address workerpoolregistry_,
         address /* v3 hub */
     ) external onlyOwner {
-        require(m_baseToken == address(0), "iExecV5-config-0x01 already configured");
-        require(token_ != address(0), "iExecV5-config-0x02 token is the zero address");
+        require(m_baseToken == address(0), "iexec-kit (not PoCo): config-0x01 already configured");
+        require(token_ != address(0), "iexec-kit (not PoCo): config-0x02 token is the zero address");
         m_baseToken = token_;
         m_name = name_;
         m_symbol = symbol_;
@@ -58,7 +58,7 @@ contract ConfigModule is IexecStore {
     function createCategory(string calldata name_, string calldata description, uint256 workClockTimeRef)
         external onlyOwner returns (uint256)
     {
-        require(workClockTimeRef > 0, "iExecV5-config-0x03 work clock must be positive");
+        require(workClockTimeRef > 0, "iexec-kit (not PoCo): config-0x03 work clock must be positive");
         m_categories.push(IexecLibCore.Category(name_, description, workClockTimeRef));
         uint256 catid = m_categories.length - 1;
         emit CreateCategory(catid, name_, description, workClockTimeRef);
@@ -66,7 +66,7 @@ contract ConfigModule is IexecStore {
     }
 
     function viewCategory(uint256 catid) external view returns (IexecLibCore.Category memory) {
-        require(catid < m_categories.length, "iExecV5-config-0x04 no such category");
+        require(catid < m_categories.length, "iexec-kit (not PoCo): config-0x04 no such category");
         return m_categories[catid];
     }
 

@@ -16,7 +16,7 @@ contract ConsensusProbe {
     function simulate(bytes32[] calldata hashes, uint256[] calldata scores, uint256 trust)
         external returns (uint256 reachedAt, uint256[] memory groups, uint256 total, uint256[] memory logWeights)
     {
-        require(hashes.length == scores.length && trust > 0, "ConsensusProbe-0x01 bad input");
+        require(hashes.length == scores.length && trust > 0, "iexec-kit (not PoCo): ConsensusProbe-0x01 bad input");
         IexecLibCore.Consensus storage c = s_sessions[s_next++];
         c.total = 1;
         reachedAt = type(uint256).max;

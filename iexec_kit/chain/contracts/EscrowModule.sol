@@ -44,14 +44,14 @@ contract EscrowModule is IexecEscrow {
 
     function decreaseAllowance(address spender, uint256 subtracted) external returns (bool) {
         uint256 current = m_allowances[msg.sender][spender];
-        require(current >= subtracted, "iExecV5-escrow-0x08 allowance below zero");
+        require(current >= subtracted, "iexec-kit (not PoCo): escrow-0x08 allowance below zero");
         _approve(msg.sender, spender, current - subtracted);
         return true;
     }
 
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
         uint256 current = m_allowances[from][msg.sender];
-        require(current >= value, "iExecV5-escrow-0x09 allowance too low");
+        require(current >= value, "iexec-kit (not PoCo): escrow-0x09 allowance too low");
         _approve(from, msg.sender, current - value);
         _transfer(from, to, value);
         return true;
@@ -61,7 +61,7 @@ contract EscrowModule is IexecEscrow {
         _approve(msg.sender, spender, value);
         require(
             IApprovalReceiver(spender).receiveApproval(msg.sender, value, address(this), extraData),
-            "iExecV5-escrow-0x0a receiveApproval refused"
+            "iexec-kit (not PoCo): escrow-0x0a receiveApproval refused"
         );
         return true;
     }
@@ -80,7 +80,7 @@ contract EscrowModule is IexecEscrow {
     }
 
     function depositForArray(uint256[] calldata amounts, address[] calldata targets) external returns (bool) {
-        require(amounts.length == targets.length, "iExecV5-escrow-0x0b arrays differ in length");
+        require(amounts.length == targets.length, "iexec-kit (not PoCo): escrow-0x0b arrays differ in length");
         for (uint256 i = 0; i < amounts.length; ++i) {
             _pull(msg.sender, amounts[i]);
             _mint(targets[i], amounts[i]);
@@ -92,7 +92,8 @@ contract EscrowModule is IexecEscrow {
     function receiveApproval(address sender, uint256 amount, address tokenAddress, bytes calldata)
         external returns (bool)
     {
-        require(tokenAddress == m_baseToken && msg.sender == m_baseToken, "iExecV5-escrow-0x0c wrong token");
+        require(tokenAddress == m_baseToken, "iexec-kit (not PoCo): escrow-0x0c wrong token");
+        require(msg.sender == m_baseToken, "iexec-kit (not PoCo): escrow-0x0e caller is not the token");
         _pull(sender, amount);
         _mint(sender, amount);
         return true;
@@ -124,11 +125,11 @@ contract EscrowModule is IexecEscrow {
     function _pull(address from, uint256 amount) private {
         require(
             IERC20Min(m_baseToken).transferFrom(from, address(this), amount),
-            "iExecV5-escrow-0x0d RLC transfer failed"
+            "iexec-kit (not PoCo): escrow-0x0d RLC transfer failed"
         );
     }
 
     function _push(address to, uint256 amount) private {
-        require(IERC20Min(m_baseToken).transfer(to, amount), "iExecV5-escrow-0x0d RLC transfer failed");
+        require(IERC20Min(m_baseToken).transfer(to, amount), "iexec-kit (not PoCo): escrow-0x0f RLC transfer out failed");
     }
 }

@@ -17,16 +17,16 @@ abstract contract IexecEscrow is IexecStore {
     event Seize(address owner, uint256 amount, bytes32 ref);
 
     function _transfer(address from, address to, uint256 value) internal {
-        require(to != address(0), "iExecV5-escrow-0x01 transfer to the zero address");
+        require(to != address(0), "iexec-kit (not PoCo): escrow-0x01 transfer to the zero address");
         uint256 balance = m_balances[from];
-        require(balance >= value, "iExecV5-escrow-0x02 amount exceeds stake");
+        require(balance >= value, "iexec-kit (not PoCo): escrow-0x02 amount exceeds stake");
         unchecked { m_balances[from] = balance - value; }
         m_balances[to] += value;
         emit Transfer(from, to, value);
     }
 
     function _mint(address account, uint256 value) internal {
-        require(account != address(0), "iExecV5-escrow-0x03 mint to the zero address");
+        require(account != address(0), "iexec-kit (not PoCo): escrow-0x03 mint to the zero address");
         m_totalSupply += value;
         m_balances[account] += value;
         emit Transfer(address(0), account, value);
@@ -34,27 +34,27 @@ abstract contract IexecEscrow is IexecStore {
 
     function _burn(address account, uint256 value) internal {
         uint256 balance = m_balances[account];
-        require(balance >= value, "iExecV5-escrow-0x02 amount exceeds stake");
+        require(balance >= value, "iexec-kit (not PoCo): escrow-0x02 amount exceeds stake");
         unchecked { m_balances[account] = balance - value; }
         m_totalSupply -= value;
         emit Transfer(account, address(0), value);
     }
 
     function _approve(address owner_, address spender, uint256 value) internal {
-        require(owner_ != address(0) && spender != address(0), "iExecV5-escrow-0x04 approve with the zero address");
+        require(owner_ != address(0) && spender != address(0), "iexec-kit (not PoCo): escrow-0x04 approve with the zero address");
         m_allowances[owner_][spender] = value;
         emit Approval(owner_, spender, value);
     }
 
     function lock(address account, uint256 value) internal {
-        require(m_balances[account] >= value, "iExecV5-escrow-0x05 stake too low to lock");
+        require(m_balances[account] >= value, "iexec-kit (not PoCo): escrow-0x05 stake too low to lock");
         _transfer(account, address(this), value);
         m_frozens[account] += value;
         emit Lock(account, value);
     }
 
     function unlock(address account, uint256 value) internal {
-        require(m_frozens[account] >= value, "iExecV5-escrow-0x06 unlock exceeds locked");
+        require(m_frozens[account] >= value, "iexec-kit (not PoCo): escrow-0x06 unlock exceeds locked");
         m_frozens[account] -= value;
         _transfer(address(this), account, value);
         emit Unlock(account, value);
@@ -66,7 +66,7 @@ abstract contract IexecEscrow is IexecStore {
     }
 
     function seize(address account, uint256 value, bytes32 ref) internal {
-        require(m_frozens[account] >= value, "iExecV5-escrow-0x07 seize exceeds locked");
+        require(m_frozens[account] >= value, "iexec-kit (not PoCo): escrow-0x07 seize exceeds locked");
         m_frozens[account] -= value;
         emit Seize(account, value, ref);
     }

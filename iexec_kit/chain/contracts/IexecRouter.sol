@@ -21,7 +21,7 @@ contract IexecRouter is IexecStore {
     }
 
     function transferOwnership(address newOwner) external onlyOwner {
-        require(newOwner != address(0), "iExecV5-hub-0x02 new owner is the zero address");
+        require(newOwner != address(0), "iexec-kit (not PoCo): hub-0x02 new owner is the zero address");
         emit OwnershipTransferred(m_owner, newOwner);
         m_owner = newOwner;
     }
@@ -33,7 +33,7 @@ contract IexecRouter is IexecStore {
 
     /// Route `selectors` to `module` (address 0 removes them). Owner only.
     function updateModule(address module, bytes4[] calldata selectors) external onlyOwner {
-        require(module == address(0) || module.code.length > 0, "iExecV5-hub-0x03 module has no code");
+        require(module == address(0) || module.code.length > 0, "iexec-kit (not PoCo): hub-0x03 module has no code");
         for (uint256 i = 0; i < selectors.length; ++i) {
             if (m_modules[selectors[i]] == address(0) && module != address(0)) {
                 m_selectors.push(selectors[i]);
@@ -55,7 +55,7 @@ contract IexecRouter is IexecStore {
 
     fallback() external payable {
         address module = m_modules[msg.sig];
-        require(module != address(0), "iExecV5-hub-0x04 no module for this function");
+        require(module != address(0), "iexec-kit (not PoCo): hub-0x04 no module for this function");
         assembly {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)

@@ -51,8 +51,12 @@ abstract contract IexecStore {
     address internal constant KITTY_ADDRESS = 0x99c2268479b93fDe36232351229815DF80837e23;
     uint256 internal constant GROUPMEMBER_PURPOSE = 4;
 
+    // Revert strings: matchOrders' codes are PoCo's own and read as PoCo's ("iExecV5-matchOrders-0xNN",
+    // then the kit's phrase); every other message is the kit's and says so
+    // ("iexec-kit (not PoCo): <scope>-0xNN ..."). iexec_kit/protocol/reverts.py has one row per
+    // revert: what it means, and what PoCo 6.1.0 does at the same check.
     modifier onlyOwner() {
-        require(msg.sender == m_owner, "iExecV5-hub-0x01 caller is not the hub owner");
+        require(msg.sender == m_owner, "iexec-kit (not PoCo): hub-0x01 caller is not the hub owner");
         _;
     }
 }

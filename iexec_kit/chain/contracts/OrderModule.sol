@@ -116,7 +116,7 @@ contract OrderModule is IexecSignatures {
     function _checkManager(address owner_, bytes32 operationHash, bytes calldata sign) private view {
         require(
             owner_ == msg.sender || _verifySignature(owner_, _toTypedDataHash(operationHash), sign),
-            "iExecV5-manageOrder-0x01 sender is not the order's owner and brings no owner signature"
+            "iexec-kit (not PoCo): manageOrder-0x01 sender is not the order's owner and brings no owner signature"
         );
     }
 }

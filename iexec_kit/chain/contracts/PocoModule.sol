@@ -27,7 +27,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
 
     modifier onlyScheduler(bytes32 taskid) {
         require(msg.sender == m_deals[m_tasks[taskid].dealid].workerpool.owner,
-                "iExecV5-poco-0x01 caller is not the task's workerpool owner");
+                "iexec-kit (not PoCo): poco-0x01 caller is not the task's workerpool owner");
         _;
     }
 
@@ -47,17 +47,17 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     /// The results of a COMPLETED task (the ERC-1154 oracle view).
     function resultFor(bytes32 id) external view returns (bytes memory) {
         IexecLibCore.Task storage task = m_tasks[id];
-        require(task.status == IexecLibCore.TaskStatusEnum.COMPLETED, "iExecV5-poco-0x02 task is not completed");
+        require(task.status == IexecLibCore.TaskStatusEnum.COMPLETED, "iexec-kit (not PoCo): poco-0x02 task is not completed");
         return task.resultsCallback.length > 0 ? task.resultsCallback : task.results;
     }
 
     // ------------------------------------------------------------- initialize
     function initialize(bytes32 _dealid, uint256 idx) public returns (bytes32) {
         IexecLibCore.Deal storage deal = m_deals[_dealid];
-        require(idx >= deal.botFirst && idx < deal.botFirst + deal.botSize, "iExecV5-initialize-0x01 no such task in this deal");
+        require(idx >= deal.botFirst && idx < deal.botFirst + deal.botSize, "iexec-kit (not PoCo): initialize-0x01 no such task in this deal");
         bytes32 taskid = keccak256(abi.encodePacked(_dealid, idx));
         IexecLibCore.Task storage task = m_tasks[taskid];
-        require(task.status == IexecLibCore.TaskStatusEnum.UNSET, "iExecV5-initialize-0x02 task already initialized");
+        require(task.status == IexecLibCore.TaskStatusEnum.UNSET, "iexec-kit (not PoCo): initialize-0x02 task already initialized");
 
         task.status = IexecLibCore.TaskStatusEnum.ACTIVE;
         task.dealid = _dealid;
@@ -72,7 +72,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     }
 
     function initializeArray(bytes32[] calldata _dealid, uint256[] calldata _idx) external returns (bool) {
-        require(_dealid.length == _idx.length, "iExecV5-initialize-0x03 arrays differ in length");
+        require(_dealid.length == _idx.length, "iexec-kit (not PoCo): initialize-0x03 arrays differ in length");
         for (uint256 i = 0; i < _dealid.length; ++i) initialize(_dealid[i], _idx[i]);
         return true;
     }
@@ -90,9 +90,9 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         IexecLibCore.Deal storage deal = m_deals[task.dealid];
         IexecLibCore.Contribution storage contribution = m_contributions[_taskid][msg.sender];
 
-        require(task.status == IexecLibCore.TaskStatusEnum.ACTIVE, "iExecV5-contribute-0x01 task is not active");
-        require(block.timestamp < task.contributionDeadline, "iExecV5-contribute-0x02 contribution deadline passed");
-        require(contribution.status == IexecLibCore.ContributionStatusEnum.UNSET, "iExecV5-contribute-0x03 worker already contributed");
+        require(task.status == IexecLibCore.TaskStatusEnum.ACTIVE, "iexec-kit (not PoCo): contribute-0x01 task is not active");
+        require(block.timestamp < task.contributionDeadline, "iexec-kit (not PoCo): contribute-0x02 contribution deadline passed");
+        require(contribution.status == IexecLibCore.ContributionStatusEnum.UNSET, "iexec-kit (not PoCo): contribute-0x03 worker already contributed");
         _checkAuthorization(_taskid, _resultHash, _resultSeal, _enclaveChallenge, _enclaveSign, _authorizationSign);
 
         contribution.status = IexecLibCore.ContributionStatusEnum.CONTRIBUTED;
@@ -126,13 +126,13 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         bytes calldata _authorizationSign
     ) private view {
         IexecLibCore.Deal storage deal = m_deals[m_tasks[_taskid].dealid];
-        require(_enclaveChallenge != address(0) || (deal.tag[31] & 0x01) == 0, "iExecV5-contribute-0x04 TEE task needs an enclave");
+        require(_enclaveChallenge != address(0) || (deal.tag[31] & 0x01) == 0, "iexec-kit (not PoCo): contribute-0x04 TEE task needs an enclave");
         bytes32 auth = _ethSigned(keccak256(abi.encodePacked(msg.sender, _taskid, _enclaveChallenge)));
         require(_verifySignature(deal.workerpool.owner, auth, _authorizationSign),
-                "iExecV5-contribute-0x05 worker not authorized by the scheduler");
+                "iexec-kit (not PoCo): contribute-0x05 worker not authorized by the scheduler");
         require(_enclaveChallenge == address(0)
                 || _verifySignature(_enclaveChallenge, _ethSigned(keccak256(abi.encodePacked(_resultHash, _resultSeal))), _enclaveSign),
-                "iExecV5-contribute-0x06 bad enclave signature");
+                "iexec-kit (not PoCo): contribute-0x06 bad enclave signature");
     }
 
     function _checkAuthorizationOfDigest(
@@ -166,12 +166,12 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     function reveal(bytes32 _taskid, bytes32 _resultDigest) external {
         IexecLibCore.Task storage task = m_tasks[_taskid];
         IexecLibCore.Contribution storage contribution = m_contributions[_taskid][msg.sender];
-        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iExecV5-reveal-0x01 task is not revealing");
-        require(block.timestamp < task.revealDeadline, "iExecV5-reveal-0x02 reveal deadline passed");
-        require(contribution.status == IexecLibCore.ContributionStatusEnum.CONTRIBUTED, "iExecV5-reveal-0x03 no contribution to reveal");
-        require(contribution.resultHash == task.consensusValue, "iExecV5-reveal-0x04 contribution is not the consensus");
-        require(contribution.resultHash == keccak256(abi.encodePacked(_taskid, _resultDigest)), "iExecV5-reveal-0x05 digest does not match the result hash");
-        require(contribution.resultSeal == keccak256(abi.encodePacked(msg.sender, _taskid, _resultDigest)), "iExecV5-reveal-0x06 digest does not match the result seal");
+        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iexec-kit (not PoCo): reveal-0x01 task is not revealing");
+        require(block.timestamp < task.revealDeadline, "iexec-kit (not PoCo): reveal-0x02 reveal deadline passed");
+        require(contribution.status == IexecLibCore.ContributionStatusEnum.CONTRIBUTED, "iexec-kit (not PoCo): reveal-0x03 no contribution to reveal");
+        require(contribution.resultHash == task.consensusValue, "iexec-kit (not PoCo): reveal-0x04 contribution is not the consensus");
+        require(contribution.resultHash == keccak256(abi.encodePacked(_taskid, _resultDigest)), "iexec-kit (not PoCo): reveal-0x05 digest does not match the result hash");
+        require(contribution.resultSeal == keccak256(abi.encodePacked(msg.sender, _taskid, _resultDigest)), "iexec-kit (not PoCo): reveal-0x06 digest does not match the result seal");
 
         contribution.status = IexecLibCore.ContributionStatusEnum.PROVED;
         task.revealCounter += 1;
@@ -182,10 +182,10 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     // ----------------------------------------------------------------- reopen
     function reopen(bytes32 _taskid) external onlyScheduler(_taskid) {
         IexecLibCore.Task storage task = m_tasks[_taskid];
-        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iExecV5-reopen-0x01 task is not revealing");
-        require(block.timestamp < task.finalDeadline, "iExecV5-reopen-0x02 final deadline passed");
+        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iexec-kit (not PoCo): reopen-0x01 task is not revealing");
+        require(block.timestamp < task.finalDeadline, "iexec-kit (not PoCo): reopen-0x02 final deadline passed");
         require(task.revealDeadline <= block.timestamp && task.revealCounter == 0,
-                "iExecV5-reopen-0x03 reveal still possible or already revealed");
+                "iexec-kit (not PoCo): reopen-0x03 reveal still possible or already revealed");
 
         for (uint256 i = 0; i < task.contributors.length; ++i) {
             IexecLibCore.Contribution storage c = m_contributions[_taskid][task.contributors[i]];
@@ -206,10 +206,10 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         external onlyScheduler(_taskid)
     {
         IexecLibCore.Task storage task = m_tasks[_taskid];
-        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iExecV5-finalize-0x01 task is not revealing");
-        require(block.timestamp < task.finalDeadline, "iExecV5-finalize-0x02 final deadline passed");
+        require(task.status == IexecLibCore.TaskStatusEnum.REVEALING, "iexec-kit (not PoCo): finalize-0x01 task is not revealing");
+        require(block.timestamp < task.finalDeadline, "iexec-kit (not PoCo): finalize-0x02 final deadline passed");
         require(task.revealCounter == task.winnerCounter || (task.revealCounter > 0 && task.revealDeadline <= block.timestamp),
-                "iExecV5-finalize-0x03 winners have not all revealed yet");
+                "iexec-kit (not PoCo): finalize-0x03 winners have not all revealed yet");
         _checkCallback(task, _resultsCallback);
 
         task.status = IexecLibCore.TaskStatusEnum.COMPLETED;
@@ -226,7 +226,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     function _checkCallback(IexecLibCore.Task storage task, bytes calldata _resultsCallback) private view {
         address callback = m_deals[task.dealid].callback;
         require((callback == address(0) && _resultsCallback.length == 0) || keccak256(_resultsCallback) == task.resultDigest,
-                "iExecV5-finalize-0x04 callback data does not match the revealed digest");
+                "iexec-kit (not PoCo): finalize-0x04 callback data does not match the revealed digest");
     }
 
     /// The sponsor's payment for the task (the requester's, unless sponsored) is spent: app and
@@ -287,7 +287,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         (bool ok, ) = target.call{gas: m_callbackgas}(
             abi.encodeWithSignature("receiveResult(bytes32,bytes)", _taskid, _resultsCallback));
         ok;
-        require(gasleft() > m_callbackgas / 63, "iExecV5-finalize-0x05 not enough gas left for the callback");
+        require(gasleft() > m_callbackgas / 63, "iexec-kit (not PoCo): finalize-0x05 not enough gas left for the callback");
     }
 
     // ------------------------------------------------------ contributeAndFinalize (trust 1)
@@ -313,12 +313,12 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     function _checkAlone(bytes32 _taskid, bytes32 _resultDigest, bytes calldata _resultsCallback) private view {
         IexecLibCore.Task storage task = m_tasks[_taskid];
         IexecLibCore.Deal storage deal = m_deals[task.dealid];
-        require(task.status == IexecLibCore.TaskStatusEnum.ACTIVE, "iExecV5-contributeAndFinalize-0x01 task is not active");
-        require(block.timestamp < task.contributionDeadline, "iExecV5-contributeAndFinalize-0x02 contribution deadline passed");
-        require(task.contributors.length == 0, "iExecV5-contributeAndFinalize-0x03 task already has contributors");
-        require(deal.trust == 1, "iExecV5-contributeAndFinalize-0x04 only for trust 1");
+        require(task.status == IexecLibCore.TaskStatusEnum.ACTIVE, "iexec-kit (not PoCo): contributeAndFinalize-0x01 task is not active");
+        require(block.timestamp < task.contributionDeadline, "iexec-kit (not PoCo): contributeAndFinalize-0x02 contribution deadline passed");
+        require(task.contributors.length == 0, "iexec-kit (not PoCo): contributeAndFinalize-0x03 task already has contributors");
+        require(deal.trust == 1, "iexec-kit (not PoCo): contributeAndFinalize-0x04 only for trust 1");
         require((deal.callback == address(0) && _resultsCallback.length == 0) || keccak256(_resultsCallback) == _resultDigest,
-                "iExecV5-contributeAndFinalize-0x05 callback data does not match the digest");
+                "iexec-kit (not PoCo): contributeAndFinalize-0x05 callback data does not match the digest");
     }
 
     /// One worker proves and completes the task at once: no stake, no score; the worker gets the
@@ -356,8 +356,8 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     function claim(bytes32 _taskid) public {
         IexecLibCore.Task storage task = m_tasks[_taskid];
         require(task.status == IexecLibCore.TaskStatusEnum.ACTIVE || task.status == IexecLibCore.TaskStatusEnum.REVEALING,
-                "iExecV5-claim-0x01 task is not active or revealing");
-        require(task.finalDeadline <= block.timestamp, "iExecV5-claim-0x02 final deadline not reached");
+                "iexec-kit (not PoCo): claim-0x01 task is not active or revealing");
+        require(task.finalDeadline <= block.timestamp, "iexec-kit (not PoCo): claim-0x02 final deadline not reached");
         task.status = IexecLibCore.TaskStatusEnum.FAILED;
 
         IexecLibCore.Deal storage deal = m_deals[task.dealid];
@@ -376,7 +376,7 @@ contract PocoModule is IexecEscrow, IexecSignatures {
     }
 
     function initializeAndClaimArray(bytes32[] calldata _dealid, uint256[] calldata _idx) external returns (bool) {
-        require(_dealid.length == _idx.length, "iExecV5-initialize-0x03 arrays differ in length");
+        require(_dealid.length == _idx.length, "iexec-kit (not PoCo): initialize-0x03 arrays differ in length");
         for (uint256 i = 0; i < _dealid.length; ++i) claim(initialize(_dealid[i], _idx[i]));
         return true;
     }

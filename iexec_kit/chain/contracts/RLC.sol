@@ -38,7 +38,7 @@ contract RLC {
 
     function transferFrom(address from, address to, uint256 value) external returns (bool) {
         uint256 current = allowance[from][msg.sender];
-        require(current >= value, "RLC-0x01 allowance too low");
+        require(current >= value, "iexec-kit (not PoCo): RLC-0x01 allowance too low");
         if (current != type(uint256).max) {
             allowance[from][msg.sender] = current - value;
         }
@@ -51,37 +51,37 @@ contract RLC {
         approve(spender, value);
         require(
             IApprovalReceiver(spender).receiveApproval(msg.sender, value, address(this), extraData),
-            "RLC-0x02 receiveApproval refused"
+            "iexec-kit (not PoCo): RLC-0x02 receiveApproval refused"
         );
         return true;
     }
 
     /// Owner only: create tokens (sets up the sandbox's participants).
     function mint(address to, uint256 value) external {
-        require(msg.sender == owner, "RLC-0x03 caller is not the token owner");
+        require(msg.sender == owner, "iexec-kit (not PoCo): RLC-0x03 caller is not the token owner");
         _mint(to, value);
     }
 
     /// Anyone: receive FAUCET_AMOUNT, at most once per FAUCET_COOLDOWN.
     function faucet() external {
         require(lastFaucet[msg.sender] == 0 || block.timestamp >= lastFaucet[msg.sender] + FAUCET_COOLDOWN,
-                "RLC-0x04 faucet cooldown not over");
+                "iexec-kit (not PoCo): RLC-0x04 faucet cooldown not over");
         lastFaucet[msg.sender] = block.timestamp;
         _mint(msg.sender, FAUCET_AMOUNT);
         emit Faucet(msg.sender, FAUCET_AMOUNT);
     }
 
     function _mint(address to, uint256 value) private {
-        require(to != address(0), "RLC-0x05 mint to the zero address");
+        require(to != address(0), "iexec-kit (not PoCo): RLC-0x05 mint to the zero address");
         totalSupply += value;
         balanceOf[to] += value;
         emit Transfer(address(0), to, value);
     }
 
     function _transfer(address from, address to, uint256 value) private {
-        require(to != address(0), "RLC-0x06 transfer to the zero address");
+        require(to != address(0), "iexec-kit (not PoCo): RLC-0x06 transfer to the zero address");
         uint256 balance = balanceOf[from];
-        require(balance >= value, "RLC-0x07 balance too low");
+        require(balance >= value, "iexec-kit (not PoCo): RLC-0x07 balance too low");
         unchecked { balanceOf[from] = balance - value; }
         balanceOf[to] += value;
         emit Transfer(from, to, value);

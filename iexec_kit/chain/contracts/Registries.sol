@@ -34,7 +34,7 @@ abstract contract RegistryEntry {
     }
 
     function _initialize() internal {
-        require(registry == address(0), "iExecV5-asset-0x01 asset already initialized");
+        require(registry == address(0), "iexec-kit (not PoCo): asset-0x01 already initialized");
         registry = msg.sender;
     }
 }
@@ -89,8 +89,8 @@ contract Workerpool is RegistryEntry {
 
     /// The current owner only (who holds the token now, not who created the pool).
     function changePolicy(uint256 _newWorkerStakeRatioPolicy, uint256 _newSchedulerRewardRatioPolicy) external {
-        require(msg.sender == owner(), "iExecV5-workerpool-0x01 caller is not the workerpool owner");
-        require(_newSchedulerRewardRatioPolicy <= 100, "iExecV5-workerpool-0x02 scheduler reward ratio above 100");
+        require(msg.sender == owner(), "iexec-kit (not PoCo): workerpool-0x01 caller is not the owner");
+        require(_newSchedulerRewardRatioPolicy <= 100, "iexec-kit (not PoCo): workerpool-0x02 reward ratio above 100");
         emit PolicyUpdate(m_workerStakeRatioPolicy, _newWorkerStakeRatioPolicy,
                           m_schedulerRewardRatioPolicy, _newSchedulerRewardRatioPolicy);
         m_workerStakeRatioPolicy = _newWorkerStakeRatioPolicy;
@@ -146,20 +146,20 @@ abstract contract Registry {
 
     // ----- ERC-721 ----------------------------------------------------------------------------
     function balanceOf(address owner_) external view returns (uint256) {
-        require(owner_ != address(0), "iExecV5-registry-0x08 the zero address owns nothing");
+        require(owner_ != address(0), "iexec-kit (not PoCo): registry-0x08 the zero address owns nothing");
         return m_owned[owner_].length;
     }
 
     function ownerOf(uint256 tokenId) public view returns (address) {
         address holder = m_holder[tokenId];
-        require(holder != address(0), "iExecV5-registry-0x03 no such asset in this registry");
+        require(holder != address(0), "iexec-kit (not PoCo): registry-0x03 no such asset in this registry");
         return holder;
     }
 
     function approve(address to, uint256 tokenId) external {
         address holder = ownerOf(tokenId);
         require(msg.sender == holder || m_operators[holder][msg.sender],
-                "iExecV5-registry-0x04 caller is neither the asset's owner nor approved");
+                "iexec-kit (not PoCo): registry-0x04 caller is neither the asset's owner nor approved");
         m_approved[tokenId] = to;
         emit Approval(holder, to, tokenId);
     }
@@ -181,9 +181,9 @@ abstract contract Registry {
     function transferFrom(address from, address to, uint256 tokenId) public {
         address holder = ownerOf(tokenId);
         require(msg.sender == holder || m_approved[tokenId] == msg.sender || m_operators[holder][msg.sender],
-                "iExecV5-registry-0x04 caller is neither the asset's owner nor approved");
-        require(from == holder, "iExecV5-registry-0x05 from is not the asset's owner");
-        require(to != address(0), "iExecV5-registry-0x06 transfer to the zero address");
+                "iexec-kit (not PoCo): registry-0x04 caller is neither the asset's owner nor approved");
+        require(from == holder, "iexec-kit (not PoCo): registry-0x05 from is not the asset's owner");
+        require(to != address(0), "iexec-kit (not PoCo): registry-0x06 transfer to the zero address");
         delete m_approved[tokenId];
         _removeFromOwner(from, tokenId);
         _addToOwner(to, tokenId);
@@ -199,7 +199,7 @@ abstract contract Registry {
         if (to.code.length > 0) {
             bytes4 answer = IERC721Receiver(to).onERC721Received(msg.sender, from, tokenId, data);
             require(answer == IERC721Receiver.onERC721Received.selector,
-                    "iExecV5-registry-0x07 the receiving contract does not accept ERC-721 tokens");
+                    "iexec-kit (not PoCo): registry-0x07 the receiving contract does not accept ERC-721 tokens");
         }
     }
 
@@ -207,12 +207,12 @@ abstract contract Registry {
     function totalSupply() external view returns (uint256) { return m_all.length; }
 
     function tokenByIndex(uint256 index) external view returns (uint256) {
-        require(index < m_all.length, "iExecV5-registry-0x01 no asset at this index");
+        require(index < m_all.length, "iexec-kit (not PoCo): registry-0x01 no asset at this index");
         return m_all[index];
     }
 
     function tokenOfOwnerByIndex(address owner_, uint256 index) external view returns (uint256) {
-        require(index < m_owned[owner_].length, "iExecV5-registry-0x01 no asset at this index");
+        require(index < m_owned[owner_].length, "iexec-kit (not PoCo): registry-0x01 no asset at this index");
         return m_owned[owner_][index];
     }
 
@@ -236,15 +236,15 @@ abstract contract Registry {
     function _mintCreate(address owner_, bytes memory initializer, bytes memory creationCode)
         internal returns (address entry)
     {
-        require(owner_ != address(0), "iExecV5-registry-0x06 an asset cannot be owned by the zero address");
+        require(owner_ != address(0), "iexec-kit (not PoCo): registry-0x06 an asset cannot be owned by the zero address");
         bytes32 salt = _salt(owner_, initializer);
         assembly {
             entry := create2(0, add(creationCode, 0x20), mload(creationCode), salt)
         }
         require(entry != address(0),
-                "iExecV5-registry-0x02 this asset is already registered (same owner, same fields)");
+                "iexec-kit (not PoCo): registry-0x02 this asset is already registered (same owner, same fields)");
         (bool ok, ) = entry.call(initializer);
-        require(ok, "iExecV5-registry-0x09 the asset refused its initialization");
+        require(ok, "iexec-kit (not PoCo): registry-0x09 the asset refused its initialization");
         uint256 tokenId = uint256(uint160(entry));
         m_all.push(tokenId);
         _addToOwner(owner_, tokenId);
