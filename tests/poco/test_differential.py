@@ -12,7 +12,7 @@ strings), the events emitted (names and decoded arguments, in order), and the ob
 step could change: the stake, locked amount and wallet of every account an event or the step
 names (the kitty included), the task, its contributions and ``resultFor``, the scores of the
 workers named, the new deal and the consumed volume of its orders. At the end of every example
-every observable is compared again (every account, score, deal, task, contribution, order).
+every observable is compared again (every account, wallet, score, deal, task, contribution).
 
 Every difference seen must be listed in :data:`iexec_kit.protocol.differences.DIFFERENCES` (the
 README's table); a listed difference that the run never sees fails too (a stale entry).
@@ -43,7 +43,7 @@ from tests.poco.twins import CALLBACK_DATA, DIGESTS, RESULTS, RLC, Outcome, Twin
 
 STEPS_WANTED = int(os.environ.get("IEXEC_KIT_DIFF_STEPS", "1000"))
 COLLECT = os.environ.get("IEXEC_KIT_DIFF_COLLECT") == "1"
-STEPS_PER_EXAMPLE = 50
+STEPS_PER_EXAMPLE = 100
 WORKERS = tuple(f"worker{i}" for i in range(1, 6))
 PEOPLE = ("deployer", "requester", "app_developer", "dataset_owner", "scheduler") + WORKERS
 ACCOUNTS = PEOPLE + ("kitty", "hub")
@@ -210,15 +210,15 @@ class Pair:
             self.check("presigned", a, b, o)
 
     def sweep(self) -> None:
-        """Every observable, once: every account and wallet, score, deal, task, contribution and
-        order of the example, and the hub's totals."""
+        """Every observable, once: every account and wallet, score, deal, task and contribution
+        of the example, and the hub's totals (an order's consumed volume changes only in the
+        match or cancel step that compared it)."""
         began = time.monotonic()
         self.compare_accounts(ACCOUNTS, ACCOUNTS)
         self.compare_scores(WORKERS)
         for d in self.deals:
             self.compare_deal(d)
         self.compare_tasks(sorted(self.tasks))
-        self.compare_orders(sorted(self.orders))
         a, b = self.both(lambda tw: (tw.hub.total_supply(), tw.hub.hub_rlc()))
         self.check("hub.totals", a, b)
         self.timing["sweeps"] += time.monotonic() - began
