@@ -677,12 +677,9 @@ class Actions:
                     b"",
                     tw.authorization(who, t),
                 )
-                if not contributors:
-                    if tw.send(out, fn, who) is None:
-                        return
-                    if tw.task(t).status != TaskStatus.ACTIVE:
-                        return
-                tw.send(out, fn, who)
+                if not contributors and tw.send(out, fn, who) is None:  # the first time
+                    return
+                tw.send(out, fn, who)  # refused: contributed already (or no longer ACTIVE)
             elif kind == "claim-early":
                 tw.send(out, _fn(tw, "claim", _b32(tw, t)), "requester")
             elif kind == "finalize-active":
@@ -876,6 +873,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     def teardown(self):
         if getattr(self, "p", None) is not None:
             self.p.sweep()
+            print(f"differential: {self.p.steps} steps so far", flush=True)
 
 
 @pytest.fixture(scope="module")
