@@ -133,12 +133,14 @@ class Twin:
         return v
 
     def name_task_hashes(self, task_symbol: str, worker: str | None = None) -> None:
+        """Name a task's result hashes, and the seals of ``worker`` (every worker's if None)."""
         taskid = self.values[task_symbol]
+        workers = [worker] if worker else [p.name for p in self.sb.workers]
         for label, digest in DIGESTS.items():
             self.name(f"rh({task_symbol},{label})", result_hash(taskid, digest))
-            if worker is not None:
-                seal = result_seal(self.address(worker), taskid, digest)
-                self.name(f"seal({task_symbol},{worker},{label})", seal)
+            for w in workers:
+                seal = result_seal(self.address(w), taskid, digest)
+                self.name(f"seal({task_symbol},{w},{label})", seal)
 
     # ----- orders ---------------------------------------------------------------------------
     def order(self, symbol: str, kind: str, fields: dict, signer: str | None):
