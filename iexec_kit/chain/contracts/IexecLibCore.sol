@@ -84,7 +84,7 @@ library IexecLibCore {
         address[] contributors;
         bytes32 resultDigest;
         bytes results;
-        uint256 resultsTimestamp;
+        uint256 resultsTimestamp; // never set, as in PoCo 6.1.0 (kept for the struct's layout)
         bytes resultsCallback;
     }
 

@@ -44,11 +44,12 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         return m_workerScores[_worker];
     }
 
-    /// The results of a COMPLETED task (the ERC-1154 oracle view).
+    /// The callback data of a COMPLETED task (the ERC-1154 oracle view): as PoCo 6.1.0, only
+    /// resultsCallback (empty for a task without callback; its results are in viewTask).
     function resultFor(bytes32 id) external view returns (bytes memory) {
         IexecLibCore.Task storage task = m_tasks[id];
         require(task.status == IexecLibCore.TaskStatusEnum.COMPLETED, "iexec-kit (not PoCo): poco-0x02 task is not completed");
-        return task.resultsCallback.length > 0 ? task.resultsCallback : task.results;
+        return task.resultsCallback;
     }
 
     // ------------------------------------------------------------- initialize
@@ -214,7 +215,6 @@ contract PocoModule is IexecEscrow, IexecSignatures {
 
         task.status = IexecLibCore.TaskStatusEnum.COMPLETED;
         task.results = _results;
-        task.resultsTimestamp = block.timestamp;
         task.resultsCallback = _resultsCallback;
 
         _successWork(task.dealid, _taskid);
@@ -339,7 +339,6 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         task.revealCounter = 1;
         task.winnerCounter = 1;
         task.resultDigest = _resultDigest;
-        task.resultsTimestamp = block.timestamp;
         task.contributors.push(msg.sender);
 
         _successWork(task.dealid, _taskid);
@@ -364,8 +363,11 @@ contract PocoModule is IexecEscrow, IexecSignatures {
         uint256 poolStake = deal.workerpool.price * WORKERPOOL_STAKE_RATIO / 100;
         unlock(deal.sponsor, deal.app.price + deal.dataset.price + deal.workerpool.price);
         seize(deal.workerpool.owner, poolStake, _taskid);
-        reward(KITTY_ADDRESS, poolStake, _taskid);
-        lock(KITTY_ADDRESS, poolStake);
+        // the pool's stake goes to the kitty, locked there: as PoCo 6.1.0, it stays in the hub's
+        // balance (no Transfer to the kitty and back), with the Reward and Lock events
+        m_frozens[KITTY_ADDRESS] += poolStake;
+        emit Reward(KITTY_ADDRESS, poolStake, _taskid);
+        emit Lock(KITTY_ADDRESS, poolStake);
         for (uint256 i = 0; i < task.contributors.length; ++i) unlock(task.contributors[i], deal.workerStake);
         emit TaskClaimed(_taskid);
     }
