@@ -49,6 +49,13 @@ GIMPRC = """(export-color-profile no)
 # plug-in-vpropagate is GIMP's own), and Script-Fu loads only its .init files, not the 50 stock
 # scripts. The pictures are the same, byte for byte (measured on both styles).
 GIMP_PLUG_INS = ("script-fu", "file-png", "file-jpeg", "cartoon")
+# babl, GEGL's pixel-format library, builds each conversion GIMP asks for at run time: among the
+# paths exact on its test pixels it keeps the fastest, timed there and then. They do not round
+# alike (gggl's float -> 8-bit rounds halves to even, sse2-int8's and simple's round them up), so
+# on a loaded machine a mistimed race changed a few pixels by one level (measured: 7 gimpfu runs
+# of 40, 4 pixels of 135 000). babl takes its choices from $XDG_CACHE_HOME/babl/babl-fishes when
+# they are there: the app ships them (for babl 0.1.98, Debian 12's), so nothing is timed.
+BABL_FISHES = HERE / "babl-fishes"
 
 
 class AppError(Exception):
@@ -184,8 +191,10 @@ def _scheme_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def run_gimp(jobs, args) -> None:
-    """The GIMP engine: one GIMP in batch mode runs cartoon.scm on every picture."""
+def run_gimp(jobs, args, fishes_out: Path | None = None) -> None:
+    """The GIMP engine: one GIMP in batch mode runs cartoon.scm on every picture.
+
+    ``fishes_out``: where to copy the conversion paths babl used (see BABL_FISHES)."""
     import math
 
     calls = []
@@ -205,15 +214,39 @@ def run_gimp(jobs, args) -> None:
         # A fresh profile with metadata export off, and babl restricted to its exact
         # conversions: by default babl times its conversion paths at run time and picks the
         # fastest within a tolerance, so pixels changed from run to run (measured: 4 variants in
-        # 8 runs, up to 22 levels apart); BABL_TOLERANCE=0 gave 8 identical runs of 8.
+        # 8 runs, up to 22 levels apart); BABL_TOLERANCE=0 gave 8 identical runs of 8, and the
+        # pinned paths (BABL_FISHES) leave no choice to timing.
         Path(gimpdir, "gimprc").write_text(GIMPRC + _lean_gimprc(Path(gimpdir)))
-        env = dict(os.environ, GIMP2_DIRECTORY=gimpdir, HOME=gimpdir, BABL_TOLERANCE="0")
+        fishes = Path(gimpdir, "cache", "babl", "babl-fishes")
+        fishes.parent.mkdir(parents=True)
+        if BABL_FISHES.is_file():
+            shutil.copyfile(BABL_FISHES, fishes)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BABL_")}
+        env.update(
+            GIMP2_DIRECTORY=gimpdir,
+            HOME=gimpdir,
+            XDG_CACHE_HOME=str(fishes.parents[1]),
+            BABL_TOLERANCE="0",
+        )
         proc = subprocess.run(
             ["gimp", "-i", "-n", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"],
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
+        )
+        # babl writes the paths it used back at exit: any it had to time is worth a warning
+        used = fishes.read_text() if fishes.is_file() else ""
+        if fishes_out is not None:
+            fishes_out.write_text(used)
+    timed = timed_fishes(BABL_FISHES.read_text() if BABL_FISHES.is_file() else "", used)
+    if timed:
+        print(
+            f"gimp-cartoon: warning: babl chose {len(timed)} conversion(s) by timing, not from "
+            f"{BABL_FISHES.name} (other inputs or another babl): the pixels may vary from run to "
+            f"run; first: {timed[0]}",
+            file=sys.stderr,
+            flush=True,
         )
     log = proc.stdout + proc.stderr
     failed = "execution error" in log or proc.returncode != 0
@@ -236,6 +269,32 @@ def _lean_gimprc(gimpdir: Path) -> str:
             shutil.copyfile(f, gimpdir / "scripts" / f.name)
         lines += f"(script-fu-path {_scheme_string(str(gimpdir / 'scripts'))})\n"
     return lines
+
+
+def parse_fishes(text: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """A babl-fishes file as {(source format, destination format): its conversions}; the
+    header line is the key ("#", its text); a reference fish is ("[reference]",)."""
+    out = {}
+    for block in text.split("----\n"):
+        lines = block.splitlines()
+        if lines and lines[0].startswith("#"):
+            out[("#", lines.pop(0))] = ()
+        if len(lines) >= 3:
+            steps = tuple(line.strip() for line in lines[3:])
+            out[(lines[0], lines[1])] = ("[reference]",) if "[reference]" in lines[2] else steps
+    return out
+
+
+def timed_fishes(pinned: str, used: str) -> list[str]:
+    """The conversions of ``used`` (babl-fishes text) that are not as ``pinned`` says. A
+    palette's format is named after its address, so its conversions cannot be pinned: left out
+    (a palette lookup rounds nothing: the indexed PNG tests match the NumPy port exactly)."""
+    pin = parse_fishes(pinned)
+    return [
+        f"{key[0]} -> {key[1]}" if key[0] != "#" else f"babl {key[1]!r}"
+        for key, steps in parse_fishes(used).items()
+        if pin.get(key) != steps and "-0x" not in key[0] + key[1]
+    ]
 
 
 def write_computed(out_dir: Path, data: dict) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
+import re
 import shutil
 import struct
 import subprocess
@@ -172,6 +173,78 @@ def test_gimp_engine_byte_identical_and_close_to_the_port(style):
         assert figures["chelsea.png"] == math.inf
     else:  # on PNG input (no JPEG decoder difference, which dodge amplifies in dark areas)
         assert figures["chelsea.png"] >= 38.0
+
+
+#: The GIMP engine's chelsea.png, per style, with the shipped babl-fishes (GIMP 2.10.34, babl
+#: 0.1.98, an x86-64-v3 CPU): the bytes it gave before the pin whenever babl's timing went the
+#: usual way (33 gimpfu runs of 40 under load; the 7 others differed in 4 pixels by one level).
+GIMP_CHELSEA = {
+    "gimpfu": "ce661fafde42e26af0f12b0cb27f86b6876ef5a7000f78895fe55f79267103a4",
+    "cartoon": "816aca152403d6227a279d0371f3e8675c4276143a18d774447345ff7774e238",
+}
+BABL_WARNING = "babl chose"
+
+
+@needs_gimp
+def test_gimp_engine_one_digest_under_load():
+    """6 GIMP runs at once on 2 cores (the load under which babl mistimed its conversions, and
+    1 gimpfu run in 6 gave other pixels): one set of bytes per style, the reference ones when
+    babl used the shipped paths."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    styles = ["gimpfu"] * 5 + ["cartoon"]
+    with ThreadPoolExecutor(len(styles)) as pool:
+        runs = list(
+            pool.map(lambda s: _run(f"--style {s} --engine gimp", inputs=SAMPLES[:1]), styles)
+        )
+    got = {}
+    for style, r in zip(styles, runs):
+        got.setdefault(style, set()).add(_files_digest(r.deterministic_path)["chelsea.png"])
+    assert {k: len(v) for k, v in got.items()} == {"gimpfu": 1, "cartoon": 1}, got
+    pinned = not any(BABL_WARNING in r.logs for r in runs)
+    if pinned:
+        assert {k: v.pop() for k, v in got.items()} == GIMP_CHELSEA
+    else:  # another babl or CPU level: scripts/pin-babl-fishes.py writes its paths
+        print("\nbabl did not use the shipped paths here: only run-to-run agreement checked")
+
+
+def _app_module():
+    spec = importlib.util.spec_from_file_location("gimp_cartoon_entry", APP / "entrypoint.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_shipped_babl_fishes_load_every_time():
+    """babl reads the file only under its exact header, drops an entry whose pixel count equals
+    the time modulo 100 (so every count is >= 100), and pins gggl's round-half-even float to
+    8-bit conversion nowhere (the others round halves up: that was the variant)."""
+    app = _app_module()
+    text = app.BABL_FISHES.read_text()
+    assert text.splitlines()[0] == "#BABL_0_1_98 BABL_PATH_LENGTH=3 BABL_TOLERANCE=0.000000"
+    counts = [int(n) for n in re.findall(r"pixels=(\d+)", text)]
+    assert len(counts) == text.count("----") and min(counts) >= 100
+    fishes = app.parse_fishes(text)
+    assert ("RGBA float", "R'G'B' u8") in fishes
+    for steps in fishes.values():
+        assert not [s for s in steps if "gggl.so" in s and "float to" in s and s.endswith("u8")]
+    assert app.timed_fishes(text, text) == []
+
+
+def test_timed_fishes_names_what_babl_chose_itself():
+    app = _app_module()
+    text = app.BABL_FISHES.read_text()
+    stats = "\n\tpixels=100 cost=1 error=0.0000000000\n"
+    changed = text.replace(
+        "simple.so 0: R'G'B'A float to R'G'B'A u8\n", "gggl.so 0: R'G'B'A float to R'G'B'A u8\n", 1
+    )
+    assert changed != text
+    assert len(app.timed_fishes(text, changed)) == 1
+    other = text.replace("#BABL_0_1_98", "#BABL_0_1_99", 1)
+    assert app.timed_fishes(text, other)[0].startswith("babl '#BABL_0_1_99 ")
+    palette = f")gimp-indexed-format-5-0x7f00aa\nR'G'B' u8{stats}\tx.so 0: a to b\n----\n"
+    assert app.timed_fishes(text, text + palette) == []  # a palette's format cannot be pinned
+    assert app.timed_fishes("", text)  # no file shipped: everything timed
 
 
 # ---------------------------------------------------------------- bad inputs
