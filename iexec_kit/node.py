@@ -303,7 +303,7 @@ class Node:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SAMPLE_INPUT, folder / SAMPLE_INPUT.name)
         cid = self.sb.storage.ipfs.add_path(folder)
-        gateway = self.lan.url("ipfs") if self.lan is not None else self.sb.storage.gateway_url
+        gateway = self._lan_url("ipfs_gateway", self.sb.storage.gateway_url, joined=False)
         return f"{gateway.rstrip('/')}/ipfs/{cid}/{SAMPLE_INPUT.name}"
 
     def _open_lan(self) -> None:

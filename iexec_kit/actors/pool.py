@@ -51,6 +51,7 @@ chain that it contributed): the scheduler never holds it.
 
 import asyncio
 import json
+import math
 import secrets
 import threading
 import time
@@ -62,6 +63,7 @@ from iexec_kit.actors.events import EventStream, WorkerFailed
 from iexec_kit.actors.scheduler import Assignment, Scheduler
 from iexec_kit.actors.worker import Behaviour, TaskSpec, WorkerCrashedError, error_reason
 from iexec_kit.errors import IexecKitError
+from iexec_kit.storage.lan import redact_token
 
 DOMAIN = "iexec-kit scheduler"
 ISSUER = "iexec-kit-scheduler"
@@ -70,6 +72,7 @@ MAX_WAIT = 10.0  # seconds a long poll (GET /replicates/interrupted?wait=) may h
 LONG_POLL = 2.0  # seconds a worker's long poll asks for (also how long a stop may wait)
 FULL_SWEEP = 3.0  # seconds between rounds that look at every task (deadlines, missed reports)
 UPLOAD_RETRY = (0.5, 8.0)  # seconds before a failed upload's first retry, and the most
+UPLOAD_REASK = 30.0  # seconds after which a PLEASE_UPLOAD without an answer is sent again
 
 
 class PoolError(IexecKitError, RuntimeError):
@@ -118,7 +121,9 @@ class RemoteWorker:
         self.notices: dict[str, dict] = {}  # taskid -> what it is asked to do
         self.uploads: dict[str, object] = {}  # taskid -> UploadReceipt it reported
         self.upload_failed: set[str] = set()
-        self.upload_asked: set[str] = set()  # tasks it was asked to upload (once per handle)
+        # tasks it was asked to upload -> when (monotonic): asked again after UPLOAD_REASK s
+        # without an answer (a notice lost on the way is not lost for good)
+        self.upload_asked: dict[str, float] = {}
         self.lock = threading.RLock()
         self._waiters: list = []  # (event loop, asyncio.Event) of its long polls
 
@@ -182,8 +187,11 @@ class RemoteWorker:
                     got="gone" if not self.alive else "its upload failed",
                     hint="the scheduler asks another revealed worker",
                 )
-            if spec.taskid not in self.upload_asked:  # asked once: the worker retries by itself
-                self.upload_asked.add(spec.taskid)
+            asked = self.upload_asked.get(spec.taskid)
+            if asked is None or time.monotonic() - asked > UPLOAD_REASK:
+                # the worker retries an unreachable storage by itself; asking again only covers
+                # a notice it never got (it re-reports an upload it already made)
+                self.upload_asked[spec.taskid] = time.monotonic()
                 self.notices[spec.taskid] = {
                     "chainTaskId": spec.taskid,
                     "taskNotificationType": "PLEASE_UPLOAD",
@@ -611,6 +619,8 @@ def create_pool_app(service: PoolService):
     @app.get("/replicates/interrupted")
     async def interrupted(request: Request, wait: float = 0):
         h = service.handle(auth(request))  # a token check and a lookup: no I/O
+        if not math.isfinite(wait):  # "nan" parses as a float; a NaN timer breaks the loop's heap
+            wait = 0.0
         await h.wait_news(min(max(wait, 0.0), MAX_WAIT))  # a long poll holds no thread
         return service.interrupted(auth(request))
 
@@ -809,7 +819,7 @@ def run_worker(
         except Exception as exc:  # noqa: BLE001 - the scheduler not up yet, the network
             log(f"{name}: cannot sign in: {error_reason(exc)}; retrying")
             stop.wait(1.0)
-    log(f"{name} ({address}, {b.value}) signed in to {scheduler_url}")
+    log(f"{name} ({address}, {b.value}) signed in to {redact_token(scheduler_url)}")
 
     def pinger():
         while not stop.wait(cfg.get("pingPeriod", PING_PERIOD)):
@@ -833,8 +843,11 @@ def run_worker(
                 wait = min(wait, max(0.05, min(r[1] for r in retries.values()) - time.monotonic()))
             asked = time.monotonic()
             notices = client.interrupted(wait=wait)  # a long poll: back at once when news come
-            for notice in notices:
-                _on_notice(worker, client, notice, log, uploaded, retries)
+            for notice in notices:  # one that fails (the scheduler away) does not drop the rest
+                try:
+                    _on_notice(worker, client, notice, log, uploaded, retries)
+                except requests.ConnectionError:
+                    log(f"{name}: the scheduler did not take a report; it will ask again")
             _retry_uploads(worker, client, log, uploaded, retries)
             if unreachable:
                 log(f"{name}: the scheduler answers again")

@@ -68,10 +68,14 @@ class Behaviour(StrEnum):
 def error_reason(exc: BaseException) -> str:
     """An exception as one line for an event's reason. The kit's own errors read as they are;
     anything else is a bug of the kit, said so (the reason is reported, never swallowed)."""
+    from iexec_kit.storage.lan import redact_token  # a URL in the message may carry the token
+
     if isinstance(exc, IexecKitError):
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        return "; ".join(lines) or type(exc).__name__
-    return f"unexpected error, a bug of the kit (please report it): {type(exc).__name__}: {exc}"
+        return redact_token("; ".join(lines) or type(exc).__name__)
+    return redact_token(
+        f"unexpected error, a bug of the kit (please report it): {type(exc).__name__}: {exc}"
+    )
 
 
 class WorkerCrashedError(IexecKitError, RuntimeError):

@@ -50,19 +50,29 @@ READ_METHODS = frozenset(
         "eth_getTransactionByBlockHashAndIndex",
         "eth_getTransactionReceipt",
         "eth_getLogs",
-        "eth_newFilter",
-        "eth_newBlockFilter",
-        "eth_getFilterChanges",
-        "eth_getFilterLogs",
-        "eth_uninstallFilter",
         "eth_call",
         "eth_estimateGas",
         "eth_createAccessList",
     }
 )
 
-#: the one write: a transaction signed by its sender (the workshop's token is asked for it)
-WRITE_METHODS = frozenset({"eth_sendRawTransaction"})
+#: writes, for which the workshop's token is asked: a transaction signed by its sender, and the
+#: node's filters (numbered 0x1, 0x2...: without the token anyone could read or uninstall another
+#: client's filter)
+WRITE_METHODS = frozenset(
+    {
+        "eth_sendRawTransaction",
+        "eth_newFilter",
+        "eth_newBlockFilter",
+        "eth_newPendingTransactionFilter",
+        "eth_getFilterChanges",
+        "eth_getFilterLogs",
+        "eth_uninstallFilter",
+    }
+)
+
+#: a method name longer than this is cut in refusals (a caller's string is not kept whole)
+MAX_METHOD_SHOWN = 80
 
 #: refused methods, by exact name or by prefix (a name ending in "_"), with the reason
 REFUSED: tuple[tuple[str, str], ...] = (
@@ -112,20 +122,23 @@ class Verdict:
 def verdict(method) -> Verdict:
     """The filter's answer for ``method`` (any value: a non-string is refused)."""
     if not isinstance(method, str) or not method:
-        return Verdict(str(method), "refused", "a JSON-RPC request names its method as a string")
+        shown = str(method)[:MAX_METHOD_SHOWN]
+        return Verdict(shown, "refused", "a JSON-RPC request names its method as a string")
     if method in WRITE_METHODS:
         return Verdict(method, "write")
     if method in READ_METHODS:
         return Verdict(method, "read")
+    shown = method if len(method) <= MAX_METHOD_SHOWN else method[:MAX_METHOD_SHOWN] + "…"
     for name, reason in REFUSED:
         if method == name or (name.endswith("_") and method.startswith(name)):
-            return Verdict(method, "refused", reason)
+            return Verdict(shown, "refused", reason)
         if method.startswith(name + "_v"):  # eth_signTypedData_v4 and its siblings
-            return Verdict(method, "refused", reason)
+            return Verdict(shown, "refused", reason)
     return Verdict(
-        method,
+        shown,
         "refused",
-        "it is not on the LAN's list of reads (only reads and eth_sendRawTransaction pass)",
+        "it is not on the LAN's list of reads (only reads, eth_sendRawTransaction and the "
+        "node's filters pass, the last two with the workshop's token)",
     )
 
 

@@ -75,7 +75,7 @@ def _c(what, todo, poco, *says, note=""):
 
 
 #: code ("<scope>-0xNN", as in the revert string) -> the check. Walked by
-#: tests/chain/test_revert_inventory.py: every revert string in the kit's contracts has its row.
+#: tests/protocol/test_revert_table.py: every revert string in the kit's contracts has its row.
 CHECKS: dict[str, Check] = {
     # ----- the hub (IexecStore, IexecRouter; PoCo: the diamond and its facets)
     "hub-0x01": _c("only the hub's owner may do this", "send it from the deployer account", OTHER,

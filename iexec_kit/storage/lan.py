@@ -113,6 +113,14 @@ def split_token(url: str) -> tuple[str, str | None]:
     return url, None
 
 
+def redact_token(text: str) -> str:
+    """``text`` with every joined token (``/t/<token>``) replaced by ``/t/<token>``: for logs and
+    error messages, which may be read by others than the facilitator."""
+    import re
+
+    return re.sub(rf"/{TOKEN_SEGMENT}/[^/\s'\"]+", f"/{TOKEN_SEGMENT}/<token>", text)
+
+
 def advertised_host(listen: str) -> str:
     """The address LAN users type: ``listen`` itself, or for 0.0.0.0 / :: this machine's address
     on its default route (127.0.0.1 when it has none)."""
@@ -149,8 +157,8 @@ def check_listen(listen: str) -> str:
 def _token_sentence(what: str) -> str:
     return (
         f"{what} needs the workshop's token over the LAN: use the joined URL "
-        f"(http://HOST:PORT/{TOKEN_SEGMENT}/<token>) the facilitator gives, or the header "
-        "X-Iexec-Kit-Token (iexec-kit worker --token <token>)"
+        f"(http://HOST:PORT/{TOKEN_SEGMENT}/<token>) the facilitator gives (iexec-kit worker "
+        "--token <token> joins it for you), or send the header X-Iexec-Kit-Token"
     )
 
 
@@ -301,6 +309,15 @@ def _front_app(front: LanFront):
         if joined:
             token = segments[2]
             path = "/" + (segments[3] if len(segments) > 3 else "")
+        parts = path.split("/")[1:]
+        if any(p in (".", "..") for p in parts) or "" in parts[:-1]:
+            # the upstream URL would be normalized after the rules were decided on this path
+            return refuse(
+                400,
+                "a path with '.', '..' or an empty segment ('//') is not forwarded: "
+                "ask for the resource by its plain path",
+                path,
+            )
         if token is not None and not front.token_ok(token):
             return refuse(
                 401,

@@ -6,7 +6,7 @@ while.
 
 Each test starts the worker processes it needs, on wallets of its own, and stops them at its end,
 waiting until the scheduler counts them as gone: tests do not depend on one another or on their
-order. The module runs in one pytest-xdist process (its group)."""
+order. The module runs in one pytest-xdist process (make test's --dist loadfile)."""
 
 from __future__ import annotations
 

@@ -136,10 +136,14 @@ def test_a_signed_transaction_needs_the_token(node):
     answer = rpc(node.lan.joined("chain"), "eth_sendRawTransaction", [raw])
     assert answer.get("result", "").startswith("0x"), answer
     assert local.eth.wait_for_transaction_receipt(answer["result"], timeout=30)["status"] == 1
-    # the header works as the joined URL does; a wrong token is refused
+    # the node's filters are numbered in order: creating or reading one asks the token too,
+    # and the header works as the joined URL does; a wrong token is refused
+    body = {"jsonrpc": "2.0", "id": 7, "method": "eth_newBlockFilter", "params": []}
+    answer = requests.post(node.lan.url("chain"), json=body, timeout=10).json()
+    assert answer["error"]["code"] == NO_TOKEN_CODE
     hdr = {"X-Iexec-Kit-Token": node.lan.token}
-    body = {"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber", "params": []}
-    assert "result" in requests.post(node.lan.url("chain"), json=body, headers=hdr).json()
+    answer = requests.post(node.lan.url("chain"), json=body, headers=hdr, timeout=10).json()
+    assert answer.get("result", "").startswith("0x"), answer
     wrong = requests.post(join_token(node.lan.url("chain"), "not-the-token"), json=body)
     assert wrong.status_code == 401 and "token is wrong" in wrong.json()["message"]
 
@@ -176,6 +180,19 @@ def test_ipfs_writes_need_the_token_reads_stay_open(node):
     assert res.status_code == 200
     assert requests.post(url + f"/api/v0/cat?arg={cid}", timeout=10).content == b"hi"
     assert requests.get(url + f"/ipfs/{cid}", timeout=10).content == b"hi"  # the gateway
+    # a path the upstream URL would normalize into the API is not forwarded (sent raw: clients
+    # normalize dot segments themselves)
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    for raw in ("/ipfs/../api/v0/add", "//x/api/v0/add", "/ipfs/%2E%2E/api/v0/add"):
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        conn.request("GET", raw)
+        res = conn.getresponse()
+        assert res.status == 400, (raw, res.status)
+        assert b"not forwarded" in res.read()
+        conn.close()
 
 
 def test_signature_services_check_their_writes_behind_the_front(node):
