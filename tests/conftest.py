@@ -37,3 +37,22 @@ def pytest_configure(config):
         os.environ["IEXEC_KIT_CHOICES"] = str(
             choices_path().parent / f"worker-{worker}" / "choices.json"
         )
+
+
+#: the longest test files (minutes each), sent to the test processes first: under
+#: ``--dist loadfile`` a long file that starts last is the run's tail
+LONG_FILES = (
+    "tests/poco/test_money_invariant.py",
+    "tests/poco/test_differential.py",
+    "tests/ui/test_browser.py",
+    "tests/compute/test_runners.py",
+    "tests/tutorial/test_exercises.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)  # stable: the order within a file, and among the others, stays

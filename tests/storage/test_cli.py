@@ -95,7 +95,7 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid, stop_sign
     finally:
         proc.send_signal(stop_signal)
         try:
-            out, _ = proc.communicate(timeout=15)
+            out, _ = proc.communicate(timeout=60)  # a clean stop, however loaded the machine
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
