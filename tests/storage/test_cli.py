@@ -71,6 +71,9 @@ def test_ipfshttpclient_through_the_daemon_command(tmp_path, ipfs_cid, stop_sign
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a pytest-xdist worker ignores SIGINT, and a child inherits an ignored signal (Python
+        # then installs no Ctrl-C handler): give the daemon the terminal's default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         addr = None
