@@ -6,9 +6,9 @@
 
 What runs, all on 127.0.0.1 (each on a port of its own, printed and written down), unless
 ``NodeConfig(listen=ADDRESS)`` (``--listen``) opens them to a LAN for a workshop: then each
-service also gets a front on ADDRESS (:mod:`iexec_kit.storage.lan`: a filtering JSON-RPC proxy
-before the chain, the workshop's token on every write), the services themselves staying on
-127.0.0.1, and the token is written to ``lan.json`` (mode 0600):
+service also gets a front on ADDRESS (:mod:`iexec_kit.storage.lan`; what each lets a LAN user do:
+:data:`~iexec_kit.storage.lan_policy.LAN_USES`), the services themselves staying on 127.0.0.1, and
+the token is written to ``lan.json`` (mode 0600):
 
 - a Hardhat dev node (``iexec_kit.chain.devnode``), or the JSON-RPC node at ``chain_url``;
 - the kit's protocol deployed on it (the Sandbox: hub, RLC, registries, the demo app, a
@@ -48,6 +48,7 @@ from iexec_kit.chain.accounts import ROLE_TITLES
 from iexec_kit.errors import IexecKitError, KitValueError
 from iexec_kit.protocol.units import RLC
 from iexec_kit.sandbox import REPO_ROOT, Sandbox
+from iexec_kit.storage.lan_policy import LAN_USES  # noqa: F401 - what a LAN user can do, per service
 
 NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
@@ -61,22 +62,6 @@ CHAIN_NAME = "kit"
 SAMPLE_INPUT = REPO_ROOT / "data" / "chelsea.png"
 DEFAULT_FOLDER = Path(".sandbox") / "node"
 WORKERPOOL_MODES = ("drive", "processes", "external")
-
-
-#: what a LAN user can do with each opened service (the banner of ``iexec-kit node --listen``)
-LAN_USES = {
-    "chain": "reads for anyone; eth_sendRawTransaction (a transaction you signed) with the "
-    "token; eth_sendTransaction, eth_sign*, personal_*, hardhat_*, evm_*, debug_* refused",
-    "ipfs": "the gateway and the API's reads (cat, get, ls) for anyone; add and pin with the token",
-    "result_proxy": "uploads with the token, by a worker signed in with its wallet (a JWT) and "
-    "checked on chain; a private result's download needs the requester's JWT",
-    "market": "the order book for anyone; publishing or cancelling an order with the token, "
-    "signed by the order's owner",
-    "sms": "pushing a secret with the token, signed by its owner; a task's secret only to a "
-    "worker that contributed to it (signed, checked on chain)",
-    "scheduler": "every call with the token, then a worker signs in with its wallet: "
-    "iexec-kit worker --scheduler <joined URL> --key ...",
-}
 
 
 class TaskTimeoutError(IexecKitError, TimeoutError):
@@ -311,24 +296,22 @@ class Node:
         once it runs), the token on every write, the chain behind the JSON-RPC filter."""
         if not self.config.listen:
             return
-        from iexec_kit.storage.lan import LanGate, Rules
+        from iexec_kit.storage.lan import LanGate
 
         storage = self.sb.storage
         gate = self.lan = LanGate(self.config.listen)
         chain_url = self.devnode.url if self.devnode is not None else self.chain_url
         ipfs = storage.daemon.api_url if storage.daemon else storage.ipfs.base
-        for key, title, upstream, rules in (
-            ("chain", "chain (JSON-RPC)", chain_url, Rules.JSONRPC),
-            ("ipfs", "IPFS API + gateway", ipfs, Rules.IPFS),
-            ("result_proxy", "result proxy", storage.proxy_url, Rules.WRITES),
-            ("market", "market API", self.market.url, Rules.WRITES),
-            ("sms", "SMS", self.sms.url, Rules.WRITES),
+        for key, upstream in (  # each one's title and rules: LAN_USES
+            ("chain", chain_url),
+            ("ipfs", ipfs),
+            ("result_proxy", storage.proxy_url),
+            ("market", self.market.url),
+            ("sms", self.sms.url),
         ):
-            gate.open(key, title, upstream, rules, LAN_USES[key])
+            gate.open(key, upstream)
         if storage.daemon and storage.daemon.gateway_server is not None:
-            gate.open(
-                "ipfs_gateway", "IPFS gateway", storage.gateway_url, Rules.IPFS, LAN_USES["ipfs"]
-            )
+            gate.open("ipfs_gateway", storage.gateway_url)
 
     def _lan_url(self, key: str, local: str | None, joined: bool = True) -> str | None:
         """A service's URL for the worker processes: its LAN front's (token joined) with
@@ -341,16 +324,7 @@ class Node:
     def _open_lan_scheduler(self) -> None:
         if self.lan is None or self.pool is None:
             return
-        from iexec_kit.storage.lan import Rules
-
-        self.lan.open(
-            "scheduler",
-            "scheduler API",
-            self.pool.url,
-            Rules.ALL,
-            LAN_USES["scheduler"],
-            port=self.config.scheduler_port,
-        )
+        self.lan.open("scheduler", self.pool.url, port=self.config.scheduler_port)
 
     def _open_for_business(self) -> None:
         """Stakes deposited, the app's and the workerpool's orders signed and published."""

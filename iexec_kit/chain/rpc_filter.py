@@ -1,10 +1,10 @@
 """Which JSON-RPC methods a chain opened to a LAN answers (``iexec-kit node --listen``).
 
 A Hardhat dev node holds unlocked, funded accounts and answers methods that rewrite the whole
-chain (``hardhat_setBalance``, ``evm_revert``, ...). Over a LAN the kit's filtering proxy
-(:mod:`iexec_kit.storage.lan`) lets through only reads and ``eth_sendRawTransaction`` (a
-transaction its sender signed), and refuses the rest with a JSON-RPC error saying which method
-and why. This module is the policy alone, plain data and one function::
+chain (``hardhat_setBalance``, ``evm_revert``, ...). This module is the chain's LAN policy alone,
+plain data and one function: which methods are reads, which are writes that ask the workshop's
+token, which are refused and why. The chain's LAN front (:mod:`iexec_kit.storage.lan`) applies
+it; :data:`iexec_kit.storage.lan_policy.LAN_USES` says it in words (the banner, the README)::
 
     verdict("eth_call")             # Verdict("eth_call", "read", "")
     verdict("eth_sendTransaction")  # Verdict(..., "refused", "it signs with the node's ...")

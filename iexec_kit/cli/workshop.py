@@ -92,14 +92,14 @@ def scheduler(
     front = None
     try:
         if lan is not None:
-            from iexec_kit.storage.lan import LanFront, Rules, check_listen
+            from iexec_kit.storage.lan import LAN_USES, LanFront, check_listen
 
             front = LanFront(
                 "scheduler",
                 service.url,
                 host=check_listen(listen),
                 token=lan["token"],
-                rules=Rules.ALL,
+                rules=LAN_USES["scheduler"].rules,
                 port=port,
             ).start()
             typer.secho(

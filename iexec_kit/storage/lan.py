@@ -6,20 +6,12 @@ service and asks the workshop's token for every write. The token travels in the 
 *joined URL* ``http://HOST:PORT/t/<token>``, which any HTTP or JSON-RPC client keeps as it is) or
 in an ``X-Iexec-Kit-Token`` header; the front strips it before forwarding.
 
-What counts as a write (:class:`Rules`):
-
-- ``JSONRPC`` (the chain): each call's method goes through :mod:`iexec_kit.chain.rpc_filter`:
-  reads pass, ``eth_sendRawTransaction`` needs the token, the rest (``eth_sendTransaction``,
-  ``eth_sign*``, ``personal_*``, ``hardhat_*``, ``evm_*``, ``debug_*``, ...) is refused with a
-  JSON-RPC error naming the method and the reason; batches are filtered call by call;
-- ``IPFS``: the gateway (``GET /ipfs/...``) and the Kubo API's reads (cat, get, ls, block get
-  and stat, pin ls, version, id) stay open; every other API call (add, pin add/rm) needs it;
-- ``WRITES`` (result proxy, market API, SMS): GET and HEAD stay open, any other method needs it
-  (on top of the signatures those services check themselves);
-- ``ALL`` (the scheduler): every call needs it (then the worker signs in with its wallet).
+What each front lets a LAN user do without the token, with it, and never is one list,
+:data:`iexec_kit.storage.lan_policy.LAN_USES` (the start banner and the README's table are made
+from it). A JSON-RPC batch is filtered call by call and answered call by call (:func:`rpc_answers`).
 
     gate = LanGate("0.0.0.0")                      # a fresh token, the LAN address found
-    gate.open("chain", "chain (JSON-RPC)", "http://127.0.0.1:8545", Rules.JSONRPC)
+    gate.open("chain", "http://127.0.0.1:8545")    # its title and rules: LAN_USES["chain"]
     gate.joined("chain")                           # http://192.168.1.10:41234/t/<token>
     gate.stop()
 """
@@ -30,8 +22,8 @@ import hmac
 import json
 import secrets
 import socket
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
 from iexec_kit.chain.rpc_filter import (
@@ -41,24 +33,13 @@ from iexec_kit.chain.rpc_filter import (
     verdict,
 )
 from iexec_kit.errors import KitValueError
+from iexec_kit.storage.lan_policy import IPFS_READS, LAN_USES, Rules, needs_token
+from iexec_kit.storage.server import HttpService
 
 #: the joined URL's path segment before the token: http://HOST:PORT/t/<token>/...
 TOKEN_SEGMENT = "t"
 #: the header that may carry the token instead
 TOKEN_HEADER = "x-iexec-kit-token"
-#: the Kubo API's calls that only read (the others need the token over the LAN)
-IPFS_READS = frozenset(
-    {
-        "/api/v0/cat",
-        "/api/v0/get",
-        "/api/v0/ls",
-        "/api/v0/block/get",
-        "/api/v0/block/stat",
-        "/api/v0/pin/ls",
-        "/api/v0/version",
-        "/api/v0/id",
-    }
-)
 #: the largest JSON-RPC body the chain's front reads (a batch, a contract deployment)
 MAX_RPC_BODY = 8 * 1024 * 1024
 #: seconds the front waits for its service (an upload, a slow eth_call)
@@ -77,16 +58,16 @@ _HOP_BY_HOP = {
     "content-length",
     TOKEN_HEADER,
 }
-_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class Rules(Enum):
-    """Which calls need the workshop's token (see the module docstring)."""
-
-    JSONRPC = "jsonrpc"
-    IPFS = "ipfs"
-    WRITES = "writes"
-    ALL = "all"
+#: the JSON-RPC error code of a call the chain behind the front left without an answer
+UPSTREAM_CODE = -32603
+_JSON_TYPES = {
+    dict: "object",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def new_token() -> str:
@@ -162,9 +143,14 @@ def _token_sentence(what: str) -> str:
     )
 
 
-class LanFront:
+class LanFront(HttpService):
     """One service opened to the LAN: a reverse proxy on ``host`` forwarding to ``upstream``
-    (a loopback URL), which asks ``token`` for what ``rules`` call a write."""
+    (a loopback URL), which asks ``token`` for what ``rules`` call a write. It is a
+    :class:`~iexec_kit.storage.server.HttpService` that may listen beyond the loopback
+    interface; its forwarding client lives on the server's loop and is closed when it stops."""
+
+    ALLOW_LAN = True  # what --listen asked for
+    LIFESPAN = True  # the forwarding client: opened at start, closed at stop, on the server's loop
 
     def __init__(
         self,
@@ -178,22 +164,19 @@ class LanFront:
         advertise: str | None = None,
     ):
         self.name, self.upstream = name, upstream.rstrip("/")
-        self.host, self.port, self.token, self.rules = host, port, token, rules
+        self.host, self.token, self.rules = host, token, rules
+        self.requested_port = port
         self.advertise = advertise or advertised_host(host)
+        self.SERVICE_NAME = f"lan-{name}"  # its server thread's name
         self.server = None
         self.refused: list[str] = []  # what it refused, newest last (a facilitator's glance)
 
-    def start(self) -> LanFront:
-        from iexec_kit.storage.server import BackgroundServer
+    def start(self, host: str | None = None, port: int | None = None) -> LanFront:
+        """Serve on ``host`` / ``port`` (by default the ones it was made with)."""
+        return super().start(host or self.host, self.requested_port if port is None else port)
 
-        self.server = BackgroundServer(
-            _front_app(self), self.host, self.port, name=f"lan-{self.name}", allow_lan=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
+    def http_app(self):
+        return _front_app(self)
 
     @property
     def url(self) -> str:
@@ -213,15 +196,7 @@ class LanFront:
     # ----- the policy, without HTTP -----------------------------------------------------------
     def needs_token(self, method: str, path: str) -> bool:
         """Whether an HTTP call (not JSON-RPC) needs the token under this front's rules."""
-        if self.rules is Rules.ALL:
-            return True
-        if self.rules is Rules.WRITES:
-            return method.upper() not in _READ_METHODS
-        if self.rules is Rules.IPFS:
-            if path.startswith("/api/"):
-                return path.rstrip("/") not in IPFS_READS
-            return method.upper() not in _READ_METHODS
-        return False  # JSON-RPC: decided call by call
+        return needs_token(self.rules, method, path)
 
     def token_ok(self, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(str(given).encode(), self.token.encode())
@@ -249,29 +224,101 @@ class LanFront:
         return (forward or None), refusals
 
 
-def _rpc_error(cid, code: int, message: str, method, reason: str) -> dict:
+def _rpc_error(cid, code: int, message: str, method, reason: str, **data) -> dict:
     return {
         "jsonrpc": "2.0",
         "id": cid,
-        "error": {"code": code, "message": message, "data": {"method": method, "reason": reason}},
+        "error": {
+            "code": code,
+            "message": message,
+            "data": {"method": method, "reason": reason, **data},
+        },
     }
 
 
-def _merge_batch(calls: list, forwarded: list, answers, refusals: dict) -> list:
-    """The batch's answers in the calls' order: the node's (matched by id) and the refusals."""
-    answers = answers if isinstance(answers, list) else []
-    by_id = {json.dumps(a.get("id")): a for a in answers if isinstance(a, dict)}
-    queue = list(answers)
-    out = []
+def _is_answer(a) -> bool:
+    """A well-formed JSON-RPC answer: an object with a result or (exclusive) an error object
+    carrying an integer code and a message."""
+    if not isinstance(a, dict) or ("result" in a) == ("error" in a):
+        return False
+    if "result" in a:
+        return True
+    err = a["error"]
+    return (
+        isinstance(err, dict)
+        and isinstance(err.get("code"), int)
+        and not isinstance(err.get("code"), bool)
+        and isinstance(err.get("message"), str)
+    )
+
+
+def _by_number(answers, n: int, batch: bool) -> tuple[dict, str, dict]:
+    """The upstream's answers to ``n`` calls the front numbered 0..n-1: ({number: answer}, why
+    a call has none, extra error data), every answer checked well-formed and claimed once."""
+    if not batch:
+        if _is_answer(answers) and "error" in answers and answers.get("id") is None:
+            answers = {**answers, "id": 0}  # an error about the one call sent (e.g. its shape)
+        answers = [answers]
+    elif isinstance(answers, dict) and _is_answer(answers) and "error" in answers:
+        err = answers["error"]
+        why = (
+            f"the chain behind this front answered the whole batch with one error "
+            f"({err['code']}: {err['message'][:200]}), none for this call"
+        )
+        return {}, why, {"upstream": {"code": err["code"], "message": err["message"][:200]}}
+    elif not isinstance(answers, list):
+        shown = _JSON_TYPES.get(type(answers), "value")
+        why = f"the chain behind this front answered the batch with a JSON {shown}, not a list"
+        return {}, why, {}
+    got: dict = {}
+    for a in answers:
+        number = a.get("id") if isinstance(a, dict) else None
+        if (
+            _is_answer(a)
+            and isinstance(number, int)
+            and not isinstance(number, bool)
+            and 0 <= number < n
+        ):
+            got.setdefault(number, a)  # a second answer to one call is not taken
+    why = (
+        f"the chain behind this front answered {len(got)} of the {n} calls it was sent "
+        "(well-formed, with the ids they were sent with), none for this one"
+        if batch
+        else "the chain behind this front gave no well-formed answer to this call"
+    )
+    return got, why, {}
+
+
+def rpc_answers(
+    calls: list,
+    forwarded: list,
+    answers,
+    refusals: dict,
+    *,
+    batch: bool = True,
+    problem: str | None = None,
+) -> list:
+    """One answer per call, in the calls' order: a refusal, or the upstream's answer to the
+    call (it was forwarded numbered by its position in ``forwarded``, so two calls that share
+    an id, or answers out of order, are not mixed up) with the caller's id back in it, or an
+    error saying why the upstream left it without one (``problem``: it did not answer at all).
+    A call without an id is answered too, with id null."""
+    if problem is not None:
+        got, why, extra = {}, problem, {}
+    else:
+        got, why, extra = _by_number(answers, len(forwarded), batch)
+    out, number = [], 0
     for i, call in enumerate(calls):
         if i in refusals:
             out.append(refusals[i])
             continue
-        key = json.dumps(call.get("id") if isinstance(call, dict) else None)
-        answer = by_id.pop(key, None) if key in by_id else (queue.pop(0) if queue else None)
-        if answer is not None and answer in queue:
-            queue.remove(answer)
-        out.append(answer)
+        cid, method = call.get("id"), call.get("method")  # forwarded: a JSON object
+        answer = got.get(number)
+        if answer is not None:
+            out.append({"jsonrpc": "2.0", **answer, "id": cid})
+        else:
+            out.append(_rpc_error(cid, UPSTREAM_CODE, why, method, "upstream", **extra))
+        number += 1
     return out
 
 
@@ -284,6 +331,12 @@ def _front_app(front: LanFront):
     from starlette.routing import Route
 
     state: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        if "client" in state:  # the server stops: its connections to the upstream close
+            await state.pop("client").aclose()
 
     def client() -> httpx.AsyncClient:
         if "client" not in state:  # created in the server's own event loop
@@ -385,35 +438,39 @@ def _front_app(front: LanFront):
                 _rpc_error(None, -32600, "a JSON-RPC call or a batch of them", None, "shape")
             )
         forward, refusals = front.filter_rpc(payload, has_token)
-        answers = None
-        if forward is not None:
+        batch = isinstance(payload, list)
+        calls = payload if batch else [payload]
+        forwarded = (forward or []) if batch else ([forward] if forward is not None else [])
+        answers, problem, status = None, None, 200
+        if forwarded:
+            numbered = [{**call, "id": n} for n, call in enumerate(forwarded)]
             try:
                 res = await client().post(
                     target,
-                    content=json.dumps(forward),
+                    content=json.dumps(numbered if batch else numbered[0]),
                     headers={"content-type": "application/json"},
                 )
                 answers = res.json()
             except (httpx.HTTPError, ValueError) as exc:
-                message = f"the chain behind this front does not answer: {exc}"
-                return JSONResponse(_rpc_error(None, -32603, message, None, "upstream"), 502)
-        if not isinstance(payload, list):
-            return JSONResponse(answers if forward is not None else refusals[0])
-        return JSONResponse(_merge_batch(payload, forward or [], answers, refusals))
+                problem = f"the chain behind this front does not answer: {exc}"
+                status = 502
+        out = rpc_answers(calls, forwarded, answers, refusals, batch=batch, problem=problem)
+        return JSONResponse(out if batch else out[0], status_code=status)
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     return Starlette(
         routes=[
             Route("/", handle, methods=methods),
             Route("/{path:path}", handle, methods=methods),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
 
 @dataclass
 class LanService:
     """One opened service: its key (as in node.json's urls), title, front, and what a LAN user
-    can do with it (the banner's sentence)."""
+    can do with it (the banner's sentence, from :data:`LAN_USES`)."""
 
     key: str
     title: str
@@ -430,20 +487,27 @@ class LanGate:
         self.advertise = advertise or advertised_host(self.listen)
         self.services: dict[str, LanService] = {}
 
-    def open(
-        self, key: str, title: str, upstream: str, rules: Rules, what: str, *, port: int = 0
-    ) -> LanFront:
-        """Start a front for the service at ``upstream``; returns it."""
+    def open(self, key: str, upstream: str, *, port: int = 0) -> LanFront:
+        """Start a front for the service ``key`` (its title and rules: :data:`LAN_USES`) at
+        ``upstream``; returns it."""
+        use = LAN_USES.get(key)
+        if use is None:
+            raise KitValueError(
+                "no LAN policy for this service",
+                expected=" or ".join(LAN_USES),
+                got=repr(key),
+                hint="add the service to LAN_USES in iexec_kit/storage/lan_policy.py",
+            )
         front = LanFront(
             key,
             upstream,
             host=self.listen,
             token=self.token,
-            rules=rules,
+            rules=use.rules,
             port=port,
             advertise=self.advertise,
         ).start()
-        self.services[key] = LanService(key, title, front, what)
+        self.services[key] = LanService(key, use.title, front, use.what)
         return front
 
     def url(self, key: str) -> str:
@@ -472,15 +536,18 @@ class LanGate:
 
 __all__ = [
     "IPFS_READS",
+    "LAN_USES",
     "TOKEN_HEADER",
     "TOKEN_SEGMENT",
     "LanFront",
     "LanGate",
     "LanService",
     "Rules",
+    "UPSTREAM_CODE",
     "advertised_host",
     "check_listen",
     "join_token",
     "new_token",
+    "rpc_answers",
     "split_token",
 ]

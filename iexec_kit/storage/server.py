@@ -106,11 +106,14 @@ class BackgroundServer:
         *,
         name: str = "http",
         allow_lan: bool = False,
+        lifespan: bool = False,
     ):
-        # allow_lan: a workshop's scheduler, opened to a LAN on purpose (``--listen``); every
-        # other service stays on the loopback interface
+        # allow_lan: a workshop's LAN front, opened to a LAN on purpose (``--listen``); every
+        # other service stays on the loopback interface. lifespan: the app's ASGI lifespan runs
+        # (its startup and shutdown, on the server's own loop: what it opened there, it closes)
         host = host if allow_lan and host else check_loopback(host)
         self.app, self.host, self.requested_port, self.name = app, host, port, name
+        self.lifespan = lifespan
         self.port: int | None = None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -145,7 +148,7 @@ class BackgroundServer:
         config = uvicorn.Config(
             self.app,
             log_level="warning",
-            lifespan="off",
+            lifespan="on" if self.lifespan else "off",
             timeout_graceful_shutdown=2,
             http=_timed_h11(),
             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
@@ -210,12 +213,16 @@ class BackgroundServer:
 
 class HttpService:
     """What every kit service with an HTTP API shares (the result proxy, the SMS, the market
-    API): ``start(host, port)`` serves :meth:`http_app` in a :class:`BackgroundServer` (loopback
-    only; port 0: a free one), ``stop()`` is idempotent, ``url`` is where it listens, and
-    ``with service:`` starts and stops it."""
+    API, a LAN front): ``start(host, port)`` serves :meth:`http_app` in a
+    :class:`BackgroundServer` (loopback only; port 0: a free one), ``stop()`` is idempotent,
+    ``url`` and ``port`` are where it listens, and ``with service:`` starts and stops it."""
 
     #: the server thread's name
     SERVICE_NAME = "service"
+    #: whether it may listen beyond the loopback interface (a workshop's LAN front, asked for)
+    ALLOW_LAN = False
+    #: whether its app has an ASGI lifespan to run (startup and shutdown on the server's loop)
+    LIFESPAN = False
     server: BackgroundServer | None = None
 
     def http_app(self):  # pragma: no cover - every service defines it
@@ -224,7 +231,14 @@ class HttpService:
     def start(self, host: str = "127.0.0.1", port: int = 0):
         if self.server is not None and self.server.running:
             return self  # already serving
-        self.server = BackgroundServer(self.http_app(), host, port, name=self.SERVICE_NAME)
+        self.server = BackgroundServer(
+            self.http_app(),
+            host,
+            port,
+            name=self.SERVICE_NAME,
+            allow_lan=self.ALLOW_LAN,
+            lifespan=self.LIFESPAN,
+        )
         self.server.start()
         return self
 
@@ -235,6 +249,11 @@ class HttpService:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def port(self) -> int | None:
+        """The port it listens on (None before :meth:`start`)."""
+        return self.server.port if self.server is not None else None
 
     def __enter__(self):
         return self.start()
