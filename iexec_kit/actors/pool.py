@@ -939,7 +939,7 @@ def _fetch_retry(worker, spec: TaskSpec, fetching, log):
     contribution after it is refused), each retry said in the worker's log."""
     try:
         left = worker.hub.task(spec.taskid).contribution_deadline - worker.hub.chain.now()
-    except Exception:  # noqa: BLE001 - the chain away for a moment: the patience alone bounds it
+    except (IexecKitError, OSError):  # the chain away for a moment: the patience alone bounds it
         left = fetching.patience
     prefix = f"{worker.name}: input of task {spec.taskid[:10]}..: "
     return replace(fetching.within(left), log=lambda line: log(prefix + line))
