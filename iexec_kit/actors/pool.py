@@ -42,7 +42,10 @@ deposits its stake if needed, asks for work, computes with the process or Docker
 contributes, reveals and uploads on its own wallet. An upload that cannot reach the storage
 (the result proxy down, a timeout) is retried with a growing delay while the task is REVEALING;
 the scheduler waits for it meanwhile, and past the task's final deadline the task is claimed
-(FAILED: the requester refunded, the stakes unlocked, nothing lost). The requester's
+(FAILED: the requester refunded, the stakes unlocked, nothing lost). An input whose source is
+unreachable (the node's IPFS gateway down for a while) is fetched again with a growing delay
+(:class:`~iexec_kit.compute.fetch.FetchRetry`) for ``fetch_patience`` seconds, never past the
+task's contribution deadline; only then is the compute reported failed. The requester's
 result-proxy token is read from the SMS for the task, signed by the worker (the SMS checks on
 chain that it contributed): the scheduler never holds it.
 """
@@ -56,7 +59,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from iexec_kit.actors.events import EventStream, WorkerFailed
@@ -769,9 +772,12 @@ def run_worker(
     stop: threading.Event | None = None,
     log=print,
     poll: float = 0.3,
+    fetch_patience: float | None = None,
 ) -> int:
     """One worker in this process, until ``stop`` (see the module docstring). Returns an exit
-    code: 0 stopped, 3 refused by the scheduler, 70 the ``crashing`` behaviour died."""
+    code: 0 stopped, 3 refused by the scheduler, 70 the ``crashing`` behaviour died.
+    ``fetch_patience``: seconds an unreachable input source is retried (default
+    :data:`~iexec_kit.compute.fetch.FETCH_PATIENCE`, 60 s)."""
     import requests
     from eth_account import Account
 
@@ -780,6 +786,7 @@ def run_worker(
     from iexec_kit.chain.deploy import Deployment
     from iexec_kit.chain.node import Chain
     from iexec_kit.compute import get_runner
+    from iexec_kit.compute.fetch import FETCH_PATIENCE, FetchRetry
     from iexec_kit.poco.hub import Hub
     from iexec_kit.storage.remote import RemoteStorage
 
@@ -807,6 +814,8 @@ def run_worker(
         participant, hub, app_dir=app_dir, folder=folder, behaviour=b, runner=run, stream=stream
     )
     worker.storage = storage
+    patience = FETCH_PATIENCE if fetch_patience is None else fetch_patience
+    fetching = FetchRetry(patience=patience, wait=stop.wait)
     if stake:
         worker.ensure_stake(stake)
     while not stop.is_set():
@@ -857,7 +866,8 @@ def run_worker(
                 if not notices and time.monotonic() - asked < wait / 2:
                     stop.wait(poll)  # back too soon with nothing (a scheduler without long polls)
                 continue
-            if _compute_and_contribute(worker, client, work, delay, stop) == "crashed":
+            done = _compute_and_contribute(worker, client, work, delay, stop, fetching, log)
+            if done == "crashed":
                 log(f"{name}: died while running the app (behaviour: crashing)")
                 return 70
         except WorkerRefusedError as exc:
@@ -888,10 +898,15 @@ def _retry(fn, stop, log, what: str):
     return None
 
 
-def _compute_and_contribute(worker, client: SchedulerClient, work: dict, delay, stop) -> str:
+def _compute_and_contribute(
+    worker, client: SchedulerClient, work: dict, delay, stop, fetching=None, log=print
+) -> str:
     spec = spec_from_json(work["task"])
     authorization = bytes.fromhex(work["workerpoolAuthorization"]["signature"][2:])
-    comp = worker.compute(spec)
+    retry = None
+    if fetching is not None:
+        retry = _fetch_retry(worker, spec, fetching, log)
+    comp = worker.compute(spec, fetch_retry=retry)
     worker.emit_computed(comp)
     if worker.behaviour == Behaviour.CRASHING:
         return "crashed"
@@ -917,6 +932,17 @@ def _compute_and_contribute(worker, client: SchedulerClient, work: dict, delay, 
     receipt = worker.contribute(spec, authorization)
     client.update(spec.taskid, "CONTRIBUTED" if receipt is not None else "CONTRIBUTE_FAILED")
     return "contributed" if receipt is not None else "failed"
+
+
+def _fetch_retry(worker, spec: TaskSpec, fetching, log):
+    """The worker's input patience for this task: never past its contribution deadline (a
+    contribution after it is refused), each retry said in the worker's log."""
+    try:
+        left = worker.hub.task(spec.taskid).contribution_deadline - worker.hub.chain.now()
+    except (IexecKitError, OSError):  # the chain away for a moment: the patience alone bounds it
+        left = fetching.patience
+    prefix = f"{worker.name}: input of task {spec.taskid[:10]}..: "
+    return replace(fetching.within(left), log=lambda line: log(prefix + line))
 
 
 _STAKES: dict[str, int] = {}

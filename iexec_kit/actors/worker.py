@@ -165,8 +165,10 @@ class Worker:
         return self.hub.deposit(self.participant, missing) if missing > 0 else None
 
     # ----- compute (no chain access: may run in a thread) ------------------------------------
-    def compute(self, spec: TaskSpec) -> Computation:
-        """Fetch the inputs, run the app, compute the digest; behaviours alter the result here."""
+    def compute(self, spec: TaskSpec, *, fetch_retry=None) -> Computation:
+        """Fetch the inputs, run the app, compute the digest; behaviours alter the result here.
+        ``fetch_retry`` (a :class:`~iexec_kit.compute.fetch.FetchRetry`): how long an
+        unreachable input source is waited for (default: the runner's, not at all)."""
         started = time.monotonic()
         out = self.folder / spec.taskid[2:14] / "iexec_out"
         if out.parent.exists():
@@ -192,6 +194,7 @@ class Worker:
             "IEXEC_BOT_FIRST_INDEX": str(spec.bot_first),
             "IEXEC_BOT_TASK_INDEX": str(spec.idx - spec.bot_first),
         }
+        retry = {} if fetch_retry is None else {"fetch_retry": fetch_retry}
         try:
             result = self.runner.run(
                 self.app_dir,
@@ -201,6 +204,7 @@ class Worker:
                 timeout=spec.timeout,
                 out_dir=out,
                 allow_local=False,  # a requester's deal: never the worker's own files
+                **retry,
             )
             if self.behaviour in (Behaviour.CHEATER, Behaviour.COLLUDING):
                 self._tamper(result.deterministic_path)

@@ -165,6 +165,14 @@ def worker(
         Path(".sandbox/worker"), "--folder", help="Where the worker computes."
     ),
     delay: float = typer.Option(5.0, "--delay", help="Seconds a slow worker waits to contribute."),
+    fetch_patience: float | None = typer.Option(
+        None,
+        "--fetch-patience",
+        min=0,
+        help="Seconds to keep retrying a task's input while its source (the node's IPFS) is "
+        "unreachable, never past the task's contribution deadline (default: "
+        "iexec_kit.compute.fetch.FETCH_PATIENCE).",
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
@@ -211,5 +219,6 @@ def worker(
         delay=delay,
         stop=stop,
         log=say,
+        fetch_patience=fetch_patience,
     )
     raise typer.Exit(code)

@@ -21,10 +21,11 @@ from iexec_kit.compute.errors import (
     DockerUnavailableError,
     InputFetchError,
     InputTooLargeError,
+    InputUnreachableError,
     LocalInputRefusedError,
     OutputTooLargeError,
 )
-from iexec_kit.compute.fetch import FetchedInput, fetch_inputs
+from iexec_kit.compute.fetch import FetchedInput, FetchRetry, fetch_inputs
 from iexec_kit.compute.runner import Runner, RunResult, load_manifest
 
 __all__ = [
@@ -35,7 +36,9 @@ __all__ = [
     "DockerRunner",
     "DockerUnavailableError",
     "FetchedInput",
+    "FetchRetry",
     "InputFetchError",
+    "InputUnreachableError",
     "LocalInputRefusedError",
     "InputTooLargeError",
     "OutputTooLargeError",

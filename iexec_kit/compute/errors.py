@@ -18,6 +18,18 @@ class InputTooLargeError(InputFetchError):
     """An input file is larger than the runner's input limit."""
 
 
+class InputUnreachableError(InputFetchError):
+    """An input's source did not answer: a connection refused or reset, a connect timeout, HTTP
+    502/503/504 (see :func:`~iexec_kit.compute.fetch.unreachable_reason`). Another try later may
+    work: a worker retries it for a while (:class:`~iexec_kit.compute.fetch.FetchRetry`).
+    ``where`` names the source ("the IPFS gateway at 127.0.0.1:5001"), ``reason`` why, in words.
+    """
+
+    def __init__(self, message: str, *, where: str = "", reason: str = "", **kw):
+        self.where, self.reason = where, reason
+        super().__init__(message, **kw)
+
+
 class LocalInputRefusedError(InputFetchError):
     """An input names a file of the machine that runs the app, and the fetch policy forbids it
     (a worker serving someone else's deal fetches only remote inputs: http(s), IPFS)."""

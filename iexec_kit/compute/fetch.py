@@ -8,18 +8,35 @@ Every input has a size limit and a content check (not empty; optionally a PNG/JP
 Local inputs (a path, ``file://``) are a policy: ``allow_local`` is False by default, as for a
 worker serving someone else's deal (a requester must not make it read the worker's own files);
 only the owner running an app on their own machine (``iexec-kit app run``) passes True.
+
+A source that does not answer (the node's IPFS gateway restarting, a LAN front whose upstream is
+down) is *unreachable*, which another try may cure: :func:`unreachable_reason` is the one rule of
+which failures those are. With a :class:`FetchRetry` (a worker process passes one) such a fetch
+is tried again with a growing wait for a bounded patience, each retry said in words; without one
+(the default) it fails at once, as every other failure (404, too large, not an image) always
+does.
 """
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
+import socket
+import time
 import urllib.parse
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
-from iexec_kit.compute.errors import InputFetchError, InputTooLargeError, LocalInputRefusedError
+from iexec_kit.compute.errors import (
+    InputFetchError,
+    InputTooLargeError,
+    InputUnreachableError,
+    LocalInputRefusedError,
+)
+from iexec_kit.errors import IexecKitError
 
 #: Default limit per input file.
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -40,6 +57,183 @@ _SIGNATURES = {
 
 #: Seconds an http(s) input may take to download in all (each read has its own timeout).
 DOWNLOAD_DEADLINE = 120.0
+#: Seconds an http(s) connection may take to open (a LAN host that is down, not refusing).
+CONNECT_TIMEOUT = 10.0
+
+#: Seconds a worker process keeps retrying an unreachable input in all, by default.
+FETCH_PATIENCE = 60.0
+#: The retries' wait: the first, doubled after each try up to the longest (seconds).
+FETCH_BACKOFF = (0.5, 5.0)
+
+
+# ----- the one rule: which failures are worth another try ------------------------------------
+#: HTTP answers that mean "what stands before the content is there, what is behind is not, for
+#: now" (a gateway or a LAN front whose upstream is down, a node starting up).
+TRANSIENT_STATUS = frozenset({502, 503, 504})
+
+_UNREACHABLE_ERRNO = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EPIPE: "connection closed",
+    errno.EHOSTUNREACH: "no route to the host",
+    errno.ENETUNREACH: "network unreachable",
+}
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what lies under it: causes, contexts, and the errors requests and urllib3
+    wrap (in ``args``, ``reason``)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo and len(seen) < 32:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why a fetch's source is unreachable, in a few words ("connection refused", "HTTP 503
+    Service Unavailable", "no answer while connecting"), or None when another try would get the
+    same answer (a 404, a bad host name, a TLS error, a server that answered too slowly, and
+    every check of the kit's: too large, not an image, a refused local path, a bad URL).
+
+    The one rule of which failures a worker retries; it reads the whole chain of the error (a
+    kit error raised from a requests error counts as the requests error)."""
+    import requests  # lazy: requests and urllib3 are imported by whoever raised them
+    import urllib3.exceptions as u3
+
+    chain = list(_chain(exc))
+    for e in chain:
+        if isinstance(e, InputUnreachableError):
+            return e.reason
+    final = (requests.exceptions.SSLError, u3.SSLError, socket.gaierror, InputFetchError)
+    final += (getattr(u3, "NameResolutionError", socket.gaierror), requests.exceptions.InvalidURL)
+    final += (requests.ReadTimeout, u3.ReadTimeoutError)
+    if any(isinstance(e, final) for e in chain):
+        return None
+    for e in chain:
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        if isinstance(e, requests.HTTPError) and status is not None:
+            if status not in TRANSIENT_STATUS:
+                return None
+            return f"HTTP {status} {e.response.reason or ''}".strip()
+        if isinstance(e, OSError) and not isinstance(e, IexecKitError):
+            if e.errno in _UNREACHABLE_ERRNO:
+                return _UNREACHABLE_ERRNO[e.errno]
+        if isinstance(e, requests.ConnectTimeout) or (
+            isinstance(e, u3.ConnectTimeoutError) and not isinstance(e, u3.NewConnectionError)
+        ):
+            return "no answer while connecting"
+    for e in chain:  # a connection lost in another way (closed before an answer, mid-download)
+        if isinstance(e, requests.ConnectionError | u3.ProtocolError) or (
+            isinstance(e, ConnectionError) and not isinstance(e, IexecKitError)
+        ):
+            return "connection lost"
+    return None
+
+
+def _where(source: str) -> str:
+    """The source's server, as a learner reads it (no path: a LAN front's token stays out)."""
+    if _IPFS.match(source):
+        return "IPFS"
+    parts = urllib.parse.urlparse(source)
+    host = parts.netloc.rpartition("@")[2]
+    if parts.path.startswith(("/ipfs/", "/ipns/")):
+        return f"the IPFS gateway at {host}"
+    return f"the server at {host}"
+
+
+def _unreachable(source: str, reason: str) -> InputUnreachableError:
+    where = _where(source)
+    return InputUnreachableError(
+        f"could not fetch input {source}: {where} is unreachable ({reason})",
+        expected=f"{where} answering",
+        got=reason,
+        hint="start it (the kit's IPFS runs with the node), or check the URL; nothing outside "
+        "127.0.0.1 and your LAN is reachable offline",
+        where=where,
+        reason=reason,
+    )
+
+
+def _secs(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
+@dataclass(frozen=True)
+class FetchRetry:
+    """How a fetch waits out an unreachable source (:func:`unreachable_reason`): tried again
+    after ``first`` seconds, the wait doubling up to ``longest``, until ``patience`` seconds have
+    passed since the first try. ``log(line)`` hears each retry in words; ``wait(seconds)``
+    sleeps (a stop Event's ``wait``: when it returns True the fetch gives up at once).
+
+    >>> fetch_inputs(urls, dest, retry=FetchRetry(patience=30, log=print))
+    """
+
+    patience: float = FETCH_PATIENCE
+    first: float = FETCH_BACKOFF[0]
+    longest: float = FETCH_BACKOFF[1]
+    log: Callable[[str], None] | None = None
+    wait: Callable[[float], object] | None = None
+
+    def __post_init__(self):
+        if not (self.patience >= 0 and 0 < self.first <= self.longest):
+            from iexec_kit.errors import KitValueError
+
+            raise KitValueError(
+                "a fetch's patience and backoff",
+                expected="patience >= 0 and 0 < first <= longest (seconds)",
+                got=f"patience {self.patience}, first {self.first}, longest {self.longest}",
+                hint=f"e.g. FetchRetry(patience={FETCH_PATIENCE:g}) with the default backoff",
+            )
+
+    def within(self, seconds: float) -> FetchRetry:
+        """The same, with a patience of at most ``seconds`` (e.g. what is left before the task's
+        contribution deadline)."""
+        return replace(self, patience=max(0.0, min(self.patience, seconds)))
+
+
+def _patiently(read: Callable[[], bytes], source: str, retry: FetchRetry | None) -> bytes:
+    """``read()``, tried again while its source is unreachable, as ``retry`` says."""
+    started, attempt = time.monotonic(), 1
+    delay = retry.first if retry else 0.0
+    while True:
+        try:
+            return read()
+        except InputUnreachableError as exc:
+            if retry is None:
+                raise
+            elapsed = time.monotonic() - started
+            left = retry.patience - elapsed
+            stopped = False
+            if left > 0:
+                pause = min(delay, left)
+                if retry.log is not None:
+                    retry.log(
+                        f"{exc.where} is unreachable ({exc.reason}), retrying in "
+                        f"{_secs(pause)} s (attempt {attempt + 1})"
+                    )
+                stopped = (retry.wait or time.sleep)(pause) is True
+                if not stopped:
+                    attempt, delay = attempt + 1, min(delay * 2, retry.longest)
+                    continue
+            elapsed = time.monotonic() - started
+            raise InputUnreachableError(
+                f"input {source}: {exc.where} stayed unreachable; tried {attempt} time"
+                f"{'s' if attempt > 1 else ''} over {_secs(elapsed)} s"
+                + (", then the worker stopped" if stopped else ""),
+                expected=f"{exc.where} answering within {_secs(retry.patience)} s",
+                got=f"the last try: {exc.reason}",
+                hint="check that the node's IPFS (or the URL's server) runs and that this machine "
+                "reaches it, then buy the task again; a worker waits longer with `iexec-kit "
+                "worker --fetch-patience SECONDS`",
+                where=exc.where,
+                reason=exc.reason,
+            ) from None
 
 
 def sniff(head: bytes) -> str:
@@ -126,16 +320,19 @@ def _too_large(source: str, limit: int, got: str) -> InputTooLargeError:
 
 def _read_http(url: str, limit: int, timeout: float, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
     """GET ``url`` with a cap on its size, ``timeout`` seconds per read, and ``deadline`` seconds
-    for the whole download (a server trickling bytes cannot hold a worker forever)."""
-    import time
-
+    for the whole download (a server trickling bytes cannot hold a worker forever). An
+    unreachable server raises :class:`InputUnreachableError` (see :func:`unreachable_reason`)."""
     import requests  # lazy: only http inputs need it
+    import urllib3.exceptions as u3
 
     started = time.monotonic()
 
     try:
-        with requests.get(url, stream=True, timeout=timeout) as r:
+        with requests.get(url, stream=True, timeout=(min(timeout, CONNECT_TIMEOUT), timeout)) as r:
             if r.status_code != 200:
+                answer = requests.HTTPError(f"HTTP {r.status_code} {r.reason}", response=r)
+                if (reason := unreachable_reason(answer)) is not None:
+                    raise _unreachable(url, reason)
                 raise InputFetchError(
                     f"could not download input {url}",
                     expected="HTTP 200",
@@ -158,13 +355,15 @@ def _read_http(url: str, limit: int, timeout: float, deadline: float = DOWNLOAD_
                         hint="serve the file from a faster source, or put it on IPFS",
                     )
             return bytes(buf)
-    except requests.RequestException as exc:
+    except (requests.RequestException, u3.HTTPError, OSError) as exc:
+        if (reason := unreachable_reason(exc)) is not None:
+            raise _unreachable(url, reason) from None
         raise InputFetchError(
             f"could not download input {url}",
-            expected="a reachable http(s) URL",
+            expected=f"a reachable http(s) URL that answers within {_secs(timeout)} s per read",
             got=f"{type(exc).__name__}: {exc}",
-            hint="start the server or use a local path; nothing outside 127.0.0.1 is reachable "
-            "offline",
+            hint="check the URL and its server; nothing outside 127.0.0.1 and your LAN is "
+            "reachable offline",
         ) from None
 
 
@@ -194,9 +393,11 @@ def _read_ipfs(source: str, ipfs_cat: IpfsCat | None, limit: int) -> bytes:
                     raise _too_large(source, limit, f"more than {limit} bytes received")
         else:
             data = ipfs_cat(path)
-    except InputTooLargeError:
+    except InputFetchError:
         raise
     except Exception as exc:  # noqa: BLE001  (any storage failure becomes a fetch error)
+        if (reason := unreachable_reason(exc)) is not None:
+            raise _unreachable(source, reason) from None
         raise InputFetchError(
             f"could not fetch {source} from IPFS",
             expected="content the IPFS node holds",
@@ -218,6 +419,7 @@ def fetch_inputs(
     timeout: float = 30.0,
     deadline: float = DOWNLOAD_DEADLINE,
     allow_local: bool = False,
+    retry: FetchRetry | None = None,
 ) -> list[FetchedInput]:
     """Fetch every input into ``dest`` (created); return them in order.
 
@@ -225,7 +427,9 @@ def fetch_inputs(
     refuses anything whose first bytes are not PNG or JPEG, before the app ever runs.
     ``timeout`` bounds each read of an http(s) input and ``deadline`` its whole download.
     ``allow_local``: whether paths and ``file://`` inputs may be read (default False: only
-    remote inputs; every input is checked before any is fetched).
+    remote inputs; every input is checked before any is fetched). ``retry``: how long an
+    unreachable source is waited for (None: not at all, the first failure raises
+    :class:`InputUnreachableError`); any other failure raises at once.
     """
     sources = check_sources(sources, allow_local=allow_local)
     dest = Path(dest)
@@ -238,9 +442,11 @@ def fetch_inputs(
         taken.add(name)
         target = dest / name
         if _IPFS.match(source):
-            target.write_bytes(_read_ipfs(source, ipfs_cat, max_bytes))
+            read = partial(_read_ipfs, source, ipfs_cat, max_bytes)
+            target.write_bytes(_patiently(read, source, retry))
         elif source.startswith(("http://", "https://")):
-            target.write_bytes(_read_http(source, max_bytes, timeout, deadline))
+            read = partial(_read_http, source, max_bytes, timeout, deadline)
+            target.write_bytes(_patiently(read, source, retry))
         else:
             local = Path(
                 urllib.parse.unquote(source[len("file://") :])

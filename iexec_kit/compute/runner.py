@@ -28,6 +28,7 @@ from iexec_kit.compute.errors import AppExecutionError, AppNotFoundError
 from iexec_kit.compute.fetch import (
     MAX_INPUT_BYTES,
     FetchedInput,
+    FetchRetry,
     IpfsCat,
     check_sources,
     fetch_inputs,
@@ -209,6 +210,7 @@ class Runner(ABC):
         require_image: bool = False,
         check: bool = True,
         allow_local: bool | None = None,
+        fetch_retry: FetchRetry | None = None,
     ) -> RunResult:
         """Run ``app`` on ``inputs`` (paths or URLs) with ``args`` (iexec_args) and extra ``env``.
 
@@ -219,6 +221,9 @@ class Runner(ABC):
         OutputTooLargeError, a bad input InputFetchError. ``allow_local`` (default: the
         runner's) says whether local paths and ``file://`` inputs may be read; when not, a local
         input raises LocalInputRefusedError before anything is read or created.
+        ``fetch_retry``: how long an unreachable input source is waited for (a
+        :class:`~iexec_kit.compute.fetch.FetchRetry`; default: not at all, as for your own run;
+        a worker process passes its patience).
         """
         allow_local = self.allow_local if allow_local is None else allow_local
         inputs = check_sources(inputs, allow_local=allow_local)
@@ -240,6 +245,7 @@ class Runner(ABC):
             max_bytes=self.max_input_bytes,
             require_image=require_image,
             allow_local=allow_local,
+            retry=fetch_retry,
         )
         started = time.monotonic()
         try:

@@ -2,7 +2,7 @@
 costs seconds): a worker SIGKILLed before it contributes and one SIGKILLed after it contributed
 but before it revealed (its stake where PoCo puts it), a worker that joins after the deal was
 matched, a worker that reports what it never committed, the result proxy unreachable for a
-while.
+while, the node's IPFS (which serves the task's input) unreachable for a while.
 
 Each test starts the worker processes it needs, on wallets of its own, and stops them at its end,
 waiting until the scheduler counts them as gone: tests do not depend on one another or on their
@@ -28,10 +28,10 @@ PING_TIMEOUT = 3
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    """One node for the module: 11 worker wallets, the scheduler's API, no worker running."""
+    """One node for the module: 12 worker wallets, the scheduler's API, no worker running."""
     need_hardhat()
     config = NodeConfig(
-        workers=11, workerpool="processes", behaviours=("honest",), ping_timeout=PING_TIMEOUT
+        workers=12, workerpool="processes", behaviours=("honest",), ping_timeout=PING_TIMEOUT
     )
     with Node(tmp_path_factory.mktemp("faults"), config=config).start() as n:
         first = n.worker_procs.pop()  # the node starts one: this module starts its own
@@ -254,3 +254,44 @@ def test_the_result_proxy_unreachable_for_a_while_the_upload_is_retried(node, wo
     assert wait_done(node, deal, 60, what=lambda: logs(node)) == [TaskStatus.COMPLETED]
     assert node.sb.storage.proxy.has_result(deal.task_id(0))
     assert _log(node, "worker11").count("storage is unreachable") >= 2  # retried
+
+
+def test_the_nodes_ipfs_unreachable_for_a_while_the_input_fetch_is_retried(node, workers, tmp_path):
+    """The node's IPFS (its API server, which also serves the gateway the sample input's URL
+    names) stops before the deal; worker12 is given the task and cannot fetch the input: it
+    retries with a growing delay and says so in words. IPFS comes back on the same port a few
+    seconds later: the fetch goes through on that same attempt, no failed compute is reported,
+    the task goes to no other worker, and it completes with worker12's contribution."""
+    from iexec_kit.actors.pool import _fetch_retry
+    from iexec_kit.actors.worker import Worker
+    from iexec_kit.compute.fetch import FetchRetry
+    from iexec_kit.sandbox import DEMO_APP_DIR
+
+    ipfs = node.sb.storage.daemon.api_server
+    assert node.info.sample_input.startswith(ipfs.url + "/ipfs/")
+    port, where = ipfs.port, f"the IPFS gateway at 127.0.0.1:{ipfs.port}"
+    workers("worker12")
+    registered(node, "worker12")
+    ipfs.stop()
+    try:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(node.info.sample_input, timeout=2)
+        deal = buy(node, volume=1, trust=1)
+        retried = f"{where} is unreachable (connection refused), retrying in"
+        wait_for(lambda: _log(node, "worker12").count(retried) >= 3, 60, "three fetch retries")
+    finally:
+        ipfs.requested_port = port
+        ipfs.start()
+    tid = deal.task_id(0)
+    left = node.sb.hub.task(tid).contribution_deadline - node.sb.chain.now()
+    assert wait_done(node, deal, 60, what=lambda: logs(node)) == [TaskStatus.COMPLETED]
+    log = _log(node, "worker12")
+    assert f"input of task {tid[:10]}..: {retried} 1 s (attempt 3)" in log
+    assert "worker12 (honest) failed" not in log  # no WorkerFailed, no COMPUTE_FAILED
+    assert tid not in node.pool.scheduler.failed  # nobody reported a failure on it
+    assert list(node.sb.hub.task(tid).contributors) == [worker(node, "worker12").address]
+    # the patience of a fetch for this task never runs past its contribution deadline
+    spec = node.pool.scheduler.specs[tid]
+    w12 = Worker(worker(node, "worker12"), node.sb.hub, app_dir=DEMO_APP_DIR, folder=tmp_path)
+    bounded = _fetch_retry(w12, spec, FetchRetry(patience=10**9), print)
+    assert 0 < bounded.patience <= left
