@@ -192,7 +192,7 @@ class NodeInfo:
         where = folder.relative_to(here) if folder.is_relative_to(here) else folder
         return f"cd {where}\n{self._first_sdk_commands()}"
 
-    def attendee_try_it(self, name: str = "<wallet>") -> str:
+    def attendee_try_it(self, name: str = "<name>") -> str:
         """What an attendee types on their own laptop, in the copy of ``lan/<name>/``: the
         token module loaded for this terminal, then the newcomer's commands."""
         return (
