@@ -22,6 +22,7 @@ milliseconds the front adds (median).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -168,6 +169,7 @@ def run() -> tuple[list, list]:
         table.append(("scheduler ping", N_SAMPLES, d, f))
     finally:
         node.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return table, notes
 
 
