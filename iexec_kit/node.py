@@ -8,7 +8,9 @@ What runs, all on 127.0.0.1 (each on a port of its own, printed and written down
 ``NodeConfig(listen=ADDRESS)`` (``--listen``) opens them to a LAN for a workshop: then each
 service also gets a front on ADDRESS (:mod:`iexec_kit.storage.lan`; what each lets a LAN user do:
 :data:`~iexec_kit.storage.lan_policy.LAN_USES`), the services themselves staying on 127.0.0.1, and
-the token is written to ``lan.json`` (mode 0600):
+the token is written to ``lan.json`` (mode 0600); each wallet no local worker uses gets
+``lan/<wallet>/``, the SDK folder an attendee copies to their laptop (chain.json with the fronts'
+URLs, the wallet, and the module that sends the token where the SDK drops a URL's path):
 
 - a Hardhat dev node (``iexec_kit.chain.devnode``), or the JSON-RPC node at ``chain_url``;
 - the kit's protocol deployed on it (the Sandbox: hub, RLC, registries, the demo app, a
@@ -54,8 +56,13 @@ NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
 LAN_FILE = "lan.json"  # with --listen: the workshop's token and the LAN URLs (mode 0600)
 WALLET_FILE = "wallet.json"
+#: with --listen: <folder>/lan/<wallet>/, the SDK folder an attendee copies to their laptop
+ATTENDEES_FOLDER = "lan"
+#: in an attendee's folder: the module that sends the token to the services whose URL path the
+#: SDK drops (loaded with NODE_OPTIONS="--import=..."; see lan_token_module)
+TOKEN_MODULE = "lan-token.mjs"
 #: what a restart removes: the node's own folders, and the SDK's records of a chain that is gone
-STATE_FOLDERS = ("state", "logs")
+STATE_FOLDERS = ("state", "logs", ATTENDEES_FOLDER)
 OLD_CHAIN_RECORDS = ("deployed.json", "orders.json")
 IEXEC_FILE = "iexec.json"  # the SDK's project file: `iexec app init`, `order init` add to it
 CHAIN_NAME = "kit"
@@ -135,9 +142,10 @@ class NodeInfo:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def chain_json(self) -> dict:
-        """The SDK's chain.json: one custom chain named "kit", the default."""
-        u = self.urls
+    def chain_json(self, urls: dict | None = None) -> dict:
+        """The SDK's chain.json: one custom chain named "kit", the default; ``urls`` (the same
+        keys as :attr:`urls`) for other URLs than the node's own, e.g. its LAN fronts'."""
+        u = urls or self.urls
         conf = {
             "id": str(self.chain_id),
             "host": u["chain"],
@@ -166,8 +174,19 @@ class NodeInfo:
         folder = Path(self.participants["requester"]["folder"])
         here = Path.cwd()
         where = folder.relative_to(here) if folder.is_relative_to(here) else folder
+        return f"cd {where}\n{self._first_sdk_commands()}"
+
+    def attendee_try_it(self, name: str = "<name>") -> str:
+        """What an attendee types on their own laptop, in the copy of ``lan/<name>/``: the
+        token module loaded for this terminal, then the newcomer's commands."""
         return (
-            f"cd {where}\n"
+            f"cd {name}\n"
+            f'export NODE_OPTIONS="--import=$PWD/{TOKEN_MODULE}"\n'
+            f"{self._first_sdk_commands()}"
+        )
+
+    def _first_sdk_commands(self) -> str:
+        return (
             "npx iexec account deposit 10 RLC && npx iexec storage init --force-update\n"
             f"npx iexec {shlex.join(self.app_run_args())}"
         )
@@ -320,6 +339,34 @@ class Node:
             return local
         key = key if key in self.lan.services else "ipfs"
         return self.lan.joined(key) if joined else self.lan.url(key)
+
+    def spare_workers(self) -> list:
+        """The worker participants that no worker of the node's own uses: the wallets handed to
+        attendees (all of them with workerpool "external"; with "processes", those beyond the
+        ``behaviours`` given; none with "drive", whose workers are all in this process)."""
+        if self.sb is None:
+            return []
+        if self.config.workerpool == "external":
+            return list(self.sb.workers)
+        if self.config.workerpool == "processes" and self.config.behaviours:
+            return list(self.sb.workers[len(self.config.behaviours) :])
+        return []
+
+    def attendee_urls(self) -> dict:
+        """With ``listen``: the URLs an attendee's SDK uses (keys as in ``NodeInfo.urls``): the
+        chain's front with the token joined (the SDK keeps a host URL's path), the other
+        fronts without it (the SDK drops their path: :data:`TOKEN_MODULE` sends the token)."""
+        lan = self.lan
+        gateway = "ipfs_gateway" if "ipfs_gateway" in lan.services else "ipfs"
+        return {
+            "chain": lan.joined("chain"),
+            "ipfs_api": lan.url("ipfs"),
+            "ipfs_gateway": lan.url(gateway),
+            "result_proxy": lan.url("result_proxy"),
+            "market": lan.url("market"),
+            "sms": lan.url("sms"),
+            "scheduler": lan.url("scheduler") if "scheduler" in lan.services else None,
+        }
 
     def _open_lan_scheduler(self) -> None:
         if self.lan is None or self.pool is None:
@@ -560,8 +607,16 @@ class Node:
             previous=previous,
             deployment=sb.deployment.as_dict(),
             workerpool_mode=self.config.workerpool,
-            lan=self.lan.as_dict() if self.lan is not None else None,
+            lan=(
+                {**self.lan.as_dict(), "attendees": self._attendee_folders()}
+                if self.lan is not None
+                else None
+            ),
         )
+
+    def _attendee_folders(self) -> dict:
+        """wallet name -> the attendee's SDK folder (<folder>/lan/<name>)."""
+        return {w.name: str(self.folder / ATTENDEES_FOLDER / w.name) for w in self.spare_workers()}
 
     def _write_files(self) -> None:
         """node.json, chain.json, and a folder per participant with chain.json and wallet.json."""
@@ -578,11 +633,34 @@ class Node:
                 _write(where / IEXEC_FILE, json.dumps(sdk_project(p), indent=2) + "\n")
         if self.lan is not None:
             lan = {
-                **self.lan.as_dict(),
+                **info.lan,
                 "token": self.lan.token,
                 "joined": {k: self.lan.joined(k) for k in self.lan.services},
             }
             _write(self.folder / LAN_FILE, json.dumps(lan, indent=2) + "\n", 0o600)
+            self._write_attendee_folders()
+
+    def _write_attendee_folders(self) -> None:
+        """With ``listen``: <folder>/lan/<wallet>/ for each spare wallet, what an attendee copies
+        to their laptop to use iExec's SDK through the fronts: chain.json (the LAN URLs),
+        wallet.json, iexec.json and the token module. The token is in chain.json and the
+        module: every file holding it or the key is mode 0600, the folders 0700."""
+        if not self.spare_workers():
+            return
+        info, lan = self.info, self.lan
+        root = self.folder / ATTENDEES_FOLDER
+        root.mkdir(mode=0o700, exist_ok=True)
+        urls = self.attendee_urls()
+        chain_json = json.dumps(info.chain_json(urls), indent=2) + "\n"
+        origins = sorted({s.front.url for s in lan.services.values()})
+        module = lan_token_module(lan.token, origins)
+        for w in self.spare_workers():
+            where = root / w.name
+            where.mkdir(mode=0o700, exist_ok=True)
+            _write(where / CHAIN_FILE, chain_json, 0o600)
+            _write(where / WALLET_FILE, json.dumps(sdk_wallet(w.key), indent=2) + "\n", 0o600)
+            _write(where / TOKEN_MODULE, module, 0o600)
+            _write(where / IEXEC_FILE, json.dumps(sdk_project(w), indent=2) + "\n")
 
 
 def _status_words(task) -> str:
@@ -633,6 +711,51 @@ def sdk_project(p) -> dict:
         "social": {"website": "?", "github": "?"},
         "logo": "logo.png",
     }
+
+
+_TOKEN_MODULE_SOURCE = """\
+// {name}: the workshop's token for iExec's SDK, written by `iexec-kit node --listen`.
+// Load it in each terminal where you run the SDK, from this folder:
+//     export NODE_OPTIONS="--import=$PWD/{name}"
+// Why: the node's services are behind fronts that ask the token for every write. chain.json's
+// "host" carries it in its path (/t/<token>), which the SDK keeps; for the other services
+// (iexecGateway, resultProxy, sms, ipfsGateway) the SDK resolves each call's path against the
+// URL, which drops /t/<token>. So this module adds the token as the {header} header to
+// the SDK's fetch() calls to the node's fronts, and to no other address.
+// It holds the workshop's token: for the room only.
+const TOKEN = {token};
+const FRONTS = new Set({origins});
+const send = globalThis.fetch;
+globalThis.fetch = function fetchWithWorkshopToken(input, init) {{
+  let origin = null;
+  try {{
+    origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+  }} catch {{
+    return send(input, init);
+  }}
+  if (!FRONTS.has(origin)) return send(input, init);
+  const headers = new Headers(
+    init?.headers ?? (input instanceof Request ? input.headers : undefined),
+  );
+  headers.set({header_js}, TOKEN);
+  return send(input, {{ ...init, headers }});
+}};
+"""
+
+
+def lan_token_module(token: str, origins: list[str]) -> str:
+    """The ES module (:data:`TOKEN_MODULE`) that adds the workshop's token as a header to every
+    fetch() to the given origins (``http://HOST:PORT``, the fronts'): iExec's SDK drops a URL's
+    path for every service but the chain, so a joined URL cannot carry the token there."""
+    from iexec_kit.storage.lan import TOKEN_HEADER
+
+    return _TOKEN_MODULE_SOURCE.format(
+        name=TOKEN_MODULE,
+        header=TOKEN_HEADER,
+        header_js=json.dumps(TOKEN_HEADER),
+        token=json.dumps(token),
+        origins=json.dumps(list(origins)),
+    )
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> None:

@@ -142,7 +142,7 @@ def _print_ready(info) -> None:
 def lan_banner(node) -> list[tuple[str, bool]]:
     """The lines ``--listen`` prints on start, each with whether it is a warning (red): every
     URL opened, what a LAN user can do with it, the token and how an attendee passes it."""
-    from iexec_kit.node import LAN_FILE, WALLET_FILE
+    from iexec_kit.node import ATTENDEES_FOLDER, LAN_FILE, TOKEN_MODULE, WALLET_FILE
 
     lan = node.lan
     opened = node.info.lan["advertise"] if node.info and node.info.lan else lan.advertise
@@ -165,10 +165,9 @@ def lan_banner(node) -> list[tuple[str, bool]]:
             True,
         )
     )
+    free = node.spare_workers()
     if "scheduler" in lan.services:
         url, joined = lan.url("scheduler"), lan.joined("scheduler")
-        local = {getattr(p, "participant", None) for p in node.worker_procs}
-        free = [w for w in node.sb.workers if w.name not in local]
         lines.append(("An attendee joins the workerpool as a worker (one wallet each):", False))
         lines.append(
             (
@@ -187,6 +186,18 @@ def lan_banner(node) -> list[tuple[str, bool]]:
                 )
             )
             lines += [(f"  {w.name}: --key 0x{bytes(w.key).hex()}", False) for w in free]
+    if free:
+        attendees = node.folder / ATTENDEES_FOLDER
+        lines.append(
+            (
+                "An attendee uses iExec's SDK from their laptop with the same wallet: copy the "
+                f"folder {attendees}/<name>/ to it (a USB stick, scp -r; it holds the token and "
+                f"the key: chain.json with the URLs above, wallet.json, {TOKEN_MODULE}), then "
+                "in a terminal there:",
+                False,
+            )
+        )
+        lines += [(f"  {line}", False) for line in node.info.attendee_try_it().splitlines()]
     lines.append(
         (
             "The wallets hold the kit's public test keys: anyone can sign with them. Never send "
