@@ -775,8 +775,9 @@ def run_worker(
     fetch_patience: float | None = None,
 ) -> int:
     """One worker in this process, until ``stop`` (see the module docstring). Returns an exit
-    code: 0 stopped, 3 refused by the scheduler, 70 the ``crashing`` behaviour died.
-    ``fetch_patience``: seconds an unreachable input source is retried (default
+    code: 0 stopped, 3 refused by the scheduler (or by a workshop's LAN front: a wrong or
+    missing token), 70 the ``crashing`` behaviour died. ``fetch_patience``: seconds an
+    unreachable input source is retried (default
     :data:`~iexec_kit.compute.fetch.FETCH_PATIENCE`, 60 s)."""
     import requests
     from eth_account import Account
@@ -795,7 +796,12 @@ def run_worker(
     name = name or f"worker-{address[2:8].lower()}"
     b = Behaviour.parse(behaviour)
     client = SchedulerClient(scheduler_url, key, name=name, behaviour=b.value)
-    cfg = _retry(client.config, stop, log, "the scheduler")
+    try:
+        cfg = _retry(client.config, stop, log, "the scheduler", fatal=NotSignedInError)
+    except NotSignedInError as exc:  # the config asks no JWT: a LAN front refused the token
+        said = redact_token(exc.got or str(exc))  # the front's own sentence: what to do
+        log(f"{name}: refused by the LAN front at {redact_token(scheduler_url)}: {said}")
+        return 3
     if cfg is None:
         return 0
     chain = Chain.connect(chain_url or cfg["blockchainNodeUrl"], workers=0)
@@ -888,11 +894,14 @@ def _hex(key) -> str:
     return bytes(key).hex() if isinstance(key, bytes | bytearray) else str(key).removeprefix("0x")
 
 
-def _retry(fn, stop, log, what: str):
+def _retry(fn, stop, log, what: str, *, fatal: type[Exception] | None = None):
+    """``fn()`` until it answers (None once ``stop`` is set); a ``fatal`` error is raised."""
     while not stop.is_set():
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - not up yet
+            if fatal is not None and isinstance(exc, fatal):
+                raise
             log(f"waiting for {what}: {type(exc).__name__}")
             stop.wait(1.0)
     return None

@@ -13,6 +13,9 @@ import typer
 
 from iexec_kit.cli import cli, protocol_option
 
+#: the scheduler's port the banner proposes with --workerpool external (the README's too)
+EXTERNAL_SCHEDULER_PORT = 7000
+
 
 @cli.command()
 def node(
@@ -116,7 +119,7 @@ def _print_ready(info) -> None:
         ("result proxy", u["result_proxy"]),
         ("market API", u["market"]),
         ("SMS", u["sms"]),
-        ("scheduler API", u.get("scheduler") or f"in this process ({info.workerpool_mode})"),
+        ("scheduler API", u.get("scheduler") or _scheduler_where(info)),
         ("demo app", info.app),
         ("workerpool", info.workerpool),
         ("sample input", info.sample_input),
@@ -139,10 +142,17 @@ def _print_ready(info) -> None:
         typer.echo(f"  {line}")
 
 
+def _scheduler_where(info) -> str:
+    if info.workerpool_mode == "external":
+        return f"yours to run: iexec-kit scheduler --node {info.folder}"
+    return f"in this process ({info.workerpool_mode})"
+
+
 def lan_banner(node) -> list[tuple[str, bool]]:
     """The lines ``--listen`` prints on start, each with whether it is a warning (red): every
     URL opened, what a LAN user can do with it, the token and how an attendee passes it."""
     from iexec_kit.node import ATTENDEES_FOLDER, LAN_FILE, TOKEN_MODULE, WALLET_FILE
+    from iexec_kit.storage.lan import join_token
 
     lan = node.lan
     opened = node.info.lan["advertise"] if node.info and node.info.lan else lan.advertise
@@ -166,8 +176,30 @@ def lan_banner(node) -> list[tuple[str, bool]]:
         )
     )
     free = node.spare_workers()
-    if "scheduler" in lan.services:
-        url, joined = lan.url("scheduler"), lan.joined("scheduler")
+    url = lan.url("scheduler") if "scheduler" in lan.services else None
+    if url is None and node.config.workerpool == "external":
+        # the facilitator starts the scheduler: it opens its own front (it reads lan.json) and
+        # prints its URL; the attendees' lines and wallets are given now, for the port below
+        host = f"[{opened}]" if ":" in opened else opened
+        url = f"http://{host}:{EXTERNAL_SCHEDULER_PORT}"
+        lines.append(
+            (
+                "The scheduler is yours to run (--workerpool external), in another terminal; it "
+                "opens its own front on the LAN (another --port: change the attendees' URL too):",
+                False,
+            )
+        )
+        lines.append(
+            (
+                f"  iexec-kit scheduler --node {node.folder} --listen {lan.listen} "
+                f"--port {EXTERNAL_SCHEDULER_PORT}",
+                False,
+            )
+        )
+    if url is not None:
+        joined = (
+            lan.joined("scheduler") if "scheduler" in lan.services else join_token(url, lan.token)
+        )
         lines.append(("An attendee joins the workerpool as a worker (one wallet each):", False))
         lines.append(
             (

@@ -61,7 +61,7 @@ def scheduler(
     from iexec_kit.chain.node import Chain
     from iexec_kit.poco.hub import Hub
 
-    info = json.loads((node / "node.json").read_text())
+    info = _node_info(node)
     lan = _node_lan(node) if listen else None  # before anything starts: say it now
     key = load_wallet(node / "scheduler" / "wallet.json")
     chain = Chain.connect(info["urls"]["chain"], workers=0)
@@ -125,6 +125,25 @@ def scheduler(
         if front is not None:
             front.stop()
         service.stop()
+
+
+def _node_info(node: Path) -> dict:
+    """The running node's node.json (written by ``iexec-kit node``)."""
+    import json
+
+    from iexec_kit.errors import KitValueError
+    from iexec_kit.node import NODE_FILE
+
+    where = node / NODE_FILE
+    if not where.is_file():
+        raise KitValueError(
+            "the folder of a running node, to serve its workerpool",
+            expected=f"{where} (written by iexec-kit node --folder {node})",
+            got=f"no {NODE_FILE} in {node}",
+            hint="start the node first (iexec-kit node --workerpool external, in another "
+            "terminal), or give its folder with --node",
+        )
+    return json.loads(where.read_text())
 
 
 def _node_lan(node: Path) -> dict:
