@@ -29,10 +29,11 @@ import pytest
 import requests
 from workshop_helpers import free_port, need_hardhat, wait_for
 
-from iexec_kit.node import LAN_FILE, LAN_USES, NODE_FILE, WALLET_FILE
+from iexec_kit.node import LAN_FILE, NODE_FILE, WALLET_FILE
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.sandbox import REPO_ROOT
 from iexec_kit.storage.lan import join_token, split_token
+from iexec_kit.storage.lan_policy import LAN_USES
 
 # one node for the module (make test runs --dist loadfile: a file's tests share a process)
 pytestmark = pytest.mark.xdist_group("workshop_cli")
@@ -221,7 +222,7 @@ def test_the_banner_names_every_url_the_token_and_the_attendees_lines(node):
     assert {"chain", "ipfs", "result_proxy", "market", "sms"} <= set(lan["urls"])
     for key, url in lan["urls"].items():
         at = next(i for i, line in enumerate(lines) if line.rstrip().endswith(url))
-        assert lines[at + 1].strip() == LAN_USES["ipfs" if key == "ipfs_gateway" else key], key
+        assert lines[at + 1].strip() == LAN_USES[key].what, key
     assert _line(lines, "The workshop's token").endswith(f"{folder / LAN_FILE}): {token}")
     # the scheduler is the facilitator's to start (external): its command, then the attendees'
     scheduler_cmd = _line(lines, "iexec-kit scheduler ")
