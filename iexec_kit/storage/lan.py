@@ -350,7 +350,14 @@ def _front_app(front: LanFront):
     def refuse(status: int, message: str, path: str) -> JSONResponse:
         front._note(f"{status} {path}: {message.split(':')[0]}")
         return JSONResponse(
-            {"status": status, "message": message, "path": path, "service": front.name},
+            # "error" too: iExec's SDK prints a market API answer's json.error
+            {
+                "status": status,
+                "message": message,
+                "error": message,
+                "path": path,
+                "service": front.name,
+            },
             status_code=status,
         )
 

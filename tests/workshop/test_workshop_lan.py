@@ -210,6 +210,7 @@ def test_signature_services_check_their_writes_behind_the_front(node):
         res = requests.request(method, lan.url(key) + path, data=body, timeout=10)
         assert res.status_code == 401, (key, res.text)
         assert res.json()["service"] == key and "workshop's token" in res.json()["message"]
+        assert res.json()["error"] == res.json()["message"]  # what iExec's SDK prints
         res = requests.request(method, lan.joined(key) + path, data=body, timeout=10)
         assert res.status_code in (400, 401, 403), (key, res.status_code, res.text)
         assert "service" not in res.json(), (key, res.text)  # the service's own refusal
