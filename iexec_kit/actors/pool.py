@@ -19,8 +19,9 @@ in the shape of iexec-core's:
   upload receipt), RESULT_UPLOAD_FAILED;
 - ``GET  /replicates/interrupted?wait=S`` what the scheduler asks of the worker: PLEASE_REVEAL,
   PLEASE_UPLOAD (with the task), in iexec-core's notification names; with ``wait`` (a long
-  poll, at most ``MAX_WAIT`` s) it answers as soon as the worker has a notice or a task waiting,
-  so a worker hears "reveal now" the moment the consensus is reached, not at its next poll;
+  poll, seconds from 0, at most ``MAX_WAIT``; NaN, infinite, negative or not a number: 400) it
+  answers as soon as the worker has a notice or a task waiting, so a worker hears "reveal now"
+  the moment the consensus is reached, not at its next poll;
 - ``GET  /pool`` the facilitator's board, read only (:mod:`iexec_kit.actors.board`).
 
 A report is checked against the chain before it counts: CONTRIBUTED needs the worker's
@@ -65,7 +66,7 @@ from pathlib import Path
 from iexec_kit.actors.events import EventStream, WorkerFailed
 from iexec_kit.actors.scheduler import Assignment, Scheduler
 from iexec_kit.actors.worker import Behaviour, TaskSpec, WorkerCrashedError, error_reason
-from iexec_kit.errors import IexecKitError
+from iexec_kit.errors import IexecKitError, KitValueError
 from iexec_kit.storage.lan import redact_token
 
 DOMAIN = "iexec-kit scheduler"
@@ -326,31 +327,36 @@ class PoolService:
         return moved or progressed
 
     def _reap(self) -> bool:
-        moved = False
+        """Mark the workers silent for ``ping_timeout`` s gone; their tasks go to others. The
+        lock (every worker's HTTP call takes it) is held only to pick them: the chain's time
+        for their WorkerFailed events is read after, once."""
+        reaped = []
         with self.lock:
             for h in self.handles.values():
                 if h.gone or h.alive:
                     continue
                 h.gone = True
-                moved = True
                 with h.lock:
                     lost = list(h.computing) + [a.spec.taskid for a in h.queue]
                     h.computing.clear()
                     h.queue.clear()
-                self.log(f"scheduler: {h.name} ({h.address}) is gone; its tasks go to others")
-                for tid in lost:
-                    self.scheduler.report_failure(h, tid)
-                    self.stream.emit(
-                        WorkerFailed(
-                            tid,
-                            h.address,
-                            h.name,
-                            h.behaviour.value,
-                            f"no ping for {self.ping_timeout:g} s: the worker is gone",
-                            time=self.hub.chain.now(),
-                        )
+                reaped.append((h, lost))
+        now = self.hub.chain.now() if any(lost for _, lost in reaped) else None
+        for h, lost in reaped:
+            self.log(f"scheduler: {h.name} ({h.address}) is gone; its tasks go to others")
+            for tid in lost:
+                self.scheduler.report_failure(h, tid)
+                self.stream.emit(
+                    WorkerFailed(
+                        tid,
+                        h.address,
+                        h.name,
+                        h.behaviour.value,
+                        f"no ping for {self.ping_timeout:g} s: the worker is gone",
+                        time=now,
                     )
-        return moved
+                )
+        return bool(reaped)
 
     # ----- the API's logic (called from the HTTP handlers' threads) ------------------------------
     def challenge(self) -> dict:
@@ -560,6 +566,24 @@ class PoolService:
         return pool_view(self)
 
 
+def long_poll_seconds(wait: str) -> float:
+    """The seconds a long poll (``GET /replicates/interrupted?wait=``) holds: a number from 0,
+    at most :data:`MAX_WAIT` (more is cut to it). NaN, infinities, negative numbers and words
+    are refused (400): a NaN or infinite timer would break the server's event loop."""
+    try:
+        seconds = float(wait)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise KitValueError(
+            "wait (the long poll's seconds) must be a number from 0",
+            expected=f"a finite number of seconds, 0 to {MAX_WAIT:g} (more is cut to {MAX_WAIT:g})",
+            got=repr(wait[:40]),
+            hint=f"ask e.g. ?wait={LONG_POLL:g}, or ?wait=0 for an answer at once",
+        )
+    return min(seconds, MAX_WAIT)
+
+
 _STATUS = [
     (NotSignedInError, 401),
     (UnknownWorkerError, 404),
@@ -620,11 +644,9 @@ def create_pool_app(service: PoolService):
         return Response(status_code=204) if work is None else work
 
     @app.get("/replicates/interrupted")
-    async def interrupted(request: Request, wait: float = 0):
+    async def interrupted(request: Request, wait: str = "0"):
         h = service.handle(auth(request))  # a token check and a lookup: no I/O
-        if not math.isfinite(wait):  # "nan" parses as a float; a NaN timer breaks the loop's heap
-            wait = 0.0
-        await h.wait_news(min(max(wait, 0.0), MAX_WAIT))  # a long poll holds no thread
+        await h.wait_news(long_poll_seconds(wait))  # a long poll holds no thread
         return service.interrupted(auth(request))
 
     @app.post("/replicates/{taskid}/updateStatus")

@@ -101,6 +101,7 @@ class Scheduler:
         self.uploading: dict[str, str] = {}  # taskid -> the remote worker asked to upload
         self._given: dict[str, int] = {}
         self._step_now: int | None = None  # chain time read once per step (one RPC, not dozens)
+        self._in_step = False
 
     def add_worker(self, worker) -> None:
         """A worker joins the pool (a remote worker that registered): a "worker handle" with
@@ -250,7 +251,13 @@ class Scheduler:
         ``only``, look at those tasks alone (and at new deals' tasks): a service that knows
         which tasks its workers reported on steps them at once, and sweeps all of them now and
         then (each task read costs a request to the chain)."""
-        self._step_now = None
+        self._step_now, self._in_step = None, True
+        try:
+            return self._step(only)
+        finally:
+            self._step_now, self._in_step = None, False
+
+    def _step(self, only: set[str] | None) -> tuple[bool, list[Assignment]]:
         new_deals = set(self.notice_deals())
         progressed = bool(new_deals)
         if only is not None:
@@ -266,14 +273,19 @@ class Scheduler:
                 moved, new = self._trouble(tid, exc), []
             progressed = progressed or moved
             assignments += new
-        self._step_now = None
         return progressed or bool(assignments), assignments
 
     def _clock(self) -> int:
-        """Chain time for this step's decisions and events: read once per step (a deadline is
-        then seen at most one step late, never early)."""
+        """Chain time for this step's decisions and events: read once per step, at its first
+        use (a deadline is then seen at most one step late, never early), so a burst of events
+        in one step (deals refused, workers authorized, rewards paid) costs one read of the
+        chain. Outside a step (``publish_orders``) each call reads the chain: such a call emits
+        one event, and a value kept between steps would go stale."""
         if self._step_now is None:
-            return self.hub.chain.now()
+            now = self.hub.chain.now()
+            if not self._in_step:
+                return now
+            self._step_now = now
         return self._step_now
 
     def report_failure(self, worker: Worker, taskid: str) -> None:
@@ -299,9 +311,7 @@ class Scheduler:
     def _task_step(self, tid: str) -> tuple[bool, list[Assignment]]:
         dealid, idx = self.tasks[tid]
         task = self.hub.task(tid)
-        if self._step_now is None:
-            self._step_now = self.hub.chain.now()
-        now = self._step_now
+        now = self._clock()
         if task.status == TaskStatus.UNSET:
             _, receipt = self.hub.initialize(dealid, idx, self.manager)
             task = self.hub.task(tid)

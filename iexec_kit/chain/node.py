@@ -31,6 +31,7 @@ DEFAULT_GAS = 12_000_000  # explicit limit in-process (only used gas is paid)
 ETH = 10**18
 MIN_ETH = ETH // 10  # below this an account is topped up from the deployer (RPC)
 TOP_UP_ETH = 10 * ETH
+_USE_CALL = "use call()"  # Chain._views: this name is not one function (overloaded): call() it
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Chain:
         self._tester = tester  # eth_tester.EthereumTester when in-process
         self.chain_id = w3.eth.chain_id
         self._nonces: dict[str, int] = {}
-        self._views: dict = {}  # (contract address, function name) -> its ABI entry, for view()
+        self._views: dict = {}  # (contract address, function name) -> ABI entry or _USE_CALL
         # in-process: the VM at the latest block, kept for views until a new block comes
         self._view_vm: tuple | None = None  # (block hash, VM)
         self._view_lock = threading.Lock()
@@ -228,9 +229,10 @@ class Chain:
         """Call the view ``name`` of ``contract`` with ``args``: what :meth:`call` returns, for a
         tenth of its cost. web3's function objects check the whole ABI on every call (a keccak
         per function) and ask the node its chain id each time: here the function's ABI entry is
-        looked up once and the call goes to the node as one ``eth_call``. Anything unusual (an
-        overloaded name, an argument eth-abi does not take, an error from the node) goes through
-        :meth:`call`, whose errors say why."""
+        looked up once and the call goes to the node as one ``eth_call``. A name that is not
+        exactly one function of the ABI (overloaded: web3 picks the overload from ``args``) is
+        remembered as such and always goes through :meth:`call`; so does anything else unusual
+        (an argument eth-abi does not take, an error from the node), whose errors then say why."""
         from eth_abi import decode, encode
         from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
 
@@ -238,7 +240,7 @@ class Chain:
         entry = self._views.get(key)
         if entry is None:
             abis = [e for e in contract.abi if e.get("type") == "function" and e["name"] == name]
-            entry = None
+            entry = _USE_CALL
             if len(abis) == 1:
                 abi = abis[0]
                 entry = (
@@ -247,9 +249,11 @@ class Chain:
                     function_abi_to_4byte_selector(abi),
                 )
             self._views[key] = entry
+        if entry is _USE_CALL:
+            return self.call(getattr(contract.functions, name)(*args), sender, **context)
+        abi, inputs, selector = entry
         frm = sender.address if isinstance(sender, Participant) else sender
         try:
-            abi, inputs, selector = entry
             tx = {
                 "from": frm or self.participants[0].address,
                 "to": contract.address,

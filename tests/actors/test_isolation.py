@@ -208,3 +208,48 @@ def test_a_worker_refuses_a_local_input_and_reads_nothing(sb, tmp_path):
             except OSError:
                 pass
     assert not hits, hits
+
+
+def test_one_step_reads_the_chain_time_once_for_a_burst_of_events(sandbox, monkeypatch):
+    """Three refused deals noticed in one step: three DealRefused and three TaskInitialized, all
+    at one chain time read once (it was one read per refusal, then one for the tasks); outside a
+    step, publish_orders reads it for its one event."""
+    from iexec_kit.market.book import OrderBook
+
+    sb, rng = sandbox, random.Random(3)
+    book = OrderBook(sb.hub)  # its own book: the session sandbox's keeps other tests' orders
+    for p in (sb.requester, sb.scheduler):
+        sb.deposit(p, 20 * RLC)
+    volume = len(BAD_PARAMS)
+    app_entry = publish_app_order(
+        sb.hub, book, sb.app_developer, sb.app_address, price=RLC, volume=volume, rng=rng
+    )
+    stream = EventStream()
+    scheduler = Scheduler(
+        sb.hub,
+        sb.scheduler,
+        sb.workerpool_address,
+        [],
+        stream=stream,
+        from_block=sb.chain.block_number(),
+    )
+    reads = []
+    real_now = sb.chain.now
+    monkeypatch.setattr(sb.chain, "now", lambda: reads.append(1) or real_now())
+    scheduler.publish_orders(book, app_entry, price=RLC, volume=volume, trust=3, rng=rng)
+    assert len(reads) == 1  # one event, one read
+    bad = [
+        buy_execution(sb.hub, book, sb.requester, sb.app_address, params=p, trust=3, rng=rng).deal
+        for p in BAD_PARAMS
+    ]
+    reads.clear()
+    moved, assignments = scheduler.step()
+    assert moved and assignments == []
+    refused, initialized = stream.of(E.DealRefused), stream.of(E.TaskInitialized)
+    assert [e.dealid for e in refused] == [d.dealid for d in bad]
+    assert len(initialized) == len(bad)
+    assert len(reads) == 1, f"{len(reads)} reads of the chain's time in one step"
+    assert len({e.time for e in refused + initialized}) == 1
+    scheduler.step()  # the next step reads the time again (a value kept would go stale)
+    assert len(reads) == 2
+    book.close()

@@ -56,6 +56,34 @@ def test_time_travel_moves_block_time_forward(sandbox):
         sandbox.time_travel(-1)
 
 
+def test_view_of_an_overloaded_name_answers_as_call(sandbox):
+    """Chain.view of a name the ABI overloads (a registry's safeTransferFrom: 3 and 4 arguments,
+    simulated as an eth_call) answers as call() does, a revert included, for each overload; the
+    name is remembered as "use call()" instead of being tried on the fast path every time."""
+    from iexec_kit.chain.node import _USE_CALL
+    from iexec_kit.errors import ContractRevertError
+    from iexec_kit.protocol.assets import token_id
+
+    sb, chain, reg = sandbox, sandbox.chain, sandbox.hub.appregistry
+    dev, token = sb.app_developer, token_id(sb.app_address)
+    to = sb.requester.address
+    for args in ((dev.address, to, token), (dev.address, to, token, b"hello")):
+        got = chain.view(reg, "safeTransferFrom", *args, sender=dev)
+        assert got == chain.call(reg.functions.safeTransferFrom(*args), dev), args
+    assert chain._views[(reg.address, "safeTransferFrom")] is _USE_CALL
+    # refused (the requester does not hold the token): the same error, by either path
+    for args in ((dev.address, to, token), (dev.address, to, token, b"")):
+        with pytest.raises(ContractRevertError) as by_view:
+            chain.view(reg, "safeTransferFrom", *args, sender=sb.requester)
+        with pytest.raises(ContractRevertError) as by_call:
+            chain.call(reg.functions.safeTransferFrom(*args), sb.requester)
+        assert str(by_view.value) == str(by_call.value) and by_view.value.reason
+    assert sb.hub.asset_owner(sb.app_address) == dev.address  # simulations: nothing moved
+    # a name with one entry keeps the fast path
+    chain.view(reg, "ownerOf", token)
+    assert chain._views[(reg.address, "ownerOf")][0]["name"] == "ownerOf"
+
+
 def test_wrong_rpc_url_is_a_clear_error():
     with pytest.raises(ChainConnectionError) as err:
         Chain.connect("http://127.0.0.1:9", timeout=2)  # port 9 (discard): nothing listens

@@ -1,11 +1,14 @@
-"""Orders for the marketplace tests: valid by default, any field overridable."""
+"""Orders for the marketplace tests: valid by default, any field overridable; the settings of
+the long stateful tests (the money invariant, the differential)."""
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from iexec_kit.poco.orders import (
     AppOrder,
@@ -17,6 +20,39 @@ from iexec_kit.poco.orders import (
 from iexec_kit.protocol.reverts import refused_as
 
 RLC = 10**9
+
+
+def steps_wanted(variable: str, default: int) -> int:
+    """How many steps a long stateful test runs in all: the environment ``variable`` (to run
+    more, or fewer while developing), else ``default`` (what CI runs)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        steps = int(raw)
+    except ValueError:
+        steps = 0
+    if steps < 1:
+        raise pytest.UsageError(
+            f"{variable} must be a whole number of steps (1 or more), got {raw!r}: "
+            f"unset it to run the {default:,} steps CI runs"
+        )
+    return steps
+
+
+def stateful_settings(examples: int, steps_per_example: int, **more) -> settings:
+    """Hypothesis settings of a long stateful test: ``examples`` random sequences of
+    ``steps_per_example`` steps, derandomized (every run the same sequences), no deadline and
+    no health check (a step is a few transactions: slow by hypothesis' measure); ``more``
+    (phases, database...) as the test needs."""
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps_per_example,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        **more,
+    )
 
 
 def protocol_of(sb) -> str:

@@ -24,13 +24,15 @@ end instead of stopping at the first.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import time
+import weakref
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
@@ -39,9 +41,10 @@ from iexec_kit.poco.orders import DatasetOrder
 from iexec_kit.protocol import differences
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.protocol.units import ZERO_ADDRESS
+from tests.poco.conftest import stateful_settings, steps_wanted
 from tests.poco.twins import CALLBACK_DATA, DIGESTS, RESULTS, RLC, Outcome, Twin, flatten
 
-STEPS_WANTED = int(os.environ.get("IEXEC_KIT_DIFF_STEPS", "1000"))
+STEPS_WANTED = steps_wanted("IEXEC_KIT_DIFF_STEPS", 1000)
 COLLECT = os.environ.get("IEXEC_KIT_DIFF_COLLECT") == "1"
 STEPS_PER_EXAMPLE = 100
 WORKERS = tuple(f"worker{i}" for i in range(1, 6))
@@ -877,17 +880,37 @@ class DifferentialMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture(scope="module")
-def pair():
+def pair(tmp_path_factory):
+    """The two twins after the prologue. At teardown their sandboxes are closed and let go (the
+    pair, which pytest and hypothesis's machines may still hold, forgets them): nothing keeps
+    their two in-process chains while the test process goes on with other files."""
     from iexec_kit.sandbox import Sandbox
 
-    kit = Twin(Sandbox.start(workers=5, protocol="kit"), "kit")
-    poco = Twin(Sandbox.start(workers=5, protocol="poco"), "poco")
-    p = Pair(kit, poco)
-    # far ahead of the wall clock: from here each block is its parent's time + 1 s on both chains
-    p.sync_clocks(at_least=max(tw.chain.now() for tw in p.twins) + 365 * 86400)
-    prologue(p)
-    p.base = [tw.snapshot() for tw in p.twins]
-    return p
+    started = []
+    p = None
+    try:
+        for protocol in ("kit", "poco"):
+            folder = tmp_path_factory.mktemp(f"differential-{protocol}")
+            started.append(Sandbox.start(workers=5, protocol=protocol, folder=folder))
+        p = Pair(Twin(started[0], "kit"), Twin(started[1], "poco"))
+        # far ahead of the wall clock: from here each block is its parent's time + 1 s on both
+        # chains
+        p.sync_clocks(at_least=max(tw.chain.now() for tw in p.twins) + 365 * 86400)
+        prologue(p)
+        p.base = [tw.snapshot() for tw in p.twins]
+        yield p
+    finally:
+        DifferentialMachine.pair = None
+        if p is not None:
+            p.kit = p.poco = None
+            p.twins, p.base = (), []
+        for sb in started:
+            sb.close()
+    chains = [weakref.ref(sb.chain) for sb in started]
+    del started, sb
+    gc.collect()
+    kept = [label for label, ref in zip(("kit", "poco"), chains) if ref() is not None]
+    assert not kept, f"the differential pair's chains are still referenced after it: {kept}"
 
 
 def test_the_kit_and_poco_6_1_0_agree_step_by_step(pair):
@@ -897,14 +920,8 @@ def test_the_kit_and_poco_6_1_0_agree_step_by_step(pair):
     examples = -(-STEPS_WANTED // (STEPS_PER_EXAMPLE - 1))  # an example runs 99 steps
     run_state_machine_as_test(
         DifferentialMachine,
-        settings=settings(
-            max_examples=examples,
-            stateful_step_count=STEPS_PER_EXAMPLE,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            phases=[Phase.generate],
-            database=None,
+        settings=stateful_settings(
+            examples, STEPS_PER_EXAMPLE, phases=[Phase.generate], database=None
         ),
     )
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu

@@ -14,10 +14,8 @@ At least IEXEC_KIT_STATEFUL_STEPS steps (2,000 by default) run in all.
 
 from __future__ import annotations
 
-import os
 import random
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -29,10 +27,10 @@ from hypothesis.stateful import (
 
 from iexec_kit.errors import ContractRevertError
 from iexec_kit.poco import ContributionStatus, TaskStatus, sign_authorization
-from tests.poco.conftest import RLC, OrderKit, assert_refused
+from tests.poco.conftest import RLC, OrderKit, assert_refused, stateful_settings, steps_wanted
 
 KITTY = "0x99c2268479b93fDe36232351229815DF80837e23"
-STEPS_WANTED = int(os.environ.get("IEXEC_KIT_STATEFUL_STEPS", "2000"))
+STEPS_WANTED = steps_wanted("IEXEC_KIT_STATEFUL_STEPS", 2000)
 STEPS_PER_EXAMPLE = 80
 GOOD, BAD = b"\x01" * 32, b"\x02" * 32
 steps_run = 0
@@ -348,13 +346,7 @@ def test_money_never_appears_or_vanishes(sandbox_session):
     examples = -(-STEPS_WANTED // (STEPS_PER_EXAMPLE * 3 // 4)) + 2
     run_state_machine_as_test(
         MoneyMachine,
-        settings=settings(
-            max_examples=examples,
-            stateful_step_count=STEPS_PER_EXAMPLE,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-        ),
+        settings=stateful_settings(examples, STEPS_PER_EXAMPLE),
     )
     print(
         f"stateful money test: {len(seeds)} seeds, {steps_run} steps; "
