@@ -96,12 +96,13 @@ def run() -> tuple[list, list]:
         ),
     ).start()
     notes.append(f"set-up (node with its LAN fronts): {time.perf_counter() - t:.1f} s")
+    sessions: dict = {}
+    clients: list = []
     try:
         for proc in node.worker_procs:  # the bench's own child: nothing else runs
             stop_process(proc)
         node.worker_procs.clear()
         lan, info, sb = node.lan, node.info, node.sb
-        sessions: dict = {}
 
         def session(url):
             return sessions.setdefault(url, requests.Session())
@@ -159,7 +160,7 @@ def run() -> tuple[list, list]:
         pair("market GET /workerpoolorders", orders, node.market.url, lan.url("market"))
 
         spare = node.spare_workers()
-        clients = [
+        clients += [
             SchedulerClient(url, w.key, name=f"bench-{w.name}", behaviour="honest")
             for url, w in ((node.pool.url, spare[0]), (lan.joined("scheduler"), spare[1]))
         ]
@@ -168,6 +169,10 @@ def run() -> tuple[list, list]:
         d, f = _alternate(lambda i: clients[0].ping(), lambda i: clients[1].ping())
         table.append(("scheduler ping", N_SAMPLES, d, f))
     finally:
+        for s in sessions.values():
+            s.close()
+        for c in clients:
+            c.close()
         node.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return table, notes

@@ -50,7 +50,6 @@ from iexec_kit.chain.accounts import ROLE_TITLES
 from iexec_kit.errors import IexecKitError, KitValueError
 from iexec_kit.protocol.units import RLC
 from iexec_kit.sandbox import REPO_ROOT, Sandbox
-from iexec_kit.storage.lan_policy import LAN_USES  # noqa: F401 - what a LAN user can do, per service
 
 NODE_FILE = "node.json"
 CHAIN_FILE = "chain.json"
@@ -650,6 +649,7 @@ class Node:
         info, lan = self.info, self.lan
         root = self.folder / ATTENDEES_FOLDER
         root.mkdir(mode=0o700, exist_ok=True)
+        root.chmod(0o700)  # mkdir's mode is for a new folder only
         urls = self.attendee_urls()
         chain_json = json.dumps(info.chain_json(urls), indent=2) + "\n"
         origins = sorted({s.front.url for s in lan.services.values()})
@@ -657,6 +657,7 @@ class Node:
         for w in self.spare_workers():
             where = root / w.name
             where.mkdir(mode=0o700, exist_ok=True)
+            where.chmod(0o700)
             _write(where / CHAIN_FILE, chain_json, 0o600)
             _write(where / WALLET_FILE, json.dumps(sdk_wallet(w.key), indent=2) + "\n", 0o600)
             _write(where / TOKEN_MODULE, module, 0o600)
@@ -762,6 +763,7 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     """Whole or nothing: a temporary file renamed over the target."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)  # O_CREAT's mode is for a new file only: a leftover .tmp keeps its own
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)

@@ -91,6 +91,11 @@ class NotSignedInError(PoolError, PermissionError):
     """A call without a valid token (none, foreign, or expired): sign in again."""
 
 
+class LanFrontRefusedError(NotSignedInError):
+    """A workshop's LAN front refused the call: the workshop's token is wrong or missing (signing
+    in again cannot help; the worker stops, saying the front's reason)."""
+
+
 class UnknownWorkerError(PoolError, LookupError):
     """A signed-in wallet that did not register (or the scheduler restarted): register again."""
 
@@ -341,11 +346,18 @@ class PoolService:
                     h.computing.clear()
                     h.queue.clear()
                 reaped.append((h, lost))
-        now = self.hub.chain.now() if any(lost for _, lost in reaped) else None
-        for h, lost in reaped:
+        for h, lost in reaped:  # first, before any I/O can fail: the tasks go to others
             self.log(f"scheduler: {h.name} ({h.address}) is gone; its tasks go to others")
             for tid in lost:
                 self.scheduler.report_failure(h, tid)
+        now = 0  # the events' chain time: 0 when the chain does not answer this once
+        if any(lost for _, lost in reaped):
+            try:
+                now = self.hub.chain.now()
+            except Exception as exc:  # noqa: BLE001 - the events still go out
+                self.log(f"scheduler: chain time unknown for the WorkerFailed events: {exc}")
+        for h, lost in reaped:
+            for tid in lost:
                 self.stream.emit(
                     WorkerFailed(
                         tid,
@@ -698,6 +710,8 @@ class SchedulerClient:
             message = res.json().get("message") or f"HTTP {res.status_code}"
         except ValueError:
             message = f"HTTP {res.status_code}"
+        if res.status_code == 401 and _front_refusal(res):
+            return LanFrontRefusedError(message.splitlines()[0], got=message)
         kind = {
             401: NotSignedInError,
             404: UnknownWorkerError,
@@ -745,7 +759,7 @@ class SchedulerClient:
         """A signed-in call; on 401 (an expired token) sign in again, on 404 (forgotten by a
         restarted scheduler) register again, then retry once."""
         res = self._raw(method, path, body=body, params=params)
-        if res.status_code == 401:
+        if res.status_code == 401 and not _front_refusal(res):
             self.sign_in()
             res = self._raw(method, path, body=body, params=params)
         elif res.status_code == 404 and path != "/workers/register":
@@ -757,6 +771,10 @@ class SchedulerClient:
 
     def ping(self):
         return self.call("POST", "/workers/ping")
+
+    def close(self) -> None:
+        """Close its HTTP connections (a client dropped by a short-lived program)."""
+        self._http.close()
 
     def available(self) -> dict | None:
         return self.call("POST", "/replicates/available")
@@ -821,9 +839,7 @@ def run_worker(
     try:
         cfg = _retry(client.config, stop, log, "the scheduler", fatal=NotSignedInError)
     except NotSignedInError as exc:  # the config asks no JWT: a LAN front refused the token
-        said = redact_token(exc.got or str(exc))  # the front's own sentence: what to do
-        log(f"{name}: refused by the LAN front at {redact_token(scheduler_url)}: {said}")
-        return 3
+        return _refused_by_front(name, scheduler_url, exc, log)
     if cfg is None:
         return 0
     chain = Chain.connect(chain_url or cfg["blockchainNodeUrl"], workers=0)
@@ -850,6 +866,8 @@ def run_worker(
         try:
             client.sign_in()
             break
+        except LanFrontRefusedError as exc:  # the node restarted with a new token, say
+            return _refused_by_front(name, scheduler_url, exc, log)
         except WorkerRefusedError as exc:
             log(f"{name}: refused by the scheduler: {exc}")
             return 3
@@ -901,9 +919,12 @@ def run_worker(
         except WorkerRefusedError as exc:
             log(f"{name}: refused by the scheduler: {exc}")
             return 3
+        except LanFrontRefusedError as exc:  # the token changed under a running worker
+            return _refused_by_front(name, scheduler_url, exc, log)
         except requests.ConnectionError:  # the scheduler restarting, the network
             if not unreachable:
-                log(f"{name}: the scheduler does not answer at {scheduler_url}; retrying")
+                where = redact_token(scheduler_url)
+                log(f"{name}: the scheduler does not answer at {where}; retrying")
             unreachable = True
             stop.wait(1.0)
         except Exception as exc:  # noqa: BLE001 - said, then the next round tries again
@@ -912,8 +933,24 @@ def run_worker(
     return 0
 
 
+def _front_refusal(res) -> bool:
+    """Whether a 401 comes from a workshop's LAN front (its refusal names the service it
+    guards), not from the scheduler (a worker's expired JWT)."""
+    try:
+        body = res.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "service" in body
+
+
 def _hex(key) -> str:
     return bytes(key).hex() if isinstance(key, bytes | bytearray) else str(key).removeprefix("0x")
+
+
+def _refused_by_front(name: str, scheduler_url: str, exc: Exception, log) -> int:
+    said = redact_token(getattr(exc, "got", None) or str(exc))  # the front's sentence: what to do
+    log(f"{name}: refused by the LAN front at {redact_token(scheduler_url)}: {said}")
+    return 3
 
 
 def _retry(fn, stop, log, what: str, *, fatal: type[Exception] | None = None):
@@ -967,11 +1004,18 @@ def _compute_and_contribute(
 
 def _fetch_retry(worker, spec: TaskSpec, fetching, log):
     """The worker's input patience for this task: never past its contribution deadline (a
-    contribution after it is refused), each retry said in the worker's log."""
+    contribution after it is refused), and at most one work clock (``spec.timeout``): while it
+    waits for an input the worker answers no notice, so a reveal asked for another task meanwhile
+    waits that long at most, inside its reveal window (two work clocks, PoCo's ratio). Each retry
+    is said in the worker's log."""
+    from iexec_kit.compute.fetch import FETCH_PATIENCE
+
     try:
         left = worker.hub.task(spec.taskid).contribution_deadline - worker.hub.chain.now()
-    except (IexecKitError, OSError):  # the chain away for a moment: the patience alone bounds it
-        left = fetching.patience
+    except (IexecKitError, OSError):  # the chain away for a moment: the default bounds it
+        left = FETCH_PATIENCE
+    if spec.timeout:
+        left = min(left, spec.timeout)
     prefix = f"{worker.name}: input of task {spec.taskid[:10]}..: "
     return replace(fetching.within(left), log=lambda line: log(prefix + line))
 

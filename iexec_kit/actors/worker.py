@@ -194,7 +194,6 @@ class Worker:
             "IEXEC_BOT_FIRST_INDEX": str(spec.bot_first),
             "IEXEC_BOT_TASK_INDEX": str(spec.idx - spec.bot_first),
         }
-        retry = {} if fetch_retry is None else {"fetch_retry": fetch_retry}
         try:
             result = self.runner.run(
                 self.app_dir,
@@ -204,15 +203,18 @@ class Worker:
                 timeout=spec.timeout,
                 out_dir=out,
                 allow_local=False,  # a requester's deal: never the worker's own files
-                **retry,
+                fetch_retry=fetch_retry,
             )
             if self.behaviour in (Behaviour.CHEATER, Behaviour.COLLUDING):
                 self._tamper(result.deterministic_path)
             self._container_paths(result, out)
             digest = result.digest()
         except (IexecKitError, OSError) as exc:  # a failed input, app or disk: no contribution
+            from iexec_kit.storage.lan import redact_token  # an input URL may carry the token
+
+            said = redact_token(str(exc))
             comp = Computation(
-                spec.taskid, self.address, None, None, time.monotonic() - started, str(exc)
+                spec.taskid, self.address, None, None, time.monotonic() - started, said
             )
         except Exception as exc:  # noqa: BLE001 - a bug: this task fails, with its reason
             comp = Computation(

@@ -101,10 +101,11 @@ def scheduler(
                 token=lan["token"],
                 rules=LAN_USES["scheduler"].rules,
                 port=port,
+                advertise=lan.get("advertise"),  # the address the node's banner gave
             ).start()
             typer.secho(
-                f"WARNING: the scheduler's API is OPEN TO THE NETWORK at {front.url}: every call "
-                "needs the workshop's token, then a worker signs in with its wallet. An attendee: "
+                f"WARNING: the scheduler's API is OPEN TO THE NETWORK at {front.url}: "
+                f"{LAN_USES['scheduler'].what}. An attendee: "
                 f"iexec-kit worker --scheduler {front.url} --token {lan['token']} --key <0x key> "
                 f"(or --scheduler {front.joined_url}). The test keys are public: never real funds.",
                 fg=typer.colors.RED,

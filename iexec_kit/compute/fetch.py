@@ -20,6 +20,7 @@ does.
 from __future__ import annotations
 
 import errno
+import math
 import re
 import shutil
 import socket
@@ -142,7 +143,7 @@ def _where(source: str) -> str:
         return "IPFS"
     parts = urllib.parse.urlparse(source)
     host = parts.netloc.rpartition("@")[2]
-    if parts.path.startswith(("/ipfs/", "/ipns/")):
+    if "/ipfs/" in parts.path or "/ipns/" in parts.path:  # a LAN front's may come after /t/...
         return f"the IPFS gateway at {host}"
     return f"the server at {host}"
 
@@ -181,12 +182,13 @@ class FetchRetry:
     wait: Callable[[float], object] | None = None
 
     def __post_init__(self):
-        if not (self.patience >= 0 and 0 < self.first <= self.longest):
+        finite = all(math.isfinite(x) for x in (self.patience, self.first, self.longest))
+        if not (finite and self.patience >= 0 and 0 < self.first <= self.longest):
             from iexec_kit.errors import KitValueError
 
             raise KitValueError(
                 "a fetch's patience and backoff",
-                expected="patience >= 0 and 0 < first <= longest (seconds)",
+                expected="finite seconds: patience >= 0 and 0 < first <= longest",
                 got=f"patience {self.patience}, first {self.first}, longest {self.longest}",
                 hint=f"e.g. FetchRetry(patience={FETCH_PATIENCE:g}) with the default backoff",
             )

@@ -97,3 +97,24 @@ def test_reaping_a_silent_worker_reads_the_time_once_outside_the_lock(sandbox_se
     assert service.scheduler.failed == {tid: {silent.address} for tid in tids}
     reads.clear()
     assert service._reap() is False and reads == []  # nobody new is silent: no read at all
+
+
+def test_a_chain_that_fails_during_reaping_still_hands_the_tasks_on(sandbox_session, monkeypatch):
+    """The silent worker's tasks are reported failed before any chain read: a chain that does not
+    answer that once cannot leave them counted as computing (a second reap skips gone workers)."""
+    sb = sandbox_session
+    service = PoolService(sb.hub, sb.scheduler, sb.workerpool_address, urls={}, ping_timeout=5)
+    silent = RemoteWorker(sb.workers[3].address, sb.workers[3].name, "honest", "s", timeout=5)
+    tid = "0x" + "0c" * 32
+    silent.computing.update(dict.fromkeys([tid]))
+    silent.last_seen -= 60
+    service.handles[silent.address.lower()] = silent
+
+    def down():
+        raise ConnectionError("the chain does not answer")
+
+    monkeypatch.setattr(sb.chain, "now", down)
+    assert service._reap() is True
+    assert service.scheduler.failed == {tid: {silent.address}}
+    failed = service.stream.of(WorkerFailed)
+    assert [e.taskid for e in failed] == [tid] and failed[0].time == 0

@@ -163,3 +163,19 @@ def test_wait_completed_says_why_it_gave_up(node):
     with pytest.raises(TaskTimeoutError, match="not COMPLETED after 1 s") as err:
         node.wait_completed("0x" + "ab" * 32, timeout=1)
     assert "not initialized" in str(err.value)
+
+
+def test_a_secret_file_gets_its_mode_even_over_a_leftover_temporary(tmp_path):
+    """A crashed write leaves wallet.json.tmp behind with another mode: the next write of the
+    secret still ends 0600 (O_CREAT's mode is for a new file only)."""
+    import stat
+
+    from iexec_kit.node import _write
+
+    target = tmp_path / "wallet.json"
+    leftover = tmp_path / "wallet.json.tmp"
+    leftover.write_text("half")
+    leftover.chmod(0o644)
+    _write(target, '{"secret": 1}\n', 0o600)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text() == '{"secret": 1}\n' and not leftover.exists()

@@ -80,7 +80,6 @@ def test_the_docstrings_point_to_the_list_and_repeat_none_of_it():
     import iexec_kit.cli.node as cli_node
     import iexec_kit.node as node
 
-    assert node.LAN_USES is LAN_USES  # node.py keeps the name, from its one place
     pieces = {
         p.strip()
         for use in LAN_USES.values()

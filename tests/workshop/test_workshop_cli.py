@@ -270,7 +270,7 @@ def test_the_scheduler_opens_its_front_with_the_nodes_token(node, scheduler):
     cli, front = scheduler
     token = node.running().lan["token"]
     warning = cli.wait_line(r"^WARNING: the scheduler's API is OPEN TO THE NETWORK", 5)
-    assert f"at {front}: every call needs the workshop's token" in warning
+    assert f"at {front}: {LAN_USES['scheduler'].what}." in warning  # the one list's words
     assert f"iexec-kit worker --scheduler {front} --token {token} --key <0x key>" in warning
     assert f"--scheduler {join_token(front, token)}" in warning
     # behind the front, the service itself stays on loopback, on another port

@@ -262,3 +262,23 @@ def test_the_banner_names_every_url_and_how_an_attendee_joins(node):
     assert node.lan.joined("scheduler") in text
     lan_json = (node.folder / "lan.json").stat()
     assert lan_json.st_mode & 0o077 == 0  # the token's file: the facilitator's alone
+
+
+def test_a_front_refusal_is_not_taken_for_an_expired_login(node):
+    """A 401 from the LAN front (a wrong token: the node restarted with a new one, say) stops a
+    worker's client at once, without signing in; a 401 from the scheduler itself (no login yet)
+    is one to sign in again for. (No worker registers here: the module's deal counts two.)"""
+    from iexec_kit.actors.pool import LanFrontRefusedError, NotSignedInError, SchedulerClient
+
+    key = bytes(node.sb.workers[-1].key)
+    wrong = SchedulerClient(
+        join_token(node.lan.url("scheduler"), "0" * 32), key, name="w", behaviour="honest"
+    )
+    with pytest.raises(LanFrontRefusedError) as err:
+        wrong.ping()
+    assert wrong.logins == 0 and isinstance(err.value, NotSignedInError)
+    assert "0" * 32 not in str(err.value)
+    # the scheduler's own 401 (no JWT yet) through the right front: a login to renew
+    res = requests.post(node.lan.joined("scheduler") + "/workers/ping", timeout=10)
+    own = SchedulerClient._error(res)
+    assert res.status_code == 401 and type(own) is NotSignedInError, res.text
