@@ -56,12 +56,15 @@ READ_METHODS = frozenset(
     }
 )
 
+#: the one way to send a transaction over the LAN: signed by its sender, sent raw
+SEND_RAW_TRANSACTION = "eth_sendRawTransaction"
+
 #: writes, for which the workshop's token is asked: a transaction signed by its sender, and the
 #: node's filters (numbered 0x1, 0x2...: without the token anyone could read or uninstall another
 #: client's filter)
 WRITE_METHODS = frozenset(
     {
-        "eth_sendRawTransaction",
+        SEND_RAW_TRANSACTION,
         "eth_newFilter",
         "eth_newBlockFilter",
         "eth_newPendingTransactionFilter",
@@ -79,7 +82,7 @@ REFUSED: tuple[tuple[str, str], ...] = (
     (
         "eth_sendTransaction",
         "it signs with the node's unlocked accounts, so anyone on the LAN could spend them; "
-        "sign the transaction with your own key and send it with eth_sendRawTransaction",
+        f"sign the transaction with your own key and send it with {SEND_RAW_TRANSACTION}",
     ),
     (
         "eth_sign",
@@ -137,7 +140,7 @@ def verdict(method) -> Verdict:
     return Verdict(
         shown,
         "refused",
-        "it is not on the LAN's list of reads (only reads, eth_sendRawTransaction and the "
+        f"it is not on the LAN's list of reads (only reads, {SEND_RAW_TRANSACTION} and the "
         "node's filters pass, the last two with the workshop's token)",
     )
 
@@ -152,6 +155,7 @@ __all__ = [
     "READ_METHODS",
     "REFUSED",
     "REFUSED_CODE",
+    "SEND_RAW_TRANSACTION",
     "WRITE_METHODS",
     "Verdict",
     "refusal_message",

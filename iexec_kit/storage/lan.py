@@ -143,6 +143,13 @@ def _token_sentence(what: str) -> str:
     )
 
 
+def _stopped_sentence(name: str) -> str:
+    return (
+        f"this front to the {name} is not serving (stopped, or not started yet): ask the "
+        "facilitator whether the node is running (iexec-kit node --listen)"
+    )
+
+
 class LanFront(HttpService):
     """One service opened to the LAN: a reverse proxy on ``host`` forwarding to ``upstream``
     (a loopback URL), which asks ``token`` for what ``rules`` call a write. It is a
@@ -324,28 +331,47 @@ def rpc_answers(
 
 def _front_app(front: LanFront):
     """The front's ASGI app (Starlette): strip the token, check it, filter, forward."""
+    import anyio
     import httpx
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
 
-    state: dict = {}
+    state: dict = {}  # "client": the forwarding client, from the startup to the shutdown
 
     @asynccontextmanager
     async def lifespan(app):
-        yield
-        if "client" in state:  # the server stops: its connections to the upstream close
+        # created here, in the server's own event loop, and only here: a request that comes
+        # before the startup or after the shutdown is answered 503 (no client left unclosed)
+        state["client"] = httpx.AsyncClient(
+            base_url=front.upstream,
+            timeout=httpx.Timeout(UPSTREAM_TIMEOUT, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+        try:
+            yield
+        finally:  # the server stops: its connections to the upstream close
             await state.pop("client").aclose()
 
-    def client() -> httpx.AsyncClient:
-        if "client" not in state:  # created in the server's own event loop
-            state["client"] = httpx.AsyncClient(
-                base_url=front.upstream,
-                timeout=httpx.Timeout(UPSTREAM_TIMEOUT, connect=10.0),
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
-            )
-        return state["client"]
+    class Forwarded(StreamingResponse):
+        """The upstream's answer streamed back; the upstream response is closed however the
+        streaming ends (done, failed, or never begun: the caller left before it started),
+        so its pooled connection is always given back."""
+
+        def __init__(self, upstream: httpx.Response, headers: dict):
+            super().__init__(upstream.aiter_raw(), upstream.status_code, headers)
+            self.upstream = upstream
+
+        async def __call__(self, scope, receive, send):
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self.upstream.aclose()
+
+    def stopped(path: str) -> JSONResponse:
+        return refuse(503, _stopped_sentence(front.name), path)
 
     def refuse(status: int, message: str, path: str) -> JSONResponse:
         front._note(f"{status} {path}: {message.split(':')[0]}")
@@ -395,9 +421,12 @@ def _front_app(front: LanFront):
             return await rpc(request, target, headers, has_token)
         if front.needs_token(request.method, path) and not has_token:
             return refuse(401, _token_sentence(f"{request.method} {path}"), path)
+        client = state.get("client")
+        if client is None:
+            return stopped(path)
         try:
-            upstream = await client().send(
-                client().build_request(
+            upstream = await client.send(
+                client.build_request(
                     request.method, target, headers=headers, content=request.stream()
                 ),
                 stream=True,
@@ -410,15 +439,7 @@ def _front_app(front: LanFront):
         location = out_headers.get("location")
         if joined and location and location.startswith("/"):
             out_headers["location"] = f"/{TOKEN_SEGMENT}/{token}{location}"
-
-        async def body():
-            try:
-                async for chunk in upstream.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream.aclose()
-
-        return StreamingResponse(body(), status_code=upstream.status_code, headers=out_headers)
+        return Forwarded(upstream, out_headers)
 
     async def rpc(request: Request, target: str, headers, has_token: bool):
         if request.method != "POST":
@@ -449,10 +470,13 @@ def _front_app(front: LanFront):
         calls = payload if batch else [payload]
         forwarded = (forward or []) if batch else ([forward] if forward is not None else [])
         answers, problem, status = None, None, 200
-        if forwarded:
+        client = state.get("client")
+        if forwarded and client is None:
+            problem, status = _stopped_sentence(front.name), 503
+        elif forwarded:
             numbered = [{**call, "id": n} for n, call in enumerate(forwarded)]
             try:
-                res = await client().post(
+                res = await client.post(
                     target,
                     content=json.dumps(numbered if batch else numbered[0]),
                     headers={"content-type": "application/json"},
@@ -460,7 +484,9 @@ def _front_app(front: LanFront):
                 answers = res.json()
             except (httpx.HTTPError, ValueError) as exc:
                 problem = f"the chain behind this front does not answer: {exc}"
-                status = 502
+                # a batch is answered call by call (web3.py and ethers raise on a non-2xx
+                # status, and would hide the per-call errors and refusals); one call: 502
+                status = 200 if batch else 502
         out = rpc_answers(calls, forwarded, answers, refusals, batch=batch, problem=problem)
         return JSONResponse(out if batch else out[0], status_code=status)
 

@@ -13,21 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from iexec_kit.chain.rpc_filter import REFUSED, WRITE_METHODS
+from iexec_kit.chain.rpc_filter import REFUSED, SEND_RAW_TRANSACTION, WRITE_METHODS
+from iexec_kit.errors import KitValueError
 
 
 class Rules(Enum):
     """Which calls a front asks the token for (:data:`RULE_WORDS` says it in words)."""
 
-    JSONRPC = "jsonrpc"  # the chain: call by call, iexec_kit.chain.rpc_filter
-    IPFS = "ipfs"  # the gateway and the Kubo API's reads open
+    JSONRPC = "jsonrpc"  # the chain: call by call, iexec_kit.chain.rpc_filter (not needs_token)
+    IPFS = "ipfs"  # an allow-list: the gateway's reads and the Kubo API's reads open
     WRITES = "writes"  # the HTTP reads open
     ALL = "all"  # nothing open
 
 
-#: HTTP methods that only read (open under Rules.WRITES and on the IPFS gateway)
+#: HTTP methods that only read (open under Rules.WRITES)
 READ_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: the Kubo API's calls that only read (the others need the token over the LAN)
+#: the IPFS gateway's paths: open to reads (GATEWAY_HTTP_METHODS) under Rules.IPFS
+GATEWAY_PREFIXES = ("/ipfs/", "/ipns/")
+#: the HTTP methods the gateway's paths are open to
+GATEWAY_HTTP_METHODS = frozenset({"GET", "HEAD"})
+#: the Kubo API's calls that only read (open under Rules.IPFS; every other path needs the token)
 IPFS_READS = frozenset(
     {
         "/api/v0/cat",
@@ -40,19 +45,39 @@ IPFS_READS = frozenset(
         "/api/v0/id",
     }
 )
+#: the HTTP methods IPFS_READS are open to: Kubo's RPC API takes POST (it answers a GET with
+#: 405 itself); a GET is a read all the same
+IPFS_READ_HTTP_METHODS = frozenset({"POST", "GET"})
 
 
 def needs_token(rules: Rules, method: str, path: str) -> bool:
-    """Whether an HTTP call (not JSON-RPC, which is decided call by call) needs the token."""
+    """Whether an HTTP call needs the token under ``rules``. Under :attr:`Rules.IPFS` an
+    allow-list: only the gateway's reads and the Kubo API's reads pass without it (a Kubo
+    daemon's /webui, /debug/pprof, /debug/metrics... do not). :attr:`Rules.JSONRPC` is decided
+    call by call (:func:`iexec_kit.chain.rpc_filter.verdict`), not here: asking raises, as any
+    rule this function does not know does."""
+    method = method.upper()
     if rules is Rules.ALL:
         return True
     if rules is Rules.WRITES:
-        return method.upper() not in READ_HTTP_METHODS
+        return method not in READ_HTTP_METHODS
     if rules is Rules.IPFS:
-        if path.startswith("/api/"):
-            return path.rstrip("/") not in IPFS_READS
-        return method.upper() not in READ_HTTP_METHODS
-    return False
+        if path.startswith(GATEWAY_PREFIXES):
+            return method not in GATEWAY_HTTP_METHODS
+        return not (path.rstrip("/") in IPFS_READS and method in IPFS_READ_HTTP_METHODS)
+    if rules is Rules.JSONRPC:
+        raise KitValueError(
+            "a JSON-RPC front decides call by call, not by HTTP method and path",
+            expected="Rules.IPFS, Rules.WRITES or Rules.ALL",
+            got="Rules.JSONRPC",
+            hint="ask iexec_kit.chain.rpc_filter.verdict(method) for each call",
+        )
+    raise KitValueError(
+        "needs_token knows no such rule",
+        expected=" or ".join(f"Rules.{r.name}" for r in Rules if r is not Rules.JSONRPC),
+        got=repr(rules),
+        hint="give a front one of the Rules; a new rule needs its case in needs_token",
+    )
 
 
 def _names(names) -> str:
@@ -60,11 +85,11 @@ def _names(names) -> str:
 
 
 def _chain_words() -> str:
-    filters = sorted(WRITE_METHODS - {"eth_sendRawTransaction"})
+    filters = sorted(WRITE_METHODS - {SEND_RAW_TRANSACTION})
     refused = [f"{name}*" if name.endswith("_") else name for name, _ in REFUSED]
     return (
         "through the kit's filtering proxy (`iexec_kit.chain.rpc_filter`): reads for anyone; "
-        "with the token, `eth_sendRawTransaction` (a transaction you signed) and the node's "
+        f"with the token, `{SEND_RAW_TRANSACTION}` (a transaction you signed) and the node's "
         f"filters ({_names(filters)}); refused, with a JSON-RPC error naming the method and why: "
         f"{_names(refused)} and any method not on the list of reads"
     )
@@ -72,10 +97,13 @@ def _chain_words() -> str:
 
 def _ipfs_words() -> str:
     reads = sorted(p.removeprefix("/api/v0/") for p in IPFS_READS)
+    gateway = " and ".join(f"`{p}...`" for p in GATEWAY_PREFIXES)
     return (
-        "the gateway (`GET /ipfs/...`) and the Kubo API's reads "
-        f"({', '.join(reads)}) for anyone; any other API call (add, pin add and rm...) with "
-        "the token"
+        f"for anyone, only the gateway ({'/'.join(sorted(GATEWAY_HTTP_METHODS))} under "
+        f"{gateway}) and the Kubo API's reads ({', '.join(reads)}; "
+        f"{' or '.join(sorted(IPFS_READ_HTTP_METHODS, reverse=True))}); every other call with "
+        "the token: the API's other calls (add, pin add and rm...) and any other path "
+        "(a Kubo daemon's /webui, /debug...)"
     )
 
 
@@ -165,7 +193,10 @@ def markdown_table() -> str:
 
 
 __all__ = [
+    "GATEWAY_HTTP_METHODS",
+    "GATEWAY_PREFIXES",
     "IPFS_READS",
+    "IPFS_READ_HTTP_METHODS",
     "LAN_USES",
     "READ_HTTP_METHODS",
     "RULE_WORDS",

@@ -3,14 +3,19 @@
 The upstream is a stand-in: a tiny JSON-RPC server (the standard library's http.server, on
 127.0.0.1) whose answers a test picks by the path it posts to: well-formed but out of order, one
 error object for a whole batch, fewer answers than calls, foreign ids, twice the answers, no JSON
-at all. The chain's own node answers none of these wrongly on purpose, so a stand-in is the way
-to see what the front makes of them: one well-formed JSON-RPC answer per call, never a 500 nor
-another call's answer. Last, a stopped front holds no connection to its upstream."""
+at all; and, for an HTTP front, GETs (a large body on /big). The chain's own node answers none of
+these wrongly on purpose, so a stand-in is the way to see what the front makes of them: one
+well-formed JSON-RPC answer per call, never a 500 nor another call's answer. Last, the
+forwarding client's life: a stopped front holds no connection to its upstream, a request after
+its shutdown is answered 503, and a caller that leaves before the answer streams gives the
+upstream connection back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +23,7 @@ import pytest
 import requests
 
 from iexec_kit.chain.rpc_filter import NO_TOKEN_CODE, REFUSED_CODE
+from iexec_kit.storage import lan_policy
 from iexec_kit.storage.lan import UPSTREAM_CODE, LanFront, Rules
 from iexec_kit.storage.server import HttpService
 
@@ -50,6 +56,10 @@ def _reply(mode: str, payload):
     return answers[::-1] if isinstance(payload, list) else answers[0]
 
 
+#: the size of the stand-in's /big answer: more than a front reads with the headers
+BIG = 4 * 1024 * 1024
+
+
 class StandInRpc:
     """A stand-in JSON-RPC upstream on 127.0.0.1 (keep-alive HTTP/1.1), recording what it got."""
 
@@ -72,6 +82,23 @@ class StandInRpc:
                 self.send_header("content-length", str(len(out)))
                 self.end_headers()
                 self.wfile.write(out)
+
+            def do_GET(self):
+                received.append((self.path, None))
+                if self.headers.get("transfer-encoding") == "chunked":  # httpx streams a body
+                    while (size := int(self.rfile.readline().strip() or b"0", 16)) > 0:
+                        self.rfile.read(size + 2)
+                    self.rfile.readline()  # the empty line after the last (empty) chunk
+                big = self.path == "/big"
+                out = b"x" * BIG if big else f"GET {self.path}".encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/octet-stream")
+                self.send_header("content-length", str(len(out)))
+                self.end_headers()
+                try:
+                    self.wfile.write(out)
+                except OSError:  # the front closed the connection before reading it all
+                    pass
 
             def log_message(self, *args):  # quiet
                 pass
@@ -212,7 +239,7 @@ def test_a_single_call_with_an_odd_answer(front):
 
 def test_an_upstream_that_answers_no_json_gives_each_call_an_error(front):
     res = post(front, "/not-json", [call(1, "eth_chainId"), call(2, "hardhat_mine")])
-    assert res.status_code == 502
+    assert res.status_code == 200  # a batch: web3.py and ethers would hide its errors on a 502
     a = res.json()
     assert [x["id"] for x in a] == [1, 2]
     assert a[0]["error"]["code"] == UPSTREAM_CODE and "does not answer" in a[0]["error"]["message"]
@@ -265,5 +292,133 @@ def test_a_stopped_front_leaves_no_connection_to_its_upstream():
             # the forwarding client keeps its connection alive meanwhile (what could leak)
             assert _established_to(upstream.port) >= 1
         assert _established_to(upstream.port) == 0
+    finally:
+        upstream.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_chain_that_is_down_a_batch_still_gets_its_answers():
+    down = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    with LanFront("chain", down, host="127.0.0.1", token="t", rules=Rules.JSONRPC) as f:
+        batch = [call(1, "eth_chainId"), call(2, "evm_mine"), call(3, "eth_sendRawTransaction")]
+        res = post(f, "", batch, token=False)
+        # 200: web3.py and ethers raise on a non-2xx status, hiding the per-call answers
+        assert res.status_code == 200
+        a = res.json()
+        assert [x["id"] for x in a] == [1, 2, 3]
+        assert a[0]["error"]["code"] == UPSTREAM_CODE
+        assert "does not answer" in a[0]["error"]["message"]
+        assert a[1]["error"]["code"] == REFUSED_CODE and a[2]["error"]["code"] == NO_TOKEN_CODE
+        res = post(f, "", call(4, "eth_chainId"))  # one call: the HTTP status says it too
+        assert res.status_code == 502
+        assert res.json()["id"] == 4 and res.json()["error"]["code"] == UPSTREAM_CODE
+
+
+@pytest.fixture(scope="module")
+def ipfs_front(upstream):
+    f = LanFront("ipfs", upstream.url, host="127.0.0.1", token="tok", rules=Rules.IPFS).start()
+    yield f
+    f.stop()
+
+
+@pytest.mark.parametrize("path", ["/debug/pprof/heap", "/debug/metrics/prometheus", "/webui"])
+def test_a_kubo_daemons_other_pages_need_the_token(ipfs_front, upstream, path):
+    before = len(upstream.received)
+    res = requests.get(ipfs_front.url + path, timeout=10)
+    assert res.status_code == 401 and "token" in res.json()["message"]
+    assert len(upstream.received) == before  # not forwarded
+    res = requests.get(ipfs_front.joined_url + path, timeout=10)
+    assert res.status_code == 200 and res.text == f"GET {path}"
+    res = requests.get(ipfs_front.url + "/ipfs/bafy/a.png", timeout=10)  # the gateway: open
+    assert res.status_code == 200 and res.text == "GET /ipfs/bafy/a.png"
+    assert lan_policy.needs_token(Rules.IPFS, "GET", path)
+
+
+def _front_and_app(upstream_url: str, rules=Rules.WRITES):
+    front = LanFront("market", upstream_url, host="127.0.0.1", token="tok", rules=rules)
+    return front, front.http_app()  # the ASGI app alone, driven by the test (no server)
+
+
+def test_a_request_after_the_shutdown_is_answered_503_and_not_forwarded(upstream):
+    import httpx
+
+    async def run():
+        answers = []
+        for rules, method, body in (
+            (Rules.WRITES, "GET", None),
+            (Rules.JSONRPC, "POST", json.dumps(call(1, "eth_chainId"))),
+        ):
+            front, app = _front_and_app(upstream.url, rules)
+            async with app.router.lifespan_context(app):  # the startup, then the shutdown
+                pass
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://front") as c:
+                answers.append(await c.request(method, "/t/tok/after", content=body))
+        return answers
+
+    before = len(upstream.received)
+    page, rpc = asyncio.run(run())
+    assert page.status_code == 503 and "not serving" in page.json()["message"]
+    assert rpc.status_code == 503 and rpc.json()["id"] == 1
+    assert rpc.json()["error"]["code"] == UPSTREAM_CODE
+    assert "not serving" in rpc.json()["error"]["message"]
+    assert len(upstream.received) == before  # no client was made to forward them
+
+
+@pytest.mark.parametrize("spec", ["2.3", "2.4"])
+def test_a_caller_that_leaves_before_the_answer_streams_gives_the_connection_back(spec):
+    """The caller is gone before the body streams. Under ASGI 2.3 (uvicorn's h11) the app
+    hears an http.disconnect while its first send waits (a caller that reads nothing: its
+    socket's buffer full), and Starlette cancels the streaming there; under ASGI 2.4 the first
+    send raises OSError. Either way the body is never started, and the upstream's answer must
+    be closed all the same."""
+    upstream = StandInRpc()  # its own, so that the module's fronts do not count
+    try:
+        front, app = _front_and_app(upstream.url)
+        sent: list = []
+        received = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive():
+            return next(received, {"type": "http.disconnect"})
+
+        async def send(message):
+            if spec == "2.4":
+                raise OSError("the caller is gone")
+            sent.append(message["type"])
+            await asyncio.sleep(30)  # a full socket buffer: cancelled on the http.disconnect
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": spec},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/big",
+            "raw_path": b"/big",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"front")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+
+        async def run():
+            async with app.router.lifespan_context(app):
+                try:
+                    await app(scope, receive, send)
+                except Exception as exc:  # under 2.4, Starlette's ClientDisconnect
+                    assert spec == "2.4", exc
+                # still serving: a connection not given back would be held until the shutdown
+                return _established_to(upstream.port)
+
+        held = asyncio.run(run())
+        assert upstream.received[-1] == ("/big", None)  # it was forwarded, then left
+        assert sent == ([] if spec == "2.4" else ["http.response.start"])  # no body sent
+        assert held == 0
     finally:
         upstream.stop()

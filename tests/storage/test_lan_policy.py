@@ -55,17 +55,56 @@ def test_the_words_name_what_the_rules_check():
         (Rules.WRITES, "POST", "/v1/results/0x01", True),
         (Rules.WRITES, "DELETE", "/apporders", True),
         (Rules.IPFS, "GET", "/ipfs/Qm", False),
+        (Rules.IPFS, "head", "/ipfs/Qm/a.png", False),
+        (Rules.IPFS, "GET", "/ipns/k51", False),
         (Rules.IPFS, "POST", "/ipfs/Qm", True),
+        (Rules.IPFS, "OPTIONS", "/ipfs/Qm", True),
         (Rules.IPFS, "POST", "/api/v0/cat", False),
         (Rules.IPFS, "POST", "/api/v0/cat/", False),
+        (Rules.IPFS, "GET", "/api/v0/version", False),
+        (Rules.IPFS, "HEAD", "/api/v0/cat", True),
         (Rules.IPFS, "POST", "/api/v0/add", True),
         (Rules.IPFS, "GET", "/api/v0/pin/add", True),
+        # a Kubo daemon's other pages: an allow-list leaves them closed (a deny-list did not)
+        (Rules.IPFS, "GET", "/debug/pprof/heap", True),
+        (Rules.IPFS, "GET", "/debug/metrics/prometheus", True),
+        (Rules.IPFS, "GET", "/webui", True),
+        (Rules.IPFS, "GET", "/", True),
+        (Rules.IPFS, "GET", "/ipfs", True),
+        (Rules.IPFS, "GET", "/ipfsx/Qm", True),
         (Rules.ALL, "GET", "/pool", True),
-        (Rules.JSONRPC, "POST", "/", False),  # decided call by call (rpc_filter)
     ],
 )
 def test_which_calls_need_the_token(rules, method, path, needed):
     assert needs_token(rules, method, path) is needed
+
+
+def test_json_rpc_and_an_unknown_rule_are_not_decided_by_path():
+    with pytest.raises(KitValueError) as asked:
+        needs_token(Rules.JSONRPC, "POST", "/")  # decided call by call (rpc_filter)
+    assert "call by call" in str(asked.value) and "rpc_filter.verdict" in str(asked.value)
+    with pytest.raises(KitValueError) as unknown:
+        needs_token("ipfs", "GET", "/ipfs/Qm")  # not a Rules member: no silent "open"
+    assert "no such rule" in str(unknown.value) and "Rules.IPFS" in str(unknown.value)
+
+
+def test_the_ipfs_words_say_the_allow_list():
+    ipfs = LAN_USES["ipfs"].markdown
+    for prefix in lan_policy.GATEWAY_PREFIXES:
+        assert f"`{prefix}...`" in ipfs, prefix
+    for method in lan_policy.GATEWAY_HTTP_METHODS | lan_policy.IPFS_READ_HTTP_METHODS:
+        assert method in ipfs, method
+    assert "only" in ipfs and "any other path" in ipfs and "OPTIONS" not in ipfs
+
+
+def test_the_raw_transaction_is_named_once():
+    source = (ROOT / "iexec_kit/storage/lan_policy.py").read_text()
+    assert rpc_filter.SEND_RAW_TRANSACTION == "eth_sendRawTransaction"
+    assert rpc_filter.SEND_RAW_TRANSACTION in rpc_filter.WRITE_METHODS
+    assert '"eth_sendRawTransaction"' not in source  # imported from rpc_filter
+    assert f"`{rpc_filter.SEND_RAW_TRANSACTION}` (a transaction you signed)" in (
+        LAN_USES["chain"].markdown
+    )
 
 
 def test_a_service_without_a_policy_is_refused_before_anything_starts():
