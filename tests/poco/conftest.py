@@ -21,6 +21,26 @@ from iexec_kit.protocol.reverts import refused_as
 
 RLC = 10**9
 
+#: on a test module's node: one of its tests failed (see the ``module_failed`` fixture)
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Notes on the test's module when a test failed (its setup, call or teardown)."""
+    report = yield
+    if report.failed:
+        item.getparent(pytest.Module).stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture(scope="module")
+def module_failed(request):
+    """``module_failed()``: did a test of this module fail so far? A module fixture's teardown
+    check asks it, to stand down when a failure's traceback (which pytest keeps) may still hold
+    what the check wants let go: a second, misleading error."""
+    return lambda: request.node.stash.get(_FAILED, False)
+
 
 def steps_wanted(variable: str, default: int) -> int:
     """How many steps a long stateful test runs in all: the environment ``variable`` (to run

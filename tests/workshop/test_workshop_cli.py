@@ -7,9 +7,8 @@ bound to the loopback address, as every test here must be), then ``iexec-kit sch
 the node's chain completes through the fronts. A wrong or missing token is refused, and a
 scheduler asked to open a node that was not opened is refused, each with a clear message.
 
-The last test stops the node with Ctrl-C (SIGINT) and checks that nothing is left: pytest runs a
-module's tests in file order, and the tests above it need the node running (each says so when it
-is not)."""
+The Ctrl-C test starts a node of its own (the smallest LAN one: one wallet, no workerpool) and
+stops it with SIGINT, checking that nothing is left; no test here depends on another's order."""
 
 from __future__ import annotations
 
@@ -29,6 +28,7 @@ import pytest
 import requests
 from workshop_helpers import free_port, need_hardhat, wait_for
 
+from iexec_kit.cli.node import EXTERNAL_SCHEDULER_PORT
 from iexec_kit.node import LAN_FILE, NODE_FILE, WALLET_FILE
 from iexec_kit.protocol.statuses import TaskStatus
 from iexec_kit.sandbox import REPO_ROOT
@@ -40,6 +40,8 @@ pytestmark = pytest.mark.xdist_group("workshop_cli")
 
 WORKERS = 2  # wallets the node creates: all for attendees (--workerpool external)
 START_TIMEOUT = 180  # s: Hardhat, the protocol's deployment and the services, on a loaded machine
+#: the attendees test's workers: name -> the wallet the banner hands out that each one types
+ATTENDEES = {"alice": "worker1", "bob": "worker2"}
 
 
 def _default_sigint():
@@ -111,18 +113,16 @@ class Cli:
 
 
 class RunningNode:
-    """The module's node process, with what it wrote and printed."""
+    """A node process, with what it wrote and printed."""
 
     def __init__(self, cli: Cli, folder):
         self.cli, self.folder = cli, folder
         self.info = json.loads((folder / NODE_FILE).read_text())
         self.lan = json.loads((folder / LAN_FILE).read_text())
-        self.stopped = False
 
     def running(self) -> RunningNode:
-        assert not self.stopped and self.cli.proc.poll() is None, (
-            "the node is stopped (test_ctrl_c_stops_the_node_and_everything_it_started runs "
-            f"last: pytest keeps this module's order):\n{self.cli.text[-3000:]}"
+        assert self.cli.proc.poll() is None, (
+            f"the node exited (code {self.cli.proc.poll()}):\n{self.cli.text[-3000:]}"
         )
         return self
 
@@ -134,13 +134,18 @@ class RunningNode:
         return lines[first:last]
 
     def key(self, name: str) -> str:
-        return json.loads((self.folder / name / WALLET_FILE).read_text())["privateKey"]
+        return self._wallet(name)["privateKey"]
+
+    def address(self, name: str) -> str:
+        return self._wallet(name)["address"].lower()
+
+    def _wallet(self, name: str) -> dict:
+        return json.loads((self.folder / name / WALLET_FILE).read_text())
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    need_hardhat()
-    folder = tmp_path_factory.mktemp("cli-lan-node")
+def _start_node(folder, workers: int) -> RunningNode:
+    """``iexec-kit node --listen 127.0.0.1 --workerpool external`` on any free ports, once its
+    ready block is printed (stopped with SIGINT, then SIGTERM, if it does not come)."""
     cli = Cli(
         "node",
         "--folder",
@@ -148,7 +153,7 @@ def node(tmp_path_factory):
         "--port",
         "0",
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--listen",
         "127.0.0.1",
         "--workerpool",
@@ -156,15 +161,31 @@ def node(tmp_path_factory):
     )
     try:
         cli.wait_line(r"^  npx iexec app run ", START_TIMEOUT)  # the ready block's last line
-        yield RunningNode(cli, folder)
+        return RunningNode(cli, folder)
+    except BaseException:
+        _stop_node(cli)
+        raise
+
+
+def _stop_node(cli: Cli) -> None:
+    """Ctrl-C (SIGINT) to a node still running, then SIGTERM/SIGKILL if it does not exit."""
+    if cli.proc.poll() is None:
+        cli.proc.send_signal(signal.SIGINT)
+        try:
+            cli.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+    cli.stop()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    need_hardhat()
+    running = _start_node(tmp_path_factory.mktemp("cli-lan-node"), WORKERS)
+    try:
+        yield running
     finally:
-        if cli.proc.poll() is None:  # the Ctrl-C test did not run (or failed before)
-            cli.proc.send_signal(signal.SIGINT)
-            try:
-                cli.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        cli.stop()
+        _stop_node(running.cli)
 
 
 @pytest.fixture(scope="module")
@@ -233,15 +254,13 @@ def test_the_banner_names_every_url_the_token_and_the_attendees_lines(node):
         "--listen",
         "127.0.0.1",
         "--port",
-        "7000",
+        str(EXTERNAL_SCHEDULER_PORT),
     ]
+    proposed = f"http://127.0.0.1:{EXTERNAL_SCHEDULER_PORT}"
     worker = _command(_line(lines, "iexec-kit worker "), **{"<0x key>": "KEY"})
-    assert worker == ["worker", "--scheduler", "http://127.0.0.1:7000", "--token", token] + [
-        "--key",
-        "KEY",
-    ]
+    assert worker == ["worker", "--scheduler", proposed, "--token", token, "--key", "KEY"]
     joined = _command(_line(lines, "or: iexec-kit worker "))
-    assert joined == ["worker", "--scheduler", f"http://127.0.0.1:7000/t/{token}", "--key", "..."]
+    assert joined == ["worker", "--scheduler", f"{proposed}/t/{token}", "--key", "..."]
     for n in range(1, WORKERS + 1):  # every wallet handed out: no local worker uses one
         assert _line(lines, f"worker{n}: ") == f"  worker{n}: --key {node.key(f'worker{n}')}"
     assert "never send real funds" in lines[-1].lower() and "Ctrl-C" in lines[-1]
@@ -278,7 +297,12 @@ def test_the_scheduler_opens_its_front_with_the_nodes_token(node, scheduler):
     assert local != front
     res = requests.get(front + "/pool", timeout=10)
     assert res.status_code == 401 and "workshop's token" in res.json()["message"]
-    assert requests.get(join_token(front, token) + "/pool", timeout=10).json()["workers"] == []
+    # an external workerpool has no worker of its own: on the board, none but the attendees
+    # test's (which may run before this test or after it)
+    board = requests.get(join_token(front, token) + "/pool", timeout=10).json()["workers"]
+    theirs = {(name, node.address(wallet)) for name, wallet in ATTENDEES.items()}
+    others = [w for w in board if (w["name"], w["address"].lower()) not in theirs]
+    assert not others, f"workers on the board that no test here signed in: {others}"
     # the workers are given the node's LAN fronts, the token joined (lan.json's)
     config = requests.get(join_token(front, token) + "/workers/config", timeout=10).json()
     urls = node.lan["urls"]
@@ -368,13 +392,12 @@ def _tasks(hub, deal) -> list:
 def test_attendees_typing_the_banners_lines_complete_a_deal(node, scheduler, tmp_path):
     cli, front = scheduler
     lines, token = node.running().banner(), node.lan["token"]
-    port = front.rsplit(":", 1)[1]  # the banner proposes 7000; the test's scheduler took a free one
-    w1, w2 = node.key("worker1"), node.key("worker2")
+    # the banner proposes EXTERNAL_SCHEDULER_PORT; the test's scheduler took a free one
+    port = {f":{EXTERNAL_SCHEDULER_PORT}": ":" + front.rsplit(":", 1)[1]}
+    key = {name: node.key(wallet) for name, wallet in ATTENDEES.items()}
     typed = {
-        "alice": _command(
-            _line(lines, "iexec-kit worker "), **{":7000": f":{port}", "<0x key>": w1}
-        ),
-        "bob": _command(_line(lines, "or: iexec-kit worker "), **{":7000": f":{port}", "...": w2}),
+        "alice": _command(_line(lines, "iexec-kit worker "), **port, **{"<0x key>": key["alice"]}),
+        "bob": _command(_line(lines, "or: iexec-kit worker "), **port, **{"...": key["bob"]}),
     }
     assert typed["alice"][:4] == ["worker", "--scheduler", front, "--token"]
     assert typed["bob"][:3] == ["worker", "--scheduler", join_token(front, token)]
@@ -402,10 +425,7 @@ def test_attendees_typing_the_banners_lines_complete_a_deal(node, scheduler, tmp
         except AssertionError as exc:
             said = "\n".join(f"--- {n}\n{w.text[-2000:]}" for n, w in workers.items())
             raise AssertionError(f"{exc}\n--- scheduler\n{cli.text[-2000:]}\n{said}") from None
-        addresses = {
-            json.loads((node.folder / n / WALLET_FILE).read_text())["address"].lower()
-            for n in ("worker1", "worker2")
-        }
+        addresses = {node.address(wallet) for wallet in ATTENDEES.values()}
         for t in tasks:  # the attendees' wallets did the work: nobody else serves this pool
             assert t.contributors and {c.lower() for c in t.contributors} <= addresses
         for w in workers.values():  # the token never shows in a worker's output
@@ -440,7 +460,7 @@ def test_a_wrong_or_missing_token_is_refused_with_what_to_do(node, scheduler, tm
     assert "--token <token>" in missing
 
 
-# ----- Ctrl-C: last, it stops the module's node --------------------------------------------------
+# ----- Ctrl-C: a node of its own ----------------------------------------------------------------
 def _start_time(pid: int) -> str | None:
     """A process's start time (/proc/<pid>/stat), None when it is gone or a zombie."""
     try:
@@ -451,6 +471,14 @@ def _start_time(pid: int) -> str | None:
     return None if fields[0] == "Z" else fields[19]
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _refused(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -459,26 +487,35 @@ def _refused(port: int) -> bool:
     return False
 
 
-def test_ctrl_c_stops_the_node_and_everything_it_started(node):
+def test_ctrl_c_stops_the_node_and_everything_it_started(tmp_path):
+    """The smallest LAN node (one wallet, the workerpool external: no scheduler, no worker),
+    not the module's: the other tests keep theirs running whatever the order."""
     from lan_helpers import listening
 
     from iexec_kit.ui.voila_server import _children as descendants
 
-    proc = node.running().cli.proc
-    children = {pid: _start_time(pid) for pid in descendants(proc.pid)}
-    ports = {port for _, port in listening(proc.pid)}
-    hardhat = int(node.info["urls"]["chain"].rsplit(":", 1)[1])
-    fronts = {int(url.rsplit(":", 1)[1]) for url in node.lan["urls"].values()}
-    assert children, "the node runs Hardhat as its child"
-    assert hardhat in ports and fronts <= ports, (hardhat, fronts, ports)
-    node.stopped = True
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    code = node.cli.exit_code(60)
+    need_hardhat()
+    node = _start_node(tmp_path / "node", workers=1)
+    try:
+        proc = node.cli.proc
+        children = {pid: _start_time(pid) for pid in descendants(proc.pid)}
+        ports = {port for _, port in listening(proc.pid)}
+        hardhat = int(node.info["urls"]["chain"].rsplit(":", 1)[1])
+        fronts = {int(url.rsplit(":", 1)[1]) for url in node.lan["urls"].values()}
+        assert any("hardhat" in _cmdline(pid) for pid in children), (
+            "the node runs Hardhat as its child",
+            {pid: _cmdline(pid) for pid in children},
+        )
+        assert hardhat in ports and fronts <= ports, (hardhat, fronts, ports)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        code = node.cli.exit_code(60)
+    finally:
+        _stop_node(node.cli)
     said = node.cli.text
     assert code == 0, said[-3000:]
     assert said.rstrip().endswith("Node stopped."), said[-1000:]
     assert "Traceback" not in said and "error:" not in said
     left = [pid for pid, started in children.items() if started and _start_time(pid) == started]
-    assert not left, f"processes left after Ctrl-C: {left}"
+    assert not left, f"processes left after Ctrl-C: {[(pid, _cmdline(pid)) for pid in left]}"
     busy = [port for port in sorted(ports) if not _refused(port)]
     assert not busy, f"ports still answering after Ctrl-C: {busy} (Hardhat's: {hardhat})"

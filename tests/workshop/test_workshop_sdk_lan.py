@@ -197,7 +197,10 @@ def test_without_the_token_the_sdk_is_refused_and_says_why(node, tmp_path):
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    seen: list = []
+    """Answers 204 and notes the token header each GET came with (in ``seen``: give each test a
+    subclass with a list of its own, as :func:`_recorder` does)."""
+
+    seen: list
 
     def do_GET(self):  # noqa: N802 - http.server's name
         type(self).seen.append(self.headers.get(TOKEN_HEADER))
@@ -208,12 +211,18 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
+def _recorder() -> type[_Recorder]:
+    """A handler class with an empty ``seen`` of its own (a rerun starts afresh)."""
+    return type("_Recorder", (_Recorder,), {"seen": []})
+
+
 def test_the_token_module_sends_the_token_to_the_fronts_only(tmp_path):
     """The module's rule alone, in Node: the header goes to the listed origins, not elsewhere."""
     node_bin = shutil.which("node")
     if node_bin is None:
         pytest.skip("Node.js is absent: the token module cannot be run")
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Recorder) for _ in range(2)]
+    recorder = _recorder()
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), recorder) for _ in range(2)]
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     try:
@@ -236,4 +245,4 @@ def test_the_token_module_sends_the_token_to_the_fronts_only(tmp_path):
         for s in servers:
             s.shutdown()
             s.server_close()
-    assert _Recorder.seen == ["t0ken", None, "t0ken"]
+    assert recorder.seen == ["t0ken", None, "t0ken"]
