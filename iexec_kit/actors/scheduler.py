@@ -403,7 +403,7 @@ class Scheduler:
             if c.result_hash == task.consensus_value
             and c.status in (ContributionStatus.CONTRIBUTED, ContributionStatus.PROVED)
         ]
-        moved = False
+        moved = revealed = False
         if tid not in self.announced:
             self.announced.add(tid)
             self.stream.emit(
@@ -425,8 +425,9 @@ class Scheduler:
             ):
                 self.asked.add((tid, w))
                 if now < task.reveal_deadline and self._ask_reveal(worker, tid):
-                    moved = True
-        task = self.hub.task(tid)
+                    moved = revealed = True
+        if revealed:  # a local worker revealed just now (a remote one's reveal: a later step)
+            task = self.hub.task(tid)
         if task.reveal_counter and (
             task.reveal_counter == task.winner_counter or now >= task.reveal_deadline
         ):
