@@ -322,9 +322,7 @@ class PoolService:
         full = self._sweep_now or moved or time.monotonic() - self._swept >= FULL_SWEEP
         if full:
             self._sweep_now, self._swept = False, time.monotonic()
-        progressed, assignments = self.scheduler.step(None if full else dirty)
-        for a in assignments:
-            a.worker.give(a)
+        progressed, _ = self.scheduler.step(None if full else dirty, give=_hand_out)
         return moved or progressed
 
     def _reap(self) -> bool:
@@ -587,6 +585,11 @@ def long_poll_seconds(wait: str) -> float:
             hint=f"ask e.g. ?wait={LONG_POLL:g}, or ?wait=0 for an answer at once",
         )
     return min(seconds, MAX_WAIT)
+
+
+def _hand_out(assignment: Assignment) -> None:
+    """An assignment to its worker's queue (its long poll wakes up)."""
+    assignment.worker.give(assignment)
 
 
 _STATUS = [
