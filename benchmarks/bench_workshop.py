@@ -12,9 +12,16 @@
 - the cold demo (3 workers, trust 5, one task, GIMP when installed) deal-to-finalized: worker
   processes computing concurrently vs the in-process drive (workers one after another);
 - the scheduler's memory (RSS) and CPU as a process (`iexec-kit scheduler`) with 50 registered
-  workers pinging every second.
+  workers pinging every second;
+- where the CPU goes (part ``cpu``): CPU-ms per task of each component (the app runs, the worker
+  processes, the Hardhat node, the node process's scheduler loop, its HTTP services and the
+  rest) during a NumPy deal (volume VOLUME, trust 1) with 1, then 4 worker processes, each on a
+  fresh node after a 4-task warm-up deal, from /proc (user + system time). On a shared machine
+  this is the robust figure: tasks per minute move with the other jobs' load, CPU per task
+  hardly does.
 
     .venv/bin/python -m benchmarks workshop
+    IEXEC_KIT_BENCH_WORKSHOP_PARTS=cpu .venv/bin/python -m benchmarks workshop   # that part alone
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ GIMP_VOLUME = int(os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_GIMP_VOLUME", "10"))
 WORKERS = (1, 2, 4, 8)
 #: which parts run (a comma-separated subset): the throughput table, the cold demo, the scheduler
 PARTS = set(
-    os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_PARTS", "throughput,cold,scheduler").split(",")
+    os.environ.get("IEXEC_KIT_BENCH_WORKSHOP_PARTS", "throughput,cold,scheduler,cpu").split(",")
 )
+CPU_WORKERS = (1, 4)
+WARM_UP = 4  # tasks of the deal before the measured one (the worker processes' first imports)
 MIN_TRUST5_WORKERS = 3  # new workers (weight 2) at trust 5: 8 * 5 > 9 * 4
 
 
@@ -94,8 +103,101 @@ def _rss_kb(pid: int) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _cpu_split(f"/proc/{pid}/stat")[0]
+
+
+def _cpu_split(stat: str) -> tuple[float, float]:
+    """(own CPU seconds, CPU seconds of the children it waited for) from a process's
+    ``/proc/<pid>/stat`` (or a thread's ``/proc/<pid>/task/<tid>/stat``: its own alone)."""
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tck, (int(fields[13]) + int(fields[14])) / tck
+
+
+def _threads_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads, by what they are."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        name = names.get(int(task.name), "")
+        if name == "iexec-kit-scheduler":
+            what = "loop"
+        elif name.startswith("iexec-kit-") or name.startswith("AnyIO worker"):
+            what = "services"
+        else:
+            continue
+        try:
+            out[what] = out.get(what, 0.0) + _cpu_split(str(task / "stat"))[0]
+        except OSError:  # the thread ended meanwhile: its CPU counts in "the rest"
+            pass
+    return out
+
+
+def _cpu_snapshot(node) -> dict[str, float]:
+    from iexec_kit.ui.voila_server import _children as descendants  # the one /proc walk
+
+    snap = {"app": 0.0, "workers": 0.0, "chain": 0.0}
+    for proc in node.worker_procs:
+        # an app run is a child the worker waits for: its CPU is in the worker's children time
+        own, reaped = _cpu_split(f"/proc/{proc.pid}/stat")
+        snap["workers"] += own
+        snap["app"] += reaped
+    if node.devnode is not None:
+        for pid in [node.devnode.proc.pid, *descendants(node.devnode.proc.pid)]:
+            try:
+                snap["chain"] += sum(_cpu_split(f"/proc/{pid}/stat"))
+            except OSError:
+                pass
+    threads = _threads_cpu()
+    snap["loop"] = threads.get("loop", 0.0)
+    snap["services"] = threads.get("services", 0.0)
+    snap["rest"] = _cpu_seconds(os.getpid()) - snap["loop"] - snap["services"]
+    return snap
+
+
+CPU_ROWS = (
+    ("app", "app runs (children of the worker processes)"),
+    ("workers", "worker processes (HTTP, signing, transactions)"),
+    ("chain", "Hardhat node (the chain)"),
+    ("loop", "node process: the scheduler's loop"),
+    ("services", "node process: HTTP services (scheduler API, IPFS, proxy, SMS, market)"),
+    ("rest", "node process: the rest (buying the deal, waiting for it)"),
+)
+
+
+def cpu_per_task(n: int) -> tuple[dict[str, float], float, float]:
+    """({component: CPU-ms per task}, tasks per minute, load average after) of a NumPy deal on
+    a fresh node with ``n`` worker processes, after a warm-up deal."""
+    from workshop_helpers import wait_for
+
+    with tempfile.TemporaryDirectory() as d, _node(d, workers=n, workerpool="processes") as node:
+        wait_for(lambda: len(node.pool.view()["workers"]) == n, 120, "workers registered")
+        _deal_seconds(node, volume=WARM_UP, trust=1, engine="numpy")
+        before = _cpu_snapshot(node)
+        seconds = _deal_seconds(node, volume=VOLUME, trust=1, engine="numpy")
+        after = _cpu_snapshot(node)
+    ms = {k: (after[k] - before[k]) * 1000 / VOLUME for k in after}
+    print(f"  cpu: {n} worker(s): {VOLUME / seconds * 60:.1f} tasks/min", file=sys.stderr)
+    return ms, VOLUME / seconds * 60, os.getloadavg()[0]
+
+
+def _cpu_table() -> None:
+    table = {n: cpu_per_task(n) for n in CPU_WORKERS}
+    head = f"CPU-ms per task, NumPy volume {VOLUME}, trust 1, after a {WARM_UP}-task warm-up"
+    rows = [(what, [f"{table[n][0][k]:.0f}" for n in CPU_WORKERS]) for k, what in CPU_ROWS]
+    totals = {n: sum(table[n][0].values()) for n in CPU_WORKERS}
+    rows.append(("total", [f"{totals[n]:.0f}" for n in CPU_WORKERS]))
+    tpm = {n: table[n][1] for n in CPU_WORKERS}
+    base = tpm[CPU_WORKERS[0]]
+    rows.append(("tasks/min", [f"{tpm[n]:.1f} (x{tpm[n] / base:.2f})" for n in CPU_WORKERS]))
+    busy = [f"{totals[n] * tpm[n] / 60_000:.2f}" for n in CPU_WORKERS]  # ms/task * tasks/ms
+    rows.append(("cores busy (CPU / wall time)", busy))
+    load = [f"{table[n][2]:.1f}" for n in CPU_WORKERS]
+    rows.append(("load average (1 min) after the deal", load))
+    width = max(len(head), *(len(r[0]) for r in rows))
+    print(f"{head:<{width}}  " + "  ".join(f"{f'{n} worker(s)':>14}" for n in CPU_WORKERS))
+    for what, cells in rows:
+        print(f"{what:<{width}}  " + "  ".join(f"{c:>14}" for c in cells))
 
 
 def scheduler_with_50() -> tuple[int, int, float]:
@@ -164,6 +266,8 @@ def main() -> None:
     started = time.monotonic()
     if "throughput" in PARTS:
         _throughput_table(engine)
+    if "cpu" in PARTS:
+        _cpu_table()
     other = []
     if "cold" in PARTS:
         drive = cold_demo("drive", engine)

@@ -77,6 +77,7 @@ LONG_POLL = 2.0  # seconds a worker's long poll asks for (also how long a stop m
 FULL_SWEEP = 3.0  # seconds between rounds that look at every task (deadlines, missed reports)
 UPLOAD_RETRY = (0.5, 8.0)  # seconds before a failed upload's first retry, and the most
 UPLOAD_REASK = 30.0  # seconds after which a PLEASE_UPLOAD without an answer is sent again
+QUIET_REPORTS = ("COMPUTED",)  # reports that change nothing the scheduler decides on
 
 
 class PoolError(IexecKitError, RuntimeError):
@@ -326,9 +327,7 @@ class PoolService:
         full = self._sweep_now or moved or time.monotonic() - self._swept >= FULL_SWEEP
         if full:
             self._sweep_now, self._swept = False, time.monotonic()
-        progressed, assignments = self.scheduler.step(None if full else dirty)
-        for a in assignments:
-            a.worker.give(a)
+        progressed, _ = self.scheduler.step(None if full else dirty, give=_hand_out)
         return moved or progressed
 
     def _reap(self) -> bool:
@@ -489,30 +488,34 @@ class PoolService:
         h = self.handle(authorization)
         status = str(body.get("status", "")).upper()
         details = body.get("details") or {}
-        with self.lock:
-            self._dirty.add(taskid)
         try:
             self._check_report(h, taskid, status)
+            with h.lock:
+                if status in ("CONTRIBUTED", "COMPUTE_FAILED", "CONTRIBUTE_FAILED"):
+                    h.computing.pop(taskid, None)
+                if status in ("COMPUTE_FAILED", "CONTRIBUTE_FAILED"):
+                    self.inbox.append((h, taskid))
+                elif status == "RESULT_UPLOADED":
+                    h.uploads[taskid] = UploadReceipt(
+                        taskid,
+                        str(details["storage"]),
+                        str(details["location"]),
+                        details.get("cid"),
+                        int(details.get("size", 0)),
+                    )
+                elif status == "RESULT_UPLOAD_FAILED":
+                    h.upload_failed.add(taskid)
+                # only GET /replicates/interrupted hands a notice out (and clears it): a reveal
+                # asked while the worker's CONTRIBUTED report was on its way must not be lost here
+                notice = h.notices.get(taskid)
         finally:
-            self.poke()
-        with h.lock:
-            if status in ("CONTRIBUTED", "COMPUTE_FAILED", "CONTRIBUTE_FAILED"):
-                h.computing.pop(taskid, None)
-            if status in ("COMPUTE_FAILED", "CONTRIBUTE_FAILED"):
-                self.inbox.append((h, taskid))
-            elif status == "RESULT_UPLOADED":
-                h.uploads[taskid] = UploadReceipt(
-                    taskid,
-                    str(details["storage"]),
-                    str(details["location"]),
-                    details.get("cid"),
-                    int(details.get("size", 0)),
-                )
-            elif status == "RESULT_UPLOAD_FAILED":
-                h.upload_failed.add(taskid)
-            # only GET /replicates/interrupted hands a notice out (and clears it): a reveal asked
-            # while the worker's CONTRIBUTED report was on its way must not be lost here
-            notice = h.notices.get(taskid)
+            # the task is stepped at once, once the report is recorded (a round between the two
+            # would not see an upload yet, and then wait for the next sweep); COMPUTED alone
+            # changes nothing the scheduler decides on: no round for it
+            if status not in QUIET_REPORTS:
+                with self.lock:
+                    self._dirty.add(taskid)
+                self.poke()
         return {"status": status, "notification": notice}
 
     def _check_report(self, h: RemoteWorker, taskid: str, status: str) -> None:
@@ -594,6 +597,11 @@ def long_poll_seconds(wait: str) -> float:
             hint=f"ask e.g. ?wait={LONG_POLL:g}, or ?wait=0 for an answer at once",
         )
     return min(seconds, MAX_WAIT)
+
+
+def _hand_out(assignment: Assignment) -> None:
+    """An assignment to its worker's queue (its long poll wakes up)."""
+    assignment.worker.give(assignment)
 
 
 _STATUS = [

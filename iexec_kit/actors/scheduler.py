@@ -246,23 +246,28 @@ class Scheduler:
         return min(ahead) if ahead else None
 
     # ----- the loop --------------------------------------------------------------------------
-    def step(self, only: set[str] | None = None) -> tuple[bool, list[Assignment]]:
+    def step(self, only: set[str] | None = None, give=None) -> tuple[bool, list[Assignment]]:
         """Do what is due now; return (whether anything happened, new assignments). With
         ``only``, look at those tasks alone (and at new deals' tasks): a service that knows
         which tasks its workers reported on steps them at once, and sweeps all of them now and
-        then (each task read costs a request to the chain)."""
+        then (each task read costs a request to the chain). ``give``: called with each task's
+        new assignments as soon as that task is stepped, so a worker in another process starts
+        on a new deal's first task while the scheduler still initializes the others (measured:
+        40 initializations kept 4 workers idle 1.3 s); they are returned all the same."""
         self._step_now, self._in_step = None, True
         try:
-            return self._step(only)
+            return self._step(only, give)
         finally:
             self._step_now, self._in_step = None, False
 
-    def _step(self, only: set[str] | None) -> tuple[bool, list[Assignment]]:
+    def _step(self, only: set[str] | None, give) -> tuple[bool, list[Assignment]]:
         new_deals = set(self.notice_deals())
         progressed = bool(new_deals)
         if only is not None:
             only = set(only) | {t for t, (d, _) in self.tasks.items() if d in new_deals}
-        self._given = {}  # assignments made in this step, per worker (for the least busy first)
+        # assignments made in this step not yet handed to their worker, per worker (for the
+        # least busy first: a handed one counts in the worker's load)
+        self._given = {}
         assignments: list[Assignment] = []
         for tid in self.tasks:
             if tid in self.finished or (only is not None and tid not in only):
@@ -273,6 +278,10 @@ class Scheduler:
                 moved, new = self._trouble(tid, exc), []
             progressed = progressed or moved
             assignments += new
+            if give is not None:
+                for a in new:
+                    give(a)
+                    self._given[a.worker.address] -= 1
         return progressed or bool(assignments), assignments
 
     def _clock(self) -> int:
@@ -403,7 +412,7 @@ class Scheduler:
             if c.result_hash == task.consensus_value
             and c.status in (ContributionStatus.CONTRIBUTED, ContributionStatus.PROVED)
         ]
-        moved = False
+        moved = revealed = False
         if tid not in self.announced:
             self.announced.add(tid)
             self.stream.emit(
@@ -425,8 +434,9 @@ class Scheduler:
             ):
                 self.asked.add((tid, w))
                 if now < task.reveal_deadline and self._ask_reveal(worker, tid):
-                    moved = True
-        task = self.hub.task(tid)
+                    moved = revealed = True
+        if revealed:  # a local worker revealed just now (a remote one's reveal: a later step)
+            task = self.hub.task(tid)
         if task.reveal_counter and (
             task.reveal_counter == task.winner_counter or now >= task.reveal_deadline
         ):

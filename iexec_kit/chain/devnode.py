@@ -56,6 +56,7 @@ module.exports = {{
       hardfork: {hardfork},
       chainId: {chain_id},
       accounts: {{ mnemonic: {mnemonic}, path: "m/44'/60'/0'/0", count: {accounts} }},
+      loggingEnabled: {logging},
     }},
   }},
 }};
@@ -118,6 +119,9 @@ class HardhatNode:
     ``port=None`` takes a free ephemeral port. ``url`` is the JSON-RPC URL once started.
     ``startup_timeout`` bounds the wait for ``eth_chainId`` to answer (the first start of a fresh
     install takes a few seconds). The node's output goes to ``log_path`` (in its temporary folder).
+    ``log_requests``: Hardhat also writes every JSON-RPC request there (each call decoded, for
+    debugging); off by default, since it doubles the node's CPU per request (measured: an
+    ``eth_call`` 1.9 -> 1.0 ms, a transaction about 20 -> 12 ms).
     """
 
     host = "127.0.0.1"
@@ -132,8 +136,10 @@ class HardhatNode:
         hardfork: str = HARDFORK,
         chain_id: int = CHAIN_ID,
         startup_timeout: float = STARTUP_TIMEOUT,
+        log_requests: bool = False,
     ):
         self.port = port
+        self.log_requests = log_requests
         self._hardhat = hardhat
         self.mnemonic, self.accounts, self.hardfork, self.chain_id = (
             mnemonic,
@@ -177,6 +183,7 @@ class HardhatNode:
                 chain_id=int(self.chain_id),
                 mnemonic=json.dumps(self.mnemonic),
                 accounts=int(self.accounts),
+                logging=json.dumps(bool(self.log_requests)),
             )
         )
         fixed_port = self.port is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -206,6 +207,21 @@ def test_hardhat_node_stops_on_exit_even_after_a_failure(tmp_path):
         chain.now()
     with pytest.raises(ChainConnectionError, match="no Ethereum node answers"):
         Chain.connect(url, timeout=2)
+
+
+def test_hardhat_logs_each_request_only_when_asked(hardhat_node):
+    """Hardhat's log of every JSON-RPC request is off by default (it doubles the node's CPU per
+    request); its start-up lines stay, and ``log_requests=True`` brings the requests back."""
+    Chain.connect(hardhat_node.url, workers=0).block_number()
+    quiet = hardhat_node.log_path.read_text()
+    assert "Started HTTP and WebSocket JSON-RPC server" in quiet
+    assert "eth_blockNumber" not in quiet and "eth_chainId" not in quiet
+    with HardhatNode(log_requests=True) as node:
+        Chain.connect(node.url, workers=0).block_number()
+        deadline = time.monotonic() + 10
+        while "eth_blockNumber" not in node.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "eth_blockNumber" in node.log_path.read_text()
 
 
 def test_missing_hardhat_is_a_dependency_error(tmp_path):

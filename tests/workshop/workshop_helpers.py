@@ -42,22 +42,37 @@ def buy(node, *, volume: int = 1, trust: int = 1, engine: str = "numpy"):
     return match.deal
 
 
+FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED)  # PoCo's last statuses: a task stays there
+
+
+def status(node, taskid: str) -> TaskStatus:
+    try:
+        return node.sb.hub.task(taskid).status
+    except Exception:  # noqa: BLE001 - not initialized yet
+        return TaskStatus.UNSET
+
+
 def statuses(node, deal) -> list:
-    out = []
-    for i in range(deal.bot_size):
-        try:
-            out.append(node.sb.hub.task(deal.task_id(i)).status)
-        except Exception:  # noqa: BLE001 - not initialized yet
-            out.append(TaskStatus.UNSET)
-    return out
+    return [status(node, deal.task_id(i)) for i in range(deal.bot_size)]
 
 
 def wait_done(node, deal, timeout: float, *, what=lambda: "") -> list:
+    """Every task's status once all are COMPLETED or FAILED. Each poll reads the tasks in order
+    up to the first one still running, and never again one already final: a poll of every task
+    of a 40-task deal, every 0.3 s, took about a tenth of a 2-core machine's CPU (the chain's
+    and this process's) from the workers it measures."""
     end = time.monotonic() + timeout
+    ids = [deal.task_id(i) for i in range(deal.bot_size)]
+    final: dict[str, TaskStatus] = {}
     while time.monotonic() < end:
-        st = statuses(node, deal)
-        if all(s in (TaskStatus.COMPLETED, TaskStatus.FAILED) for s in st):
-            return st
+        for tid in ids:
+            if tid not in final:
+                st = status(node, tid)
+                if st not in FINAL:
+                    break
+                final[tid] = st
+        else:
+            return [final[tid] for tid in ids]
         time.sleep(0.3)
     raise AssertionError(f"deal not done after {timeout} s: {statuses(node, deal)} {what()}")
 
