@@ -30,7 +30,6 @@ import time
 
 N_ORDERS = 10_000
 N_SAMPLES = 200
-RLC = 10**9
 
 
 def _stats(samples: list[float]) -> tuple[float, float, float]:

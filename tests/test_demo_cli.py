@@ -8,8 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from iexec_kit.cli import cli
-
-RLC = 10**9
+from iexec_kit.protocol.units import RLC
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from iexec_kit.market import (
     publish_workerpool_order,
 )
 from iexec_kit.poco.orders import RequestParams
+from iexec_kit.protocol.units import RLC
 
-RLC = 10**9
 PARAMS = RequestParams(args="--style cartoon in.png", input_files=("http://localhost/in.png",))
 
 

@@ -22,9 +22,9 @@ from iexec_kit.actors.events import (
     WorkerFailed,
 )
 from iexec_kit.errors import InsufficientFundsError, KitValueError
+from iexec_kit.protocol.units import RLC
 from iexec_kit.tutorial.demo import DemoConfig, run_demo
 
-RLC = 10**9
 STAKE = RLC * 30 // 100  # the workers' stake per task: 30% of the workerpool price (1 RLC)
 
 

@@ -5,8 +5,7 @@ from eth_utils import event_abi_to_log_topic
 
 from iexec_kit.chain import artifacts
 from iexec_kit.errors import ContractRevertError, InsufficientFundsError, KitValueError
-
-RLC = 10**9
+from iexec_kit.protocol.units import RLC
 
 
 def _assert_hub_balanced(sb):

@@ -23,9 +23,9 @@ from iexec_kit.errors import (
     InsufficientFundsError,
     KitValueError,
 )
+from iexec_kit.protocol.units import RLC
 from iexec_kit.sandbox import STARTING_RLC, Sandbox
 
-RLC = 10**9
 ETH = 10**18
 HOUR = 3600
 

@@ -12,8 +12,8 @@ from iexec_kit.poco.orders import (
     WorkerpoolOrder,
 )
 from iexec_kit.protocol.tags import Tag
+from iexec_kit.protocol.units import RLC
 
-RLC = 10**9
 OTHER = "0x000000000000000000000000000000000000dEaD"
 TEE, GPU = Tag.TEE.to_bytes32(), Tag.GPU.to_bytes32()
 

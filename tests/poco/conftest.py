@@ -18,8 +18,7 @@ from iexec_kit.poco.orders import (
     WorkerpoolOrder,
 )
 from iexec_kit.protocol.reverts import refused_as
-
-RLC = 10**9
+from iexec_kit.protocol.units import RLC
 
 #: on a test module's node: one of its tests failed (see the ``module_failed`` fixture)
 _FAILED = pytest.StashKey[bool]()

@@ -14,8 +14,7 @@ from iexec_kit.poco.consensus import (
     reached,
     worker_weight,
 )
-
-RLC = 10**9
+from iexec_kit.protocol.units import RLC
 
 
 def test_pocos_table_of_fresh_workers_needed():

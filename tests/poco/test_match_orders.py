@@ -9,9 +9,9 @@ from iexec_kit.errors import ContractRevertError, InsufficientFundsError
 from iexec_kit.poco.matching import OrdersMismatchError
 from iexec_kit.poco.orders import DatasetOrder
 from iexec_kit.protocol.tags import Tag
+from iexec_kit.protocol.units import RLC
 from tests.poco.conftest import assert_refused
 
-RLC = 10**9
 OTHER = "0x000000000000000000000000000000000000dEaD"
 TEE = Tag.TEE.to_bytes32()
 

@@ -33,8 +33,8 @@ from iexec_kit.poco.orders import (
 )
 from iexec_kit.poco.tasks import Contribution, Task
 from iexec_kit.poco.views import AccountInfo
+from iexec_kit.protocol.units import RLC
 
-RLC = 10**9
 MAX_FEE = 100 * 10**9  # wei per gas: above any base fee the test's chains reach
 KITTY = "0x99c2268479b93fDe36232351229815DF80837e23"
 #: the results' callback data, and the digests workers compute: an honest one that is the

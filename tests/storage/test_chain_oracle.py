@@ -8,6 +8,7 @@ import json
 import pytest
 
 from iexec_kit.protocol.statuses import ContributionStatus, TaskStatus
+from iexec_kit.protocol.units import RLC
 from iexec_kit.storage.chain_oracle import HubTaskOracle
 from iexec_kit.storage.proxy import HashMismatchError, UploadConflictError
 from iexec_kit.storage.results import result_digest, unzip_result, zip_result
@@ -21,9 +22,6 @@ def _output(folder, image: bytes):
         json.dumps({"deterministic-output-path": "/iexec_out/cartoon.png"})
     )
     return zip_result(folder), result_digest(folder)
-
-
-RLC = 10**9
 
 
 class Flow:

@@ -13,6 +13,7 @@ W = pytest.importorskip("ipywidgets")
 
 from iexec_kit.actors import events as E  # noqa: E402
 from iexec_kit.actors.views import task_progress  # noqa: E402
+from iexec_kit.protocol.units import RLC  # noqa: E402
 from iexec_kit.ui.panels import (  # noqa: E402
     CONSENSUS_CLASS,
     ContributionWatcher,
@@ -23,7 +24,6 @@ from iexec_kit.ui.panels import (  # noqa: E402
     StorageSetupPanel,
 )
 
-RLC = 10**9
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
